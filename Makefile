@@ -1,0 +1,43 @@
+# Two commands on a fresh machine (Python 3.11 with pip):
+#   make run    set up, then materialise every asset on the built-in demo data
+#   make test   set up, then run the whole test suite (what CI runs)
+# More: make ui (Dagster UI on http://127.0.0.1:3000), make bench, make clean.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+PORT ?= 3000
+
+.PHONY: setup run test ui bench dbt-prepare clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+dbt-prepare: setup
+	@$(BIN)/dagster-dbt project prepare-and-package --file pipelines/defs/dbt/project.py >/dev/null
+
+run: dbt-prepare
+	$(BIN)/dagster asset materialize --select '*' -m pipelines.definitions
+	@$(BIN)/python -m pipelines.summary
+
+test: dbt-prepare
+	$(BIN)/python -m pytest
+
+ui: dbt-prepare
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+bench: dbt-prepare
+	$(BIN)/python benchmarks/demo_run.py
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .dagster_home/history .dagster_home/storage .dagster_home/schedules .dagster_home/logs

@@ -1,0 +1,28 @@
+"""The Dagster code location: definitions merged from one folder per integration.
+
+``dagster dev`` loads this module through ``workspace.yaml``. Settings (warehouse, extract folder,
+gemeenten) come from the environment; see ``pipelines/settings.py``.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs import dbt, sources
+from pipelines.defs.resources import warehouse_resource
+from pipelines.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """All assets, checks and resources for one deployment's settings."""
+    return dg.Definitions.merge(
+        sources.build_defs(settings),
+        dbt.build_defs(settings),
+        dg.Definitions(
+            resources={"warehouse": warehouse_resource(settings)},
+            executor=dg.in_process_executor,
+        ),
+    )
+
+
+defs = build_definitions(load_settings())

@@ -1,0 +1,21 @@
+"""The dbt project (seeds, staging, marts) as Dagster assets, with dbt tests as asset checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.defs.dbt.assets import build_dbt_assets
+from pipelines.defs.dbt.project import dbt_project
+from pipelines.settings import Settings
+
+
+def build_defs(settings: Settings) -> dg.Definitions:
+    dbt_executable = Path(sys.executable).parent / "dbt"
+    return dg.Definitions(
+        assets=[build_dbt_assets(settings)],
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_executable))},
+    )

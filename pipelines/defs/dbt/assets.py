@@ -1,0 +1,28 @@
+"""All dbt seeds, models and tests as Dagster assets and asset checks (one ``dbt build``)."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from pipelines.defs.dbt.project import dbt_project
+from pipelines.defs.dbt.translator import FactorenmodelDbtTranslator
+from pipelines.defs.sources.assets import WAREHOUSE_POOL
+from pipelines.settings import Settings
+
+
+def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=FactorenmodelDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def factorenmodel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        # dbt runs as a subprocess and finds the warehouse through its profile's env_var().
+        os.environ["FACTORENMODEL_WAREHOUSE"] = str(settings.warehouse_path)
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return factorenmodel_dbt

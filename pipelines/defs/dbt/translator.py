@@ -1,0 +1,26 @@
+"""How dbt nodes appear in Dagster: asset groups by dbt folder, and kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "staging", "marts": "marts"}
+
+
+def group_for_node(node: Mapping[str, Any]) -> str:
+    """Seeds hold the factor model itself; models are grouped by their top folder."""
+    if node["resource_type"] == "seed":
+        return "factor_model"
+    folder = node.get("original_file_path", "").split("/")[1:2]
+    return GROUP_BY_FOLDER.get(folder[0] if folder else "", "marts")
+
+
+class FactorenmodelDbtTranslator(DagsterDbtTranslator):
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return group_for_node(dbt_resource_props)

@@ -1,0 +1,117 @@
+"""One ingestion asset per source contract: ``raw/<source>`` in the warehouse.
+
+The asset validates every extract file against the source's contract (pandera) and loads valid
+rows into ``raw.<source>``, invalid rows into ``quarantine.<source>`` with their reasons. Its two
+asset checks show the pandera result in the UI:
+
+- ``contract_<source>`` (warning): passes when no row had to be quarantined; otherwise lists the
+  reasons and the first quarantined rows.
+- ``rows_accounted_<source>`` (error, blocking): rows in = rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from data_contracts.contract import SourceContract
+from pipelines.defs.sources.metadata import ingest_metadata, markdown_table
+from pipelines.ingest import ExtractError, ingest_source
+from pipelines.settings import Settings
+
+WAREHOUSE_POOL = "warehouse"
+
+
+def contract_check_name(source: str) -> str:
+    return f"contract_{source}"
+
+
+def accounted_check_name(source: str) -> str:
+    return f"rows_accounted_{source}"
+
+
+def build_source_asset(
+    contract: SourceContract, settings: Settings, upstream: Sequence[dg.AssetsDefinition] = ()
+) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", contract.name])
+    check_specs = [
+        dg.AssetCheckSpec(
+            contract_check_name(contract.name),
+            asset=key,
+            description=(
+                f"Pandera contract {contract.path.name} v{contract.version}: every row satisfies its types, "
+                "ranges, patterns, key and cross-column rules; fails (warning) when rows were quarantined."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            accounted_check_name(contract.name),
+            asset=key,
+            blocking=True,
+            description="Every row of every extract file is either loaded or quarantined: rows in = loaded + quarantined.",
+        ),
+    ]
+
+    @dg.asset(
+        key=key,
+        group_name="sources",
+        kinds={"duckdb", "pandera"},
+        deps=list(upstream),
+        check_specs=check_specs,
+        pool=WAREHOUSE_POOL,
+        description=(
+            f"{contract.title}. {contract.description} Validated on arrival against the data contract "
+            f"data_contracts/sources/{contract.path.name}; valid rows in raw.{contract.name}, invalid rows "
+            f"with file, row number and reason in quarantine.{contract.name}."
+        ),
+        metadata={"contract": f"data_contracts/sources/{contract.path.name}", "contract_version": contract.version},
+    )
+    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        context.log.info(f"Ingesting {contract.name} from {settings.extract_dir}")
+        try:
+            with warehouse.get_connection() as con:
+                result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run_id)
+        except ExtractError as exc:
+            raise dg.Failure(
+                description=f"Extract of source {contract.name!r} rejected, nothing written: {exc}",
+                metadata={"file": str(exc.path), "problem": exc.problem},
+                allow_retries=False,
+            ) from None
+        for summary in result.files:
+            context.log.info(
+                f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
+                f"{summary.rows_quarantined} quarantined"
+            )
+        quarantine_ok = result.rows_quarantined == 0
+        return dg.MaterializeResult(
+            metadata=ingest_metadata(result, contract),
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=contract_check_name(contract.name),
+                    passed=quarantine_ok,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={
+                        "rows_quarantined": result.rows_quarantined,
+                        "reasons": dg.MetadataValue.md(
+                            markdown_table({"reason": r, "rows": n} for r, n in result.reasons.most_common())
+                        ),
+                        "first_quarantined_rows": dg.MetadataValue.md(
+                            markdown_table(result.quarantine_preview.to_dict("records"))
+                        ),
+                    },
+                ),
+                dg.AssetCheckResult(
+                    check_name=accounted_check_name(contract.name),
+                    passed=result.accounted_for,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "rows_in": result.rows_in,
+                        "rows_loaded": result.rows_loaded,
+                        "rows_quarantined": result.rows_quarantined,
+                    },
+                ),
+            ],
+        )
+
+    return _ingest

@@ -1,0 +1,94 @@
+"""Turn the text of extract files into typed columns, as the contract says, cell by cell.
+
+Missing markers ('.' and empty cells in CBS style) become nulls; numbers are read with the
+source's decimal mark. A cell that cannot be read gets a reason naming the column and the value;
+its row is later quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data_contracts.contract import ColumnSpec, SourceContract
+from data_contracts.pandera_schema import PANDAS_DTYPES
+from pipelines.ingest.read import FileRecords
+
+LINEAGE_COLUMNS = ["_source_file", "_source_row", "_raw_record"]
+
+
+@dataclass
+class ParsedExtract:
+    """All rows of a source's files: the text as delivered, the typed values, and cell problems."""
+
+    text: pd.DataFrame  # contracted columns as text, plus LINEAGE_COLUMNS
+    typed: pd.DataFrame  # contracted columns in their pandas dtypes, same index
+    cell_problems: dict[tuple[int, str], str]  # (row index, column) -> reason
+    row_problems: dict[int, str]  # row index -> reason (e.g. truncated row)
+
+
+def records_to_text_frame(files: list[FileRecords], contract: SourceContract) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Stack the files' rows into one text frame with the contracted columns and lineage."""
+    frames = []
+    row_problems: dict[int, str] = {}
+    offset = 0
+    delimiter = contract.file_format.delimiter
+    for records in files:
+        frame = pd.DataFrame(records.rows, columns=records.header, dtype="string")
+        frame = frame.reindex(columns=[c.name for c in contract.file_columns])
+        for column in contract.columns:
+            if column.from_file_name:
+                frame[column.name] = str(records.year_from_name)
+        frame["_source_file"] = records.path.name
+        frame["_source_row"] = records.line_numbers
+        frame["_raw_record"] = [delimiter.join(r) for r in records.rows]
+        frames.append(frame)
+        row_problems.update({offset + i: reason for i, reason in records.row_problems.items()})
+        offset += len(frame)
+    text = pd.concat(frames, ignore_index=True)
+    return text[[*contract.column_names, *LINEAGE_COLUMNS]].astype("string"), row_problems
+
+
+def _number_problem(value: str, column: ColumnSpec, decimal: str) -> str:
+    """Why a cell cannot be read; the offending value always comes last, as ``(value '...')``."""
+    other = "." if decimal == "," else ","
+    if column.logical_type == "integer":
+        return f"{column.name}: not a whole number (value {value!r})"
+    if other in value and value.lstrip("-").replace(other, "", 1).isdigit():
+        return f"{column.name}: uses {other!r} as decimal mark where this source writes {decimal!r} (value {value!r})"
+    return f"{column.name}: not a number (value {value!r})"
+
+
+def _parse_column(
+    text: pd.Series, column: ColumnSpec, decimal: str, missing: tuple[str, ...]
+) -> tuple[pd.Series, pd.Series]:
+    """Return (typed values, mask of unreadable cells)."""
+    stripped = text.str.strip()
+    is_missing = stripped.isna() | stripped.isin(missing)
+    if column.logical_type == "string":
+        return stripped.mask(is_missing).astype("string"), pd.Series(False, index=text.index)
+    if column.logical_type == "integer":
+        readable = stripped.str.fullmatch(r"-?\d+").fillna(False).astype(bool)
+        numbers = pd.to_numeric(stripped.where(readable & ~is_missing), errors="coerce")
+    else:
+        escaped = "\\" + decimal
+        readable = stripped.str.fullmatch(rf"-?\d+({escaped}\d+)?").fillna(False).astype(bool)
+        normalised = stripped.where(readable & ~is_missing).str.replace(decimal, ".", regex=False)
+        numbers = pd.to_numeric(normalised, errors="coerce")
+    unreadable = ~is_missing & ~readable
+    return numbers.astype(PANDAS_DTYPES[column.logical_type]), unreadable
+
+
+def parse_extract(files: list[FileRecords], contract: SourceContract) -> ParsedExtract:
+    """Parse every contracted column of every file of one source."""
+    text, row_problems = records_to_text_frame(files, contract)
+    fmt = contract.file_format
+    typed = {}
+    cell_problems: dict[tuple[int, str], str] = {}
+    for column in contract.columns:
+        values, unreadable = _parse_column(text[column.name], column, fmt.decimal, fmt.missing_markers)
+        typed[column.name] = values
+        for index in unreadable[unreadable].index:
+            cell_problems[(index, column.name)] = _number_problem(str(text.at[index, column.name]).strip(), column, fmt.decimal)
+    return ParsedExtract(text=text, typed=pd.DataFrame(typed, index=text.index), cell_problems=cell_problems, row_problems=row_problems)

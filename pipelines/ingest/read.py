@@ -1,0 +1,130 @@
+"""Read one extract file into text records, failing the whole file only where it cannot be read
+as its source at all (empty, wrong encoding or delimiter, missing required columns, personal
+identifiers). Row-level problems (a truncated row) are kept as reasons for quarantine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data_contracts.contract import SourceContract
+from pipelines.ingest.errors import ExtractError
+from pipelines.ingest.personal_data import identifier_column_problem
+
+OTHER_DELIMITERS = (";", ",", "\t", "|")
+
+
+@dataclass
+class FileRecords:
+    """The text content of one extract file, row by row (line numbers as in a text editor)."""
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    line_numbers: list[int]
+    row_problems: dict[int, str]  # position in rows -> reason
+    year_from_name: int | None
+    ignored_columns: list[str] = field(default_factory=list)
+    absent_optional_columns: list[str] = field(default_factory=list)
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf") and encoding.replace("-", "").lower() == "utf8":
+        data = data[3:]
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        hint = ""
+        try:
+            data.decode("cp1252")
+            hint = " It looks like Latin-1/Windows-1252: save or export the file as UTF-8."
+        except UnicodeDecodeError:
+            pass
+        raise ExtractError(path, f"is not valid {encoding} (byte 0x{byte} on line {line}).{hint}") from None
+
+
+def _check_delimiter(path: Path, header_line: str, delimiter: str) -> None:
+    if delimiter in header_line:
+        return
+    for other in OTHER_DELIMITERS:
+        if other != delimiter and other in header_line:
+            raise ExtractError(
+                path,
+                f"uses {other!r} as column delimiter, but this source's contract expects {delimiter!r}; "
+                f"re-export with {delimiter!r} as delimiter",
+            )
+    raise ExtractError(path, f"has a single-column header; this source's columns are separated by {delimiter!r}")
+
+
+def _year_from_name(path: Path, pattern: str | None) -> int | None:
+    if not pattern:
+        return None
+    match = re.search(pattern, path.name)
+    if not match:
+        raise ExtractError(path, f"the file name does not contain the reporting year (expected to match {pattern!r})")
+    return int(match.group("year"))
+
+
+def read_extract_file(path: Path, contract: SourceContract) -> FileRecords:
+    """Read and check the shape of one file; raise ExtractError if it is not this source at all."""
+    fmt = contract.file_format
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractError(path, f"cannot be read: {exc.strerror}") from None
+    if not data.strip():
+        raise ExtractError(path, "is empty (no header, no rows)")
+    text = _decode(path, data, fmt.encoding)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    _check_delimiter(path, first_line, fmt.delimiter)
+    year = _year_from_name(path, fmt.year_from_file_name)
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, strict=False)
+    header = [h.strip() for h in next(reader)]
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise ExtractError(path, f"has duplicate column names in the header: {', '.join(duplicates)}")
+
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    problems: dict[int, str] = {}
+    for record in reader:
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # blank line: no data
+        line_numbers.append(reader.line_num)
+        if len(record) != len(header):
+            problems[len(rows)] = (
+                f"row has {len(record)} fields where the header has {len(header)} (truncated or mis-quoted row)"
+            )
+            record = (record + [""] * len(header))[: len(header)]
+        rows.append(record)
+
+    pii = identifier_column_problem(header, rows)
+    if pii:
+        raise ExtractError(path, pii)
+    expected = contract.file_columns
+    missing_required = [c.name for c in expected if c.required and c.name not in header]
+    if missing_required:
+        raise ExtractError(path, f"misses required column(s) {', '.join(missing_required)} (found: {', '.join(header)})")
+    known = {c.name for c in expected}
+    extra = [h for h in header if h not in known]
+    if extra and fmt.extra_columns == "fail":
+        raise ExtractError(path, f"has columns that are not in the contract: {', '.join(extra)}")
+    if not rows:
+        raise ExtractError(path, "has a header but no data rows")
+    return FileRecords(
+        path=path,
+        header=header,
+        rows=rows,
+        line_numbers=line_numbers,
+        row_problems=problems,
+        year_from_name=year,
+        ignored_columns=extra,
+        absent_optional_columns=[c.name for c in expected if not c.required and c.name not in header],
+    )
