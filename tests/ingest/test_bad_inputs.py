@@ -1,0 +1,178 @@
+"""The bad-input corpus: each case under ``corpus/<case>/`` is one small extract with one defect.
+
+Every case pins its exact outcome: which rows are loaded, which are quarantined with which reason
+(row numbers are line numbers in the file, the header being line 1), or the one clear error that
+names the file and the problem, in which case nothing may be written to the warehouse.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data_contracts.contract import load_contracts
+from data_contracts.pandera_schema import Scope
+from pipelines.ingest import ExtractError, ingest_source, validate_source
+
+CORPUS = Path(__file__).parent / "corpus"
+SCOPE = Scope(gemeenten=frozenset({"GM9999"}), first_year=2000, last_year=2026)
+
+# case -> (rows loaded, {row: reason}) for row-level problems
+QUARANTINED = {
+    "area_code_malformed": (1, {3: "wijkcode: does not match the pattern ^WK[0-9]{6}$ (value 'WK99990')"}),
+    "area_code_other_gemeente": (
+        1,
+        {3: "buurtcode: area code outside the configured gemeente(n) GM9999 (value 'BU03630101')"},
+    ),
+    "ci_outside_estimate": (1, {3: "rule broken: ci_ondergrens <= percentage"}),
+    "cross_column_rule": (1, {3: "rule broken: geweldsmisdrijven <= misdrijven_totaal"}),
+    "dot_missing_optional": (2, {}),
+    "dot_missing_required": (1, {3: "misdrijven_totaal: required value is missing"}),
+    "duplicate_keys": (
+        1,
+        {
+            3: "duplicate key (jaar=2023, buurtcode=BU99990102): also on row 4 of politie_2023.csv",
+            4: "duplicate key (jaar=2023, buurtcode=BU99990102): also on row 3 of politie_2023.csv",
+        },
+    ),
+    "english_decimal_mark": (
+        1,
+        {3: "percentage: uses '.' as decimal mark where this source writes ',' (value '12.5')"},
+    ),
+    "extra_column": (2, {}),
+    "missing_optional_column": (1, {}),
+    "negative_count": (1, {3: "verdachten_12_17: below the minimum 0 (value -3)"}),
+    "percentage_above_100": (
+        1,
+        {3: "rule broken: percentage <= ci_bovengrens; percentage: above the maximum 100 (value 112.5)"},
+    ),
+    "quoted_delimiter": (1, {}),
+    "truncated_file": (
+        1,
+        {
+            3: "row has 4 fields where the header has 8 (truncated or mis-quoted row); "
+            "misdrijven_totaal: required value is missing"
+        },
+    ),
+    "utf8_bom_crlf": (1, {}),
+    "wrong_type": (1, {3: "verdachten_12_17: not a whole number (value 'veel')"}),
+    "year_out_of_range": (
+        1,
+        {3: "jaar: year outside 2000-2026 (value 2031)", 4: "jaar: year outside 2000-2026 (value 1899)"},
+    ),
+}
+
+# case -> the problem the error message must state (it always starts with the file's path)
+REFUSED = {
+    "bsn_column": "column 'BSN' holds a citizen service number (BSN); personal identifiers are refused",
+    "bsn_values_unnamed": "column 'kenmerk' holds values that look like citizen service numbers (BSN",
+    "cbs_year_not_in_file_name": "the file name does not contain the reporting year",
+    "duplicate_header": "has duplicate column names in the header: jaar",
+    "empty_file": "is empty (no header, no rows)",
+    "header_only": "has a header but no data rows",
+    "latin1_encoding": "is not valid utf-8 (byte 0xE9 on line 2). It looks like Latin-1/Windows-1252",
+    "missing_required_column": "misses required column(s) misdrijven_totaal",
+    "person_name_column": "column 'Achternaam' holds a person's name",
+    "semicolon_vs_comma": "uses ',' as column delimiter, but this source's contract expects ';'",
+}
+
+
+def _case_file(case: str) -> Path:
+    (path,) = (CORPUS / case).iterdir()
+    return path
+
+
+def _contract_for(path: Path):
+    for contract in load_contracts().values():
+        if fnmatch.fnmatch(path.name, contract.file_format.file_name_pattern):
+            return contract
+    return load_contracts()["cbs_kerncijfers"]  # a CBS file whose name lacks the year
+
+
+def test_corpus_is_complete():
+    """Every case on disk has a pinned outcome, and there are at least 15 kinds of bad input."""
+    on_disk = {p.name for p in CORPUS.iterdir() if p.is_dir()}
+    assert on_disk == set(QUARANTINED) | set(REFUSED)
+    assert len(on_disk) >= 15
+
+
+@pytest.mark.parametrize("case", sorted(QUARANTINED))
+def test_row_problems_are_quarantined_with_reason(case):
+    path = _case_file(case)
+    loaded, quarantined, result = validate_source(_contract_for(path), [path], SCOPE)
+    expected_loaded, expected_reasons = QUARANTINED[case]
+    assert len(loaded) == expected_loaded
+    assert dict(zip(quarantined["_source_row"], quarantined["_reason"])) == expected_reasons
+    assert set(quarantined["_source_file"]) <= {path.name}
+    assert result.accounted_for
+    assert result.rows_in == expected_loaded + len(expected_reasons)
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_unreadable_files_fail_with_one_clear_message(case):
+    path = _case_file(case)
+    with pytest.raises(ExtractError) as error:
+        validate_source(_contract_for(path), [path], SCOPE)
+    message = str(error.value)
+    assert message.startswith(str(path))
+    assert REFUSED[case] in message
+
+
+def test_extra_and_absent_optional_columns_are_reported():
+    path = _case_file("extra_column")
+    *_, result = validate_source(_contract_for(path), [path], SCOPE)
+    assert result.files[0].ignored_columns
+    path = _case_file("missing_optional_column")
+    *_, result = validate_source(_contract_for(path), [path], SCOPE)
+    assert result.files[0].absent_optional_columns
+
+
+def _tables(con) -> dict[str, list]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables order by 1"
+    ).fetchall()
+    untimed = "columns(lambda c: c not in ('_loaded_at', '_quarantined_at'))"  # load times differ per run
+    return {
+        name: con.execute(f"select {untimed} from {name} order by all").fetchall()
+        for (name,) in rows
+        if not name.startswith("meta.")
+    }
+
+
+@pytest.mark.parametrize("case", ["bsn_column", "missing_required_column", "semicolon_vs_comma", "empty_file"])
+def test_a_refused_file_writes_nothing(tmp_path, case):
+    """A good load, then a folder with one refused file: the warehouse is exactly as before."""
+    contract = load_contracts()["politie_jeugdverdachten"]
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    shutil.copy(_case_file("dot_missing_optional"), folder / "politie_2022.csv")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ingest_source(contract, folder, con, SCOPE)
+    before = _tables(con)
+    log_before = con.execute("select count(*) from meta.ingest_log").fetchone()
+    assert before["raw.politie_jeugdverdachten"], "the good file must have loaded rows"
+
+    shutil.copy(_case_file(case), folder / "politie_2023.csv")
+    with pytest.raises(ExtractError):
+        ingest_source(contract, folder, con, SCOPE)
+    assert _tables(con) == before
+    assert con.execute("select count(*) from meta.ingest_log").fetchone() == log_before
+
+
+def test_re_running_the_same_extract_is_idempotent(tmp_path):
+    contract = load_contracts()["politie_jeugdverdachten"]
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    shutil.copy(_case_file("duplicate_keys"), folder / "politie_2023.csv")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    first = ingest_source(contract, folder, con, SCOPE)
+    once = _tables(con)
+    second = ingest_source(contract, folder, con, SCOPE)
+    assert _tables(con) == once
+    assert (first.rows_loaded, first.rows_quarantined) == (second.rows_loaded, second.rows_quarantined) == (1, 2)
+    assert con.execute("select count(*) from raw.politie_jeugdverdachten").fetchone() == (1,)
+    assert con.execute("select count(*) from quarantine.politie_jeugdverdachten").fetchone() == (2,)
