@@ -1,0 +1,24 @@
+"""Helpers for whole-pipeline tests: settings in a temporary folder and in-process Dagster runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.settings import Settings, load_settings
+
+
+def settings_for(data_dir: Path, **env: str) -> Settings:
+    return load_settings({"FACTORENMODEL_DATA_DIR": str(data_dir), "FACTORENMODEL_LAST_YEAR": "2026", **env})
+
+
+def materialize_all(settings: Settings, selection: str = "*", raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=list(dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())),
+        raise_on_error=raise_on_error,
+    )
