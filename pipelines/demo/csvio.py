@@ -1,0 +1,52 @@
+"""Write extract files the way the contracts say: ';' delimiter, ',' decimals, '.' for missing, UTF-8.
+
+Rows are dicts keyed by contract column; the column order is the contract's, and a row that
+misses a contracted column or has an extra key is a programming error (raises).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from data_contracts.contract import load_contract
+
+MISSING = "."
+
+
+def fmt_int(value: float | int | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    return str(int(round(value)))
+
+
+def fmt_dec(value: float | None, decimals: int = 1) -> str:
+    if value is None or math.isnan(value):
+        return MISSING
+    text = f"{value:.{decimals}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text.replace(".", ",")
+
+
+def contract_file_columns(source: str) -> list[str]:
+    return [c.name for c in load_contract(source).file_columns]
+
+
+def write_extract(path: Path, source: str, rows: list[dict[str, str]]) -> int:
+    """Write one extract file with exactly the contract's file columns; return the number of data rows."""
+    columns = contract_file_columns(source)
+    for row in rows:
+        if set(row) != set(columns):
+            raise ValueError(f"{path.name}: row keys {sorted(set(row) ^ set(columns))} differ from the contract")
+    return write_table(path, columns, [[row[c] for c in columns] for row in rows], delimiter=";")
+
+
+def write_table(path: Path, columns: list[str], rows: list[list[str]], delimiter: str = ",") -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return len(rows)
