@@ -2,11 +2,13 @@
 
 Factor score ``z[f, atom, year]`` (standardised over the panel before the chains are applied):
 
-    z = loading_f * D + sqrt(1 - loading_f**2) * own_f,   then, in chain order, z_to += c * z_from
+    z = loading_f * D + sqrt(1 - loading_f**2) * own_f,   then, in chain order,
+    z_to = c * z_from + sqrt(1 - c**2) * z_to   (keeps z_to at about unit variance)
 
 with D a common deprivation component (stable part clustered by wijk plus yearly AR(1) part) and
 own_f = stable area part + area-specific slope + yearly AR(1) noise, so a good share of the
-variance lies within areas over time. Loadings are 0.30-0.50 (negative for protective factors).
+variance lies within areas over time. Loadings are 0.25-0.40 (negative for protective factors;
+halved for chain targets, which also inherit deprivation through their chain source).
 
 Outcome score ``y[o, atom, year]`` (higher = worse):
 
@@ -74,15 +76,18 @@ def build_latent(rng: np.random.Generator, geo: Geography, n_years: int) -> tupl
     d, d_stable = deprivation(rng, geo, n_years)
     years_centred = (np.arange(n_years) - (n_years - 1) / 2) / max(n_years - 1, 1)
     z = np.empty((len(factors), n_atoms, n_years))
+    chain_targets = {dst for _, dst, _ in truth.PLANTED_CHAINS}
     for i, f in enumerate(factors):
-        loading = rng.uniform(0.30, 0.50) * (-1 if types[f] == "protective" else 1)
+        loading = rng.uniform(0.25, 0.40) * (-1 if types[f] == "protective" else 1)
+        if f in chain_targets:  # they also inherit deprivation through their chain source
+            loading *= 0.5
         stable = rng.standard_normal(n_atoms)[:, None]
         slope = rng.standard_normal(n_atoms)[:, None] * years_centred[None, :]
         own = _standardise(0.65 * stable + 0.45 * slope + 0.6 * _ar1(rng, (n_atoms, n_years), 0.3))
         city_trend = rng.uniform(-0.3, 0.3) * years_centred[None, :]
         z[i] = _standardise(loading * d + np.sqrt(1 - loading**2) * own) + city_trend
     for src, dst, coef in truth.PLANTED_CHAINS:
-        z[factors.index(dst)] += coef * z[factors.index(src)]
+        z[factors.index(dst)] = coef * z[factors.index(src)] + np.sqrt(1 - coef**2) * z[factors.index(dst)]
 
     inds = seeds.indicators()
     outcomes = sorted({o for _, o, _ in truth.PLANTED_EFFECTS} | {i for i, x in inds.items() if x.is_outcome})

@@ -10,7 +10,8 @@ family climate, a higher ``armoede`` is more poverty.
 
 from __future__ import annotations
 
-# (from_factor_id, to_factor_id, coefficient_sd): z_to += coefficient * z_from, in this order.
+# (from_factor_id, to_factor_id, coefficient_sd), applied in this order:
+# z_to = coefficient * z_from + sqrt(1 - coefficient**2) * z_to (standardised path coefficient).
 PLANTED_CHAINS: tuple[tuple[str, str, float], ...] = (
     ("werkloosheid", "armoede", 0.5),
     ("armoede", "schulden", 0.5),
