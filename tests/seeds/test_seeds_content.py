@@ -152,3 +152,23 @@ def test_literature_sign_follows_the_project_convention(model) -> None:
     wrong = w[((w.effect_direction == "worsens") & (d <= 0)) | ((w.effect_direction == "improves") & (d >= 0))]
     assert wrong.empty, wrong.link_id.tolist()
     assert all(math.isfinite(x) and x > 0 for x in w.se_d.astype(float))
+
+
+def test_every_planted_demo_effect_is_a_link_of_the_model(model) -> None:
+    """The demo municipality plants factor -> outcome-indicator effects; the statistics stage can
+    only merge a local estimate with the model when the (factor, sub-goal) pair is a link."""
+    truth = pytest.importorskip("pipelines.demo.truth", reason="demo generator (pipelines.demo) not available")
+    indicators = model["indicators"].set_index("indicator_id")
+    links = set(zip(model["factor_subgoal_links"].factor_id, model["factor_subgoal_links"].subgoal_id))
+    missing = []
+    for factor_id, indicator_id, effect in truth.PLANTED_EFFECTS:
+        subgoal_id = indicators.loc[indicator_id, "subgoal_id"]
+        if (factor_id, subgoal_id) not in links:
+            missing.append(f"{factor_id} -> {subgoal_id} (via {indicator_id}, planted {effect})")
+    assert not missing, "\n".join(missing)
+
+
+def test_planted_demo_chains_match_the_model_chains() -> None:
+    truth = pytest.importorskip("pipelines.demo.truth", reason="demo generator (pipelines.demo) not available")
+    planted = {(a, b, "increases" if c > 0 else "decreases") for a, b, c in truth.PLANTED_CHAINS}
+    assert planted <= set(PLANTED_CHAINS)
