@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# dbt and dagster from the venv, also for the subprocesses they start
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 PORT ?= 3000
 
 .PHONY: setup run test ui bench dbt-prepare clean

@@ -42,12 +42,9 @@ def test_rows_are_accounted_for_in_metadata_and_checks(demo_run, source):
     assert rows_in == loaded + quarantined and rows_in > 0
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute(f"select count(*) from raw.{source}").fetchone()[0] == loaded
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-              for e in result.get_asset_check_evaluations()
-              if e.asset_check_evaluation_data.asset_key == dg.AssetKey(["raw", source])} \
-        if hasattr(result, "get_asset_check_evaluations") else None
-    if checks is not None:
-        assert checks == {f"contract_{source}": True, f"rows_accounted_{source}": True}
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
+              if e.asset_key == dg.AssetKey(["raw", source])}
+    assert checks == {f"contract_{source}": True, f"rows_accounted_{source}": True}
 
 
 def test_dbt_seeds_are_in_the_warehouse(demo_run):

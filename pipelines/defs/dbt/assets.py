@@ -1,6 +1,5 @@
 """All dbt seeds, models and tests as Dagster assets and asset checks (one ``dbt build``)."""
 
-from __future__ import annotations
 
 import os
 

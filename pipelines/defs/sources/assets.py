@@ -9,7 +9,6 @@ asset checks show the pandera result in the UI:
 - ``rows_accounted_<source>`` (error, blocking): rows in = rows loaded + rows quarantined.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 
@@ -71,7 +70,7 @@ def build_source_asset(
         context.log.info(f"Ingesting {contract.name} from {settings.extract_dir}")
         try:
             with warehouse.get_connection() as con:
-                result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run_id)
+                result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id)
         except ExtractError as exc:
             raise dg.Failure(
                 description=f"Extract of source {contract.name!r} rejected, nothing written: {exc}",

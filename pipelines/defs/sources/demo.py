@@ -1,6 +1,5 @@
 """The built-in demo municipality: synthetic extracts of Demostad (GM9999)."""
 
-from __future__ import annotations
 
 import dagster as dg
 
