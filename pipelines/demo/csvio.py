@@ -10,6 +10,8 @@ import csv
 import math
 from pathlib import Path
 
+import numpy as np
+
 from data_contracts.contract import load_contract
 
 MISSING = "."
@@ -50,3 +52,14 @@ def write_table(path: Path, columns: list[str], rows: list[list[str]], delimiter
         writer.writerow(columns)
         writer.writerows(rows)
     return len(rows)
+
+
+def write_buurt_counts(world, counts: dict[str, np.ndarray], source: str, path: Path) -> int:
+    """Write per-buurt counts (atoms x years arrays summed to each year's buurt codes) as one extract."""
+    rows = []
+    for t, year in enumerate(world.years):
+        for code, atoms in world.geo.buurten_in(year).items():
+            row = {"jaar": str(year), "buurtcode": code}
+            row.update({k: str(int(arr[atoms, t].sum())) for k, arr in counts.items()})
+            rows.append(row)
+    return write_extract(path, source, rows)

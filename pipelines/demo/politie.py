@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.demo.csvio import write_extract
+from pipelines.demo.csvio import write_buurt_counts
 from pipelines.demo.world import World, binomial, poisson
 
 SOURCE = "politie_jeugdverdachten"
@@ -34,13 +34,5 @@ def atom_counts(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]
 
 
 def write(world: World, rng: np.random.Generator, extract_dir: Path) -> dict[Path, int]:
-    counts = atom_counts(world, rng)
-    rows = []
-    for t, year in enumerate(world.years):
-        for code, atoms in world.geo.buurten_in(year).items():
-            row = {"jaar": str(year), "buurtcode": code}
-            row.update({k: str(int(arr[atoms, t].sum())) for k, arr in counts.items()})
-            rows.append(row)
-    cfg = world.config
-    path = extract_dir / file_name(cfg.first_year, cfg.last_year)
-    return {path: write_extract(path, SOURCE, rows)}
+    path = extract_dir / file_name(world.config.first_year, world.config.last_year)
+    return {path: write_buurt_counts(world, atom_counts(world, rng), SOURCE, path)}
