@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from data_contracts.contract import load_contracts
-from pipelines.demo import cbs, duo, ggd, ground_truth, politie, registraties
+from pipelines.demo import cbs, duo, gebieden, ggd, ground_truth, politie, registraties
 from pipelines.demo.config import DemoConfig
 from pipelines.demo.geography import build_geography
 from pipelines.demo.latent import build_latent
@@ -24,7 +24,7 @@ from pipelines.demo.world import World
 __all__ = ["DemoConfig", "DemoResult", "generate_demo", "build_world"]
 
 DEFAULT_SEED = 20150101
-WRITERS = (cbs, registraties, ggd, duo, politie)  # each has SOURCE and write(world, rng, extract_dir)
+WRITERS = (cbs, registraties, ggd, duo, politie, gebieden)  # each has SOURCE and write(world, rng, extract_dir)
 OUT_README = """# Demostad — SYNTHETIC demo data
 
 Everything in this folder is **synthetic**: {name} ({code}) is a fictional municipality made up by
