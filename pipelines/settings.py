@@ -49,6 +49,11 @@ class Settings:
         return self.data_dir / "demo"
 
     @property
+    def serving_dir(self) -> Path:
+        """Where BI tools read the published marts: ``current/`` points at the newest release."""
+        return self.data_dir / "serving"
+
+    @property
     def scope(self) -> Scope:
         return Scope(gemeenten=self.gemeenten, first_year=self.first_year, last_year=self.last_year)
 
