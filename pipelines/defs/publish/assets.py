@@ -1,0 +1,95 @@
+"""``serving_copy``: the published marts for BI tools, swapped in after a run whose checks passed.
+
+The asset depends on every dbt model under ``models/marts/`` (read from the dbt manifest, so new
+marts are picked up without touching this file). Dagster does not start it when any upstream step
+failed or a blocking asset check on an upstream asset failed (dbt tests of severity error, the
+Great Expectations suites), so a serving copy only ever holds marts whose checks passed.
+"""
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.sources.assets import WAREHOUSE_POOL
+from pipelines.publish import CURRENT, DATABASE_FILE, PublishResult, publish_marts
+from pipelines.publish.serving import DEFAULT_KEEP, PARQUET_DIR
+from pipelines.settings import Settings
+
+SERVING_COPY_KEY = dg.AssetKey(["serving_copy"])
+MARTS_FOLDER = "models/marts/"
+
+
+def mart_asset_keys(manifest_path: Path) -> list[dg.AssetKey]:
+    """Asset keys of the dbt models under ``models/marts/`` (empty when there is no manifest yet)."""
+    if not manifest_path.is_file():
+        return []
+    from pipelines.defs.dbt.translator import FactorenmodelDbtTranslator
+
+    translator = FactorenmodelDbtTranslator()
+    nodes = json.loads(manifest_path.read_text(encoding="utf-8")).get("nodes", {}).values()
+    return sorted(
+        (
+            translator.get_asset_key(node)
+            for node in nodes
+            if node.get("resource_type") == "model" and node.get("original_file_path", "").startswith(MARTS_FOLDER)
+        ),
+        key=lambda key: key.to_user_string(),
+    )
+
+
+def release_metadata(result: PublishResult, serving_dir: Path) -> dict[str, dg.MetadataValue]:
+    lines = ["| Mart | Rows | Columns | Parquet bytes |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| `{t.name}` | {t.rows:,} | {t.columns} | {t.parquet_bytes:,} |" for t in result.tables]
+    return {
+        "release": dg.MetadataValue.path(str(result.release_dir)),
+        "serving_database": dg.MetadataValue.path(str(serving_dir / CURRENT / DATABASE_FILE)),
+        "serving_parquet": dg.MetadataValue.path(str(serving_dir / CURRENT / PARQUET_DIR)),
+        "tables": dg.MetadataValue.md("\n".join(lines)),
+        "table_count": dg.MetadataValue.int(len(result.tables)),
+        "rows": dg.MetadataValue.int(sum(t.rows for t in result.tables)),
+        "bytes": dg.MetadataValue.int(result.total_bytes),
+        "database_sha256": dg.MetadataValue.text(result.database_sha256),
+        "duration_seconds": dg.MetadataValue.float(round(result.duration_seconds, 3)),
+        "previous_release": dg.MetadataValue.text(str(result.previous_release) if result.previous_release else "none"),
+        "removed_releases": dg.MetadataValue.int(len(result.removed)),
+    }
+
+
+def build_publish_asset(
+    settings: Settings,
+    deps: Sequence[dg.AssetKey | str | dg.AssetsDefinition] | None = None,
+    keep: int = DEFAULT_KEEP,
+) -> dg.AssetsDefinition:
+    """The ``serving_copy`` asset; ``deps`` defaults to the dbt marts (tests pass their own)."""
+    if deps is None:
+        from pipelines.defs.dbt.project import dbt_project
+
+        deps = mart_asset_keys(Path(dbt_project.manifest_path))
+
+    @dg.asset(
+        key=SERVING_COPY_KEY,
+        deps=list(deps),
+        group_name="publish",
+        kinds={"duckdb", "parquet"},
+        # reads the warehouse: never alongside a writer of another run
+        pool=WAREHOUSE_POOL,
+        description=(
+            "The published marts for BI tools: every table of schema `marts` copied into a new "
+            f"read-only release (`{DATABASE_FILE}` plus one Parquet file per mart and a manifest) "
+            f"under `{settings.serving_dir}`, then swapped in atomically as `current/`. Runs only "
+            "after the marts' blocking checks passed; a failed or killed publish leaves the previous "
+            "serving copy in place. Power BI/Excel (DuckDB ODBC), Superset/Metabase (duckdb_engine) "
+            f"and Parquet readers open `{settings.serving_dir / CURRENT}`."
+        ),
+    )
+    def serving_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run_id, keep=keep)
+        context.log.info(
+            f"published {len(result.tables)} marts ({sum(t.rows for t in result.tables):,} rows) "
+            f"to {result.release_dir} in {result.duration_seconds:.2f} s"
+        )
+        return dg.MaterializeResult(metadata=release_metadata(result, settings.serving_dir))
+
+    return serving_copy
