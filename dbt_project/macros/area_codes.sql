@@ -1,0 +1,14 @@
+{#- Area codes as CBS writes them: GM0599 (gemeente), WK059901 (wijk), BU05990101 (buurt).
+    CBS pads codes with spaces to 10 characters; staging trims them. -#}
+
+{% macro area_level(code) -%}
+    case left({{ code }}, 2) when 'GM' then 'gemeente' when 'WK' then 'wijk' when 'BU' then 'buurt' end
+{%- endmacro %}
+
+{% macro gemeente_of(code) -%}
+    'GM' || substr({{ code }}, 3, 4)
+{%- endmacro %}
+
+{% macro wijk_of(code) -%}
+    case when left({{ code }}, 2) in ('WK', 'BU') then 'WK' || substr({{ code }}, 3, 6) end
+{%- endmacro %}

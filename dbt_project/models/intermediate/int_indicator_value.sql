@@ -1,0 +1,87 @@
+-- Every indicator at every level (buurt, wijk, gemeente) per year. Wijk and gemeente values are
+-- exact aggregates of the counts below them: sum of numerators over sum of denominators, never an
+-- average of percentages. Survey prevalences (measured per wijk) aggregate to the gemeente weighted
+-- by respondents. Each value carries a standard error for judging change:
+--   survey prevalence: the 95% CI half-width / 1.96 (at gemeente level: binomial on respondents);
+--   percentage: binomial, multiplier x sqrt(p (1 - p) / denominator);
+--   rate per 1,000 or count: Poisson, multiplier x sqrt(numerator) / denominator;
+--   mean: none (change is then not assessed).
+with indicators as (
+    select * from {{ ref('indicators') }}
+),
+
+base as (
+    select
+        b.*,
+        {{ wijk_of('b.area_code') }} as wijk_code,
+        {{ gemeente_of('b.area_code') }} as gemeente_code
+    from {{ ref('int_indicator_base') }} as b
+),
+
+complete as (
+    -- rows that can be aggregated: both counts present
+    select * from base where numerator is not null and denominator is not null and denominator > 0
+),
+
+wijk_from_buurten as (
+    select indicator_id, year, wijk_code as area_code, 'wijk' as area_level,
+        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as areas_aggregated
+    from complete where area_level = 'buurt'
+    group by all
+),
+
+gemeente_from_below as (
+    select indicator_id, year, gemeente_code as area_code, 'gemeente' as area_level,
+        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as areas_aggregated
+    from complete
+    group by all
+),
+
+aggregated as (
+    select * from wijk_from_buurten
+    union all
+    select * from gemeente_from_below
+),
+
+all_levels as (
+    select indicator_id, year, area_code, area_level, numerator, denominator, value,
+        ci_lower, ci_upper, 1 as areas_aggregated, false as is_aggregate
+    from base
+    union all
+    select a.indicator_id, a.year, a.area_code, a.area_level, a.numerator, a.denominator,
+        i.multiplier * a.numerator / a.denominator as value,
+        null, null, a.areas_aggregated, true
+    from aggregated as a
+    inner join indicators as i on i.indicator_id = a.indicator_id
+)
+
+select
+    v.indicator_id,
+    v.year,
+    v.area_code,
+    v.area_level,
+    v.numerator,
+    v.denominator,
+    v.value,
+    case
+        when v.ci_lower is not null then v.ci_lower
+        when i.unit = 'survey_prevalence' and v.denominator > 0
+            then greatest(0, v.value - 1.96 * i.multiplier * sqrt((v.value / i.multiplier) * (1 - v.value / i.multiplier) / v.denominator))
+    end as ci_lower,
+    case
+        when v.ci_upper is not null then v.ci_upper
+        when i.unit = 'survey_prevalence' and v.denominator > 0
+            then least(i.multiplier, v.value + 1.96 * i.multiplier * sqrt((v.value / i.multiplier) * (1 - v.value / i.multiplier) / v.denominator))
+    end as ci_upper,
+    case
+        when i.unit = 'survey_prevalence' and v.ci_lower is not null and v.ci_upper is not null
+            then (v.ci_upper - v.ci_lower) / (2 * 1.96)
+        when i.unit in ('percentage', 'survey_prevalence') and v.denominator > 0
+            then i.multiplier * sqrt(greatest(v.value / i.multiplier, 0) * greatest(1 - v.value / i.multiplier, 0) / v.denominator)
+        when i.unit in ('rate_per_1000', 'count') and v.denominator > 0 and v.numerator >= 0
+            then i.multiplier * sqrt(v.numerator) / v.denominator
+    end as standard_error,
+    v.areas_aggregated,
+    v.is_aggregate
+from all_levels as v
+inner join indicators as i on i.indicator_id = v.indicator_id

@@ -1,0 +1,59 @@
+-- Every indicator's time series in the newest area division, so that an area's trend is
+-- continuous across code changes: counts of earlier years are carried into today's codes
+-- (int_area_code_map). Exact where whole areas moved (a merged buurt's past is the sum of the
+-- buurten it was made of); estimated, and flagged with is_comparable_over_time = false, where a
+-- split divided an area by shares of residents. Disclosure control as in fct_indicator_value.
+{% set min_persons = var('min_persons') %}
+with base as (
+    select b.*, i.multiplier, i.unit
+    from {{ ref('int_indicator_base') }} as b
+    inner join {{ ref('indicators') }} as i on i.indicator_id = b.indicator_id
+    where b.numerator is not null and b.denominator is not null
+),
+
+mapped as (
+    select
+        m.current_code as area_code,
+        b.area_level,
+        b.year,
+        b.indicator_id,
+        b.unit,
+        b.multiplier,
+        sum(b.numerator * m.share) as numerator,
+        sum(b.denominator * m.share) as denominator,
+        bool_and(m.is_exact) as is_exact
+    from base as b
+    inner join {{ ref('int_area_code_map') }} as m on m.area_code = b.area_code
+    group by all
+),
+
+flagged as (
+    select
+        *,
+        multiplier * numerator / nullif(denominator, 0) as value,
+        (
+            denominator < {{ min_persons }}
+            or (unit in ('percentage', 'rate_per_1000', 'count') and numerator > 0 and numerator < {{ min_persons }})
+        ) as is_suppressed
+    from mapped
+),
+
+series_flags as (
+    select indicator_id, area_code, bool_and(is_exact) as is_comparable_over_time
+    from flagged
+    group by all
+)
+
+select
+    f.area_code,
+    f.area_level,
+    f.year::integer as year,
+    f.indicator_id,
+    case when f.is_suppressed then null else f.value end as value,
+    case when f.is_suppressed then null else f.numerator end as numerator,
+    case when f.is_suppressed then null else f.denominator end as denominator,
+    f.is_exact as is_exact_in_current_division,
+    s.is_comparable_over_time,
+    coalesce(f.is_suppressed, true) as is_suppressed
+from flagged as f
+inner join series_flags as s using (indicator_id, area_code)

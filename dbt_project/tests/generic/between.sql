@@ -1,0 +1,6 @@
+{#- Every non-null value lies within [min_value, max_value]. -#}
+{% test between(model, column_name, min_value, max_value) %}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
+{% endtest %}
