@@ -1,7 +1,7 @@
-"""Fixtures for whole-pipeline tests: a real DuckDB file, real dbt, real Dagster materialisations.
+"""Shared fixtures: the whole demo pipeline, materialised once per test session.
 
-The demo pipeline is materialised once per test session into a temporary data folder, so tests
-that only read its results share one run.
+A real DuckDB file in a temporary data folder, real dbt, real Dagster materialisations; tests that
+only read its results share this one run (see tests/pipeline/runs.py for the helpers).
 """
 
 from __future__ import annotations

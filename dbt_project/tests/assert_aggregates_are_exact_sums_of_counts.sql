@@ -1,0 +1,28 @@
+-- Wijk and gemeente values are exact aggregates of the counts below them: numerator and
+-- denominator equal the sums over the base areas, and value = multiplier x sum(num) / sum(den).
+with base as (
+    select * from {{ ref('int_indicator_base') }}
+    where numerator is not null and denominator is not null and denominator > 0
+),
+
+expected as (
+    select indicator_id, year, {{ wijk_of('area_code') }} as area_code,
+        sum(numerator) as numerator, sum(denominator) as denominator
+    from base where area_level = 'buurt'
+    group by all
+    union all
+    select indicator_id, year, {{ gemeente_of('area_code') }},
+        sum(numerator), sum(denominator)
+    from base
+    group by all
+)
+
+select e.*, v.numerator as got_numerator, v.denominator as got_denominator, v.value as got_value
+from expected as e
+left join {{ ref('int_indicator_value') }} as v
+    on v.indicator_id = e.indicator_id and v.year = e.year and v.area_code = e.area_code and v.is_aggregate
+inner join {{ ref('indicators') }} as i on i.indicator_id = e.indicator_id
+where v.indicator_id is null
+   or abs(v.numerator - e.numerator) > 1e-6 * greatest(1, abs(e.numerator))
+   or abs(v.denominator - e.denominator) > 1e-6 * greatest(1, abs(e.denominator))
+   or abs(v.value - i.multiplier * e.numerator / e.denominator) > 1e-9 * greatest(1, abs(v.value))

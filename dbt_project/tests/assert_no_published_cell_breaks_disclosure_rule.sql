@@ -1,0 +1,19 @@
+-- Disclosure control: no published (unsuppressed) value is based on fewer than min_persons
+-- persons, and no published count of persons lies between 1 and min_persons - 1.
+{% set min_persons = var('min_persons') %}
+{% for mart in ['fct_indicator_value', 'fct_indicator_series'] %}
+select '{{ mart }}' as mart, area_code, year, indicator_id, numerator, denominator
+from {{ ref(mart) }} as m
+where not is_suppressed
+  and (
+      denominator is null
+      or denominator < {{ min_persons }}
+      or (
+          numerator > 0 and numerator < {{ min_persons }}
+          and indicator_id in (
+              select indicator_id from {{ ref('indicators') }} where unit in ('percentage', 'rate_per_1000', 'count')
+          )
+      )
+  )
+{% if not loop.last %}union all{% endif %}
+{% endfor %}
