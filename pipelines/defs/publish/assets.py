@@ -85,7 +85,7 @@ def build_publish_asset(
         ),
     )
     def serving_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run_id, keep=keep)
+        result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep)
         context.log.info(
             f"published {len(result.tables)} marts ({sum(t.rows for t in result.tables):,} rows) "
             f"to {result.release_dir} in {result.duration_seconds:.2f} s"
