@@ -1,6 +1,6 @@
-"""CBS Kerncijfers wijken en buurten extracts of Demostad (SYNTHETIC), one file per year.
+"""CBS Kerncijfers wijken en buurten extracts of the demo (SYNTHETIC), one file per year.
 
-Rows for the gemeente, every wijk and every buurt of the year's area division, in CBS order
+Rows for every gemeente, every wijk and every buurt of the year's area division, in CBS order
 (gemeente, then per wijk the wijk row followed by its buurten). Figures are computed from atom
 counts summed over the area, so buurt rows add up to their wijk row. Income figures of buurten
 with fewer than 500 residents are suppressed with '.', as CBS does.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.demo.latent import group_sum
 from pipelines.demo.csvio import MISSING, fmt_dec, fmt_int, write_extract
 from pipelines.demo.population import SMALL_BUURT_POPULATION
 from pipelines.demo.world import World, binomial
@@ -93,25 +94,41 @@ def _row(s: dict[str, float], code: str, level: str, change: str, row_id: int, g
     return row
 
 
+def _level_sums(figures: dict[str, np.ndarray], group_of: np.ndarray, n_groups: int, t: int) -> list[dict[str, float]]:
+    """Per group, every figure summed over the group's atoms in year index ``t``."""
+    sums = {k: group_sum(arr[:, t], group_of, n_groups).tolist() for k, arr in figures.items()}
+    return [{k: v[i] for k, v in sums.items()} for i in range(n_groups)]
+
+
 def write(world: World, rng: np.random.Generator, extract_dir: Path) -> dict[Path, int]:
     figures = atom_figures(world, rng)
-    geo, cfg = world.geo, world.config
+    geo = world.geo
     changed_codes = {c["new_code"] for c in geo.changes}
+    n_wijken, n_gemeenten = len(geo.wijken), len(geo.gemeenten)
     written: dict[Path, int] = {}
     for t, year in enumerate(world.years):
-        def sums(atoms: list[int]) -> dict[str, float]:
-            return {k: float(arr[atoms, t].sum()) for k, arr in figures.items()}
-
-        buurten = geo.buurten_in(year)
-        changed_now = {c for c in changed_codes if c in buurten and (t == 0 or c not in geo.buurten_in(year - 1))}
-        rows = [_row(sums(list(range(geo.n_atoms))), cfg.gemeente_code, "Gemeente", "1", 0, cfg.gemeente_name)]
-        for wijk in geo.wijken:
-            codes = [c for c, atoms in buurten.items() if geo.atoms[atoms[0]].wijk_index == wijk.index]
-            wijk_change = "2" if t > 0 and any(c in changed_now for c in codes) else "1"
-            rows.append(_row(sums(geo.atoms_of_wijk(wijk.index)), wijk.code, "Wijk", wijk_change, len(rows), cfg.gemeente_name))
-            for code in codes:
-                change = "3" if t > 0 and code in changed_now else "1"
-                rows.append(_row(sums(buurten[code]), code, "Buurt", change, len(rows), cfg.gemeente_name))
+        division = geo.division(year)
+        previous = set(geo.division(year - 1).codes) if t > 0 else set()
+        changed_now = {c for c in changed_codes if c in division.as_dict() and (t == 0 or c not in previous)}
+        gemeente_sums = _level_sums(figures, geo.gemeente_of, n_gemeenten, t)
+        wijk_sums = _level_sums(figures, geo.wijk_of, n_wijken, t)
+        buurt_sums = _level_sums(figures, division.code_of_atom, len(division.codes), t)
+        codes_of_wijk: dict[int, list[int]] = {}
+        for k, wijk in enumerate(division.wijk_of_code.tolist()):
+            codes_of_wijk.setdefault(wijk, []).append(k)
+        rows: list[dict[str, str]] = []
+        for gemeente in geo.gemeenten:
+            name = gemeente.name
+            rows.append(_row(gemeente_sums[gemeente.index], gemeente.code, "Gemeente", "1", len(rows), name))
+            for w in gemeente.wijk_indices:
+                wijk = geo.wijken[w]
+                codes = [division.codes[k] for k in codes_of_wijk.get(w, [])]
+                wijk_change = "2" if t > 0 and any(c in changed_now for c in codes) else "1"
+                rows.append(_row(wijk_sums[w], wijk.code, "Wijk", wijk_change, len(rows), name))
+                for k in codes_of_wijk.get(w, []):
+                    code = division.codes[k]
+                    change = "3" if t > 0 and code in changed_now else "1"
+                    rows.append(_row(buurt_sums[k], code, "Buurt", change, len(rows), name))
         path = extract_dir / file_name(year)
         written[path] = write_extract(path, SOURCE, rows)
     return written

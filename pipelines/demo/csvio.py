@@ -56,10 +56,19 @@ def write_table(path: Path, columns: list[str], rows: list[list[str]], delimiter
 
 def write_buurt_counts(world, counts: dict[str, np.ndarray], source: str, path: Path) -> int:
     """Write per-buurt counts (atoms x years arrays summed to each year's buurt codes) as one extract."""
+    return write_extract(path, source, buurt_count_rows(world, counts))
+
+
+def buurt_count_rows(world, counts: dict[str, np.ndarray]) -> list[dict[str, str]]:
+    """Rows (jaar, buurtcode, counts...) of every buurt code of every year, sorted by year and code."""
     rows = []
     for t, year in enumerate(world.years):
-        for code, atoms in world.geo.buurten_in(year).items():
+        division = world.geo.division(year)
+        n = len(division.codes)
+        sums = {k: np.bincount(division.code_of_atom, weights=arr[:, t], minlength=n).round().astype(np.int64).tolist()
+                for k, arr in counts.items()}
+        for i, code in enumerate(division.codes):
             row = {"jaar": str(year), "buurtcode": code}
-            row.update({k: str(int(arr[atoms, t].sum())) for k, arr in counts.items()})
+            row.update({k: str(v[i]) for k, v in sums.items()})
             rows.append(row)
-    return write_extract(path, source, rows)
+    return rows

@@ -48,17 +48,20 @@ def write(world: World, rng: np.random.Generator, extract_dir: Path) -> dict[Pat
         n = respondents[group]
         k = rng.binomial(n, truth)
         lo, hi = wilson(k, n)
+        pcts = (100 * k / n).tolist()
+        lo100, hi100, n_list = (100 * lo).tolist(), (100 * hi).tolist(), n.tolist()
         for t, year in enumerate(world.years):
             if (group == "jeugd_12_18") != (year % 2 == 1):
                 continue
+            rows = rows_by_year.setdefault(year, [])
             for w in world.geo.wijken:
                 i = w.index
-                pct = 100 * k[i, t] / n[i, t]
-                rows_by_year.setdefault(year, []).append((w.code, group, ind.source_code, {
+                pct = pcts[i][t]
+                rows.append((w.code, group, ind.source_code, {
                     "jaar": str(year), "wijkcode": w.code, "doelgroep": group, "indicator_code": ind.source_code,
                     "indicator_omschrijving": ind.name_nl, "percentage": fmt_dec(pct, 1),
-                    "ci_ondergrens": fmt_dec(min(100 * lo[i, t], pct), 1), "ci_bovengrens": fmt_dec(max(100 * hi[i, t], pct), 1),
-                    "aantal_respondenten": str(n[i, t]),
+                    "ci_ondergrens": fmt_dec(min(lo100[i][t], pct), 1), "ci_bovengrens": fmt_dec(max(hi100[i][t], pct), 1),
+                    "aantal_respondenten": str(n_list[i][t]),
                 }))
     written = {}
     for year in sorted(rows_by_year):

@@ -1,4 +1,4 @@
-"""Write the planted truth of Demostad (SYNTHETIC) to ground_truth/: effects, chains, areas,
+"""Write the planted truth of the demo (SYNTHETIC) to ground_truth/: effects, chains, areas,
 code changes, indicator scales and the latent panels per buurt code and year.
 """
 
@@ -34,15 +34,33 @@ def change_rows(world: World) -> list[list[str]]:
     return rows
 
 
-def _panel_rows(world: World, ids: list[str], values: np.ndarray) -> list[list[str]]:
-    rows = []
+def _panel_rows(world: World, ids: list[str], values: np.ndarray) -> list[str]:
+    """Lines ``code,year,id,value`` of the population-weighted mean over each buurt code's atoms
+    (values formatted as ``_f`` does, vectorised for the national scale)."""
+    lines = []
     pop = world.pop["pop"].astype(float)
     for t, year in enumerate(world.years):
-        for code, atoms in world.geo.buurten_in(year).items():
-            w = pop[atoms, t]
-            for k, name in enumerate(ids):
-                rows.append([code, str(year), name, _f(float(values[k, atoms, t] @ w / w.sum()))])
-    return rows
+        division = world.geo.division(year)
+        n = len(division.codes)
+        w = pop[:, t]
+        den = np.bincount(division.code_of_atom, weights=w, minlength=n)
+        means = [(np.bincount(division.code_of_atom, weights=values[k, :, t] * w, minlength=n) / den).tolist()
+                 for k in range(len(ids))]
+        for i, code in enumerate(division.codes):
+            prefix = f"{code},{year},"
+            lines.extend(f"{prefix}{name},{means[k][i]:.4f}" for k, name in enumerate(ids))
+    return lines
+
+
+def _write_lines(path: Path, columns: list[str], lines: list[str]) -> None:
+    """Fast path of ``write_table`` for rows that need no quoting (codes, ids and numbers); a
+    value printed as -0.0000 is written as 0.0000, as ``_f`` does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(columns) + "\n")
+        for start in range(0, len(lines), 100_000):
+            chunk = "\n".join(lines[start:start + 100_000]) + "\n"
+            fh.write(chunk.replace(",-0.0000\n", ",0.0000\n"))
 
 
 def write(world: World, out: Path, seed: int) -> list[Path]:
@@ -66,6 +84,8 @@ def write(world: World, out: Path, seed: int) -> list[Path]:
             ["indicator_id", "measures", "factor_id", "subgoal_id", "source", "link", "base_value", "scale_per_sd", "orientation"],
             [[i, inds[i].measures, inds[i].factor_id, inds[i].subgoal_id, inds[i].source, *_link(i)] for i in sorted(inds)],
         ),
+    }
+    panels = {
         "latent_factors.csv": (["area_code", "year", "factor_id", "z"], _panel_rows(world, world.panel.factors, world.panel.z)),
         "latent_outcomes.csv": (
             ["area_code", "year", "outcome_indicator_id", "y"], _panel_rows(world, world.panel.outcomes, world.panel.y)
@@ -77,13 +97,17 @@ def write(world: World, out: Path, seed: int) -> list[Path]:
         path = out / name
         write_table(path, columns, rows)
         written.append(path)
+    for name, (columns, lines) in panels.items():
+        path = out / name
+        _write_lines(path, columns, lines)
+        written.append(path)
     readme = out / "README.md"
     cfg = world.config
     readme.write_text(
         README_TEMPLATE.read_text(encoding="utf-8").format(
             seed=seed, first_year=cfg.first_year, last_year=cfg.last_year, n_wijken=len(world.geo.wijken),
-            n_effects=len(truth.PLANTED_EFFECTS), n_chains=len(truth.PLANTED_CHAINS), gemeente=cfg.gemeente_code,
-            name=cfg.gemeente_name,
+            n_effects=len(truth.PLANTED_EFFECTS), n_chains=len(truth.PLANTED_CHAINS), gemeente=_gemeente_codes(world),
+            name=cfg.gemeente_name if cfg.n_gemeenten == 1 else f"{cfg.n_gemeenten} synthetic gemeenten {cfg.gemeente_name} 001-{cfg.n_gemeenten:03d}",
         ),
         encoding="utf-8",
     )
@@ -94,3 +118,8 @@ def write(world: World, out: Path, seed: int) -> list[Path]:
 def _link(indicator_id: str) -> list[str]:
     link, scale = lat.link_and_scale(indicator_id)
     return [link, _f(truth.BASE_VALUES[indicator_id], 2), _f(scale, 2), str(lat.orientation(indicator_id))]
+
+
+def _gemeente_codes(world: World) -> str:
+    codes = [g.code for g in world.geo.gemeenten]
+    return codes[0] if len(codes) == 1 else f"{codes[0]}-{codes[-1]}"

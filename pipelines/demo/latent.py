@@ -62,8 +62,7 @@ def _standardise(x: np.ndarray) -> np.ndarray:
 def deprivation(rng: np.random.Generator, geo: Geography, n_years: int) -> tuple[np.ndarray, np.ndarray]:
     """Common deprivation component D (atoms x years) and its stable part per atom."""
     wijk_part = rng.standard_normal(len(geo.wijken))
-    wijk_of = np.array([a.wijk_index for a in geo.atoms])
-    stable = _standardise(0.7 * wijk_part[wijk_of] + 0.7 * rng.standard_normal(geo.n_atoms))
+    stable = _standardise(0.7 * wijk_part[geo.wijk_of] + 0.7 * rng.standard_normal(geo.n_atoms))
     d = 0.8 * stable[:, None] + 0.6 * _ar1(rng, (geo.n_atoms, n_years), 0.5)
     return _standardise(d), stable
 
@@ -141,6 +140,14 @@ def value_at(indicator_id: str, latent: np.ndarray) -> np.ndarray:
     return base * np.exp(shift)
 
 
-def aggregate(values: np.ndarray, weights: np.ndarray, membership: np.ndarray) -> np.ndarray:
-    """Weighted mean of atom values (atoms x years) per group given a (groups x atoms) 0/1 matrix."""
-    return (membership @ (values * weights)) / (membership @ weights)
+def group_sum(x: np.ndarray, group_of: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of the rows of ``x`` (atoms x years) per group, given the group of every atom (float)."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        return np.bincount(group_of, weights=x, minlength=n_groups)
+    return np.stack([np.bincount(group_of, weights=x[:, t], minlength=n_groups) for t in range(x.shape[1])], axis=1)
+
+
+def aggregate(values: np.ndarray, weights: np.ndarray, group_of: np.ndarray, n_groups: int) -> np.ndarray:
+    """Weighted mean of atom values (atoms x years) per group, given the group of every atom."""
+    return group_sum(values * weights, group_of, n_groups) / group_sum(weights, group_of, n_groups)

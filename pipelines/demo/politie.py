@@ -14,8 +14,8 @@ from pipelines.demo.world import World, binomial, poisson
 SOURCE = "politie_jeugdverdachten"
 
 
-def file_name(first: int, last: int) -> str:
-    return f"politie_jeugdverdachten_demostad_{first}-{last}.csv"
+def file_name(first: int, last: int, label: str = "demostad") -> str:
+    return f"politie_jeugdverdachten_{label}_{first}-{last}.csv"
 
 
 def atom_counts(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -34,5 +34,5 @@ def atom_counts(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]
 
 
 def write(world: World, rng: np.random.Generator, extract_dir: Path) -> dict[Path, int]:
-    path = extract_dir / file_name(world.config.first_year, world.config.last_year)
+    path = extract_dir / file_name(world.config.first_year, world.config.last_year, world.config.file_label)
     return {path: write_buurt_counts(world, atom_counts(world, rng), SOURCE, path)}

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.demo.csvio import write_buurt_counts
+from pipelines.demo.csvio import buurt_count_rows, write_extract
 from pipelines.demo.world import World, binomial, poisson
 
 SOURCE = "gemeente_registraties"
 
 
-def file_name(first: int, last: int) -> str:
-    return f"registraties_demostad_{first}-{last}.csv"
+def file_name(first: int, last: int, label: str = "demostad") -> str:
+    return f"registraties_{label}_{first}-{last}.csv"
 
 
 def atom_counts(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -48,5 +48,14 @@ def atom_counts(world: World, rng: np.random.Generator) -> dict[str, np.ndarray]
 
 
 def write(world: World, rng: np.random.Generator, extract_dir: Path) -> dict[Path, int]:
-    path = extract_dir / file_name(world.config.first_year, world.config.last_year)
-    return {path: write_buurt_counts(world, atom_counts(world, rng), SOURCE, path)}
+    """One file per gemeente (each municipality delivers its own registrations)."""
+    cfg = world.config
+    rows = buurt_count_rows(world, atom_counts(world, rng))
+    by_gemeente: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_gemeente.setdefault(row["buurtcode"][2:6], []).append(row)
+    written = {}
+    for gemeente in world.geo.gemeenten:
+        path = extract_dir / file_name(cfg.first_year, cfg.last_year, gemeente.slug)
+        written[path] = write_extract(path, SOURCE, by_gemeente[gemeente.code[2:6]])
+    return written

@@ -29,11 +29,12 @@ class World:
 
     def wijk_value(self, indicator_id: str, weights: np.ndarray) -> np.ndarray:
         """True indicator value per wijk and year, from the weighted mean latent score of its atoms."""
-        latent = lat.aggregate(self.panel.indicator_latent[indicator_id], weights.astype(float), self.geo.wijk_matrix())
+        latent = lat.aggregate(self.panel.indicator_latent[indicator_id], weights.astype(float), self.geo.wijk_of,
+                               len(self.geo.wijken))
         return lat.value_at(indicator_id, latent)
 
     def wijk_sum(self, counts: np.ndarray) -> np.ndarray:
-        return (self.geo.wijk_matrix() @ counts).round().astype(np.int64)
+        return lat.group_sum(counts, self.geo.wijk_of, len(self.geo.wijken)).round().astype(np.int64)
 
 
 def binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
