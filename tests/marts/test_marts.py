@@ -1,0 +1,125 @@
+"""The marts, checked against the raw extracts by independent computations in Python.
+
+Uses the session's demo run (tests/conftest.py): a real Dagster materialisation of the whole
+pipeline into a temporary DuckDB file.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def con(demo_run):
+    settings, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        yield connection
+
+
+def df(con, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def test_wijk_and_gemeente_rates_are_sums_of_buurt_counts(con):
+    """pol_verdachten_12_17_per_1000 per wijk = 1000 x sum(suspects) / sum(residents 12-17) over its buurten."""
+    raw = df(con, """
+        select p.jaar as year, substr(p.buurtcode, 1, 8) as buurt8, p.buurtcode,
+               p.verdachten_12_17 as num, r.inwoners_12_17 as den
+        from raw.politie_jeugdverdachten p
+        join raw.gemeente_registraties r using (jaar, buurtcode)""")
+    raw["wijk"] = "WK" + raw["buurtcode"].str[2:8]
+    expected = raw.groupby(["year", "wijk"]).agg(num=("num", "sum"), den=("den", "sum")).reset_index()
+    expected["value"] = 1000 * expected["num"] / expected["den"]
+    got = df(con, """select year, area_code as wijk, value, numerator, denominator from marts.fct_indicator_value
+                     where indicator_id = 'pol_verdachten_12_17_per_1000' and area_level = 'wijk' and not is_suppressed""")
+    merged = expected.merge(got, on=["year", "wijk"])
+    assert len(merged) == len(got) > 100
+    assert (merged["numerator"] == merged["num"]).all() and (merged["denominator"] == merged["den"]).all()
+    assert ((merged["value_x"] - merged["value_y"]).abs() < 1e-9).all()
+
+
+def test_gemeente_percentage_is_weighted_by_counts_not_an_average_of_percentages(con):
+    """CBS gives a percentage per buurt; the gemeente value weighs it by households."""
+    raw = df(con, """select jaar as year, "HuishoudensMetEenLaagInkomen_89" as pct, "HuishoudensTotaal_29" as hh
+                     from raw.cbs_kerncijfers where trim("WijkenEnBuurten") like 'BU%' and "HuishoudensMetEenLaagInkomen_89" is not null""")
+    raw["num"] = raw["pct"] * raw["hh"] / 100
+    by_year = raw.groupby("year").agg(num=("num", "sum"), hh=("hh", "sum"), mean_pct=("pct", "mean"))
+    by_year["weighted"] = 100 * by_year["num"] / by_year["hh"]
+    got = df(con, """select year, value from marts.fct_indicator_value
+                     where indicator_id = 'cbs_laag_inkomen_pct' and area_level = 'gemeente'""").set_index("year")["value"]
+    assert ((got - by_year["weighted"]).abs() < 1e-9).all()
+    assert ((got - by_year["mean_pct"]).abs() > 0.01).any(), "the demo should show where averaging percentages would be wrong"
+
+
+def test_merged_buurt_series_is_the_sum_of_its_predecessors(con):
+    change = df(con, "select * from raw.gebiedswijzigingen where soort_wijziging = 'samenvoeging'")
+    new_code, year = change["nieuwe_code"].iloc[0], int(change["jaar"].iloc[0])
+    old_codes = tuple(change["oude_code"])
+    expected = df(con, f"""select jaar as year, sum(misdrijven_totaal) as num from raw.politie_jeugdverdachten
+                           where buurtcode in {old_codes} and jaar < {year} group by 1 order by 1""")
+    got = df(con, f"""select year, numerator as num, is_comparable_over_time from marts.fct_indicator_series
+                      where indicator_id = 'pol_misdrijven_per_1000' and area_code = '{new_code}' and year < {year} order by 1""")
+    assert len(expected) > 0 and list(expected["num"]) == list(got["num"])
+    assert got["is_comparable_over_time"].all()
+    # and the old codes are gone from the newest division
+    area = df(con, f"select * from marts.dim_area where area_code in {old_codes}")
+    assert (~area["is_current"]).all() and set(area["current_area_codes"]) == {new_code}
+
+
+def test_split_buurt_series_is_estimated_and_flagged(con):
+    change = df(con, "select * from raw.gebiedswijzigingen where soort_wijziging = 'splitsing'")
+    series = df(con, f"""select area_code, year, is_exact_in_current_division, is_comparable_over_time
+                         from marts.fct_indicator_series
+                         where area_code in {tuple(change['nieuwe_code'])} and indicator_id = 'pol_misdrijven_per_1000'""")
+    year = int(change["jaar"].iloc[0])
+    assert not series["is_comparable_over_time"].any()
+    assert not series[series["year"] < year]["is_exact_in_current_division"].any()
+    assert series[series["year"] >= year]["is_exact_in_current_division"].all()
+
+
+def test_no_published_cell_is_based_on_fewer_than_10_persons(con):
+    published = df(con, """select v.*, i.unit from marts.fct_indicator_value v join marts.dim_indicator i using (indicator_id)
+                           where not is_suppressed""")
+    assert (published["denominator"] >= 10).all()
+    counted = published[published["unit"].isin(["percentage", "rate_per_1000", "count"])]
+    assert not ((counted["numerator"] > 0) & (counted["numerator"] < 10)).any()
+    suppressed = df(con, "select * from marts.fct_indicator_value where is_suppressed")
+    assert len(suppressed) > 0 and suppressed[["value", "numerator", "denominator"]].isna().all().all()
+
+
+def test_no_mart_carries_person_level_rows(con):
+    columns = df(con, "select table_name, column_name from information_schema.columns where table_schema = 'marts'")
+    assert not columns["column_name"].str.contains("bsn|naam_persoon|geboortedatum|person_id", case=False).any()
+    for table in columns["table_name"].unique():
+        keys = set(columns[columns["table_name"] == table]["column_name"])
+        assert keys & {"area_code", "gemeente_code", "factor_id", "subgoal_id", "indicator_id"}, table
+
+
+def test_factor_scores_are_standardised_within_the_gemeente(con):
+    scores = df(con, "select * from marts.fct_factor_score where area_level = 'wijk'")
+    assert set(scores["factor_type"]) == {"risk", "protective"}
+    per = scores.groupby(["year", "factor_id"])["score"]
+    assert (per.std() > 0.3).all() and (per.mean().abs() < 1.0).all()
+    assert scores["percentile"].between(0, 100).all()
+    trend = scores.sort_values("year").groupby(["area_code", "factor_id"]).nth(1)
+    assert trend["change_from_previous_year"].notna().all()
+
+
+def test_staat_van_de_jeugd_judges_change_against_noise(con):
+    mart = df(con, "select * from marts.mart_staat_van_de_jeugd")
+    assert set(mart["assessment_previous"]) <= {"better", "worse", "within_noise", "not_assessed", "no_comparison"}
+    assert {"better", "worse", "within_noise"} <= set(mart["assessment_baseline"])
+    real = mart[mart["assessment_previous"].isin(["better", "worse"])]
+    se = df(con, "select indicator_id, year, standard_error from marts.mart_staat_van_de_jeugd")
+    joined = real.merge(mart[["indicator_id", "year", "standard_error"]].rename(columns={"year": "previous_year", "standard_error": "se_prev"}),
+                        on=["indicator_id", "previous_year"])
+    limit = 1.96 * (joined["standard_error"] ** 2 + joined["se_prev"] ** 2) ** 0.5
+    assert (joined["change_from_previous"].abs() > limit).all()
+    worse = joined[joined["assessment_previous"] == "worse"]
+    higher_worse = worse["direction"] == "higher_is_worse"
+    assert ((worse["change_from_previous"] > 0) == higher_worse).all()
+    assert len(se) == len(mart)
