@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PORT ?= 3000
 
-.PHONY: setup run test ui bench dbt-prepare clean
+.PHONY: setup run test ui bench bench-national dbt-prepare clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -40,6 +40,9 @@ ui: dbt-prepare
 
 bench: dbt-prepare
 	$(BIN)/python benchmarks/demo_run.py
+
+bench-national: dbt-prepare
+	$(BIN)/python benchmarks/national_run.py
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .dagster_home/history .dagster_home/storage .dagster_home/schedules .dagster_home/logs

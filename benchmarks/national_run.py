@@ -1,0 +1,245 @@
+"""Benchmark: the pipeline on a national-scale SYNTHETIC input, stage by stage.
+
+Generates ``DemoConfig.national()`` (350 synthetic gemeenten GM9001-GM9350, 3,290 wijken, about
+14,000 buurten, 2015-2024, all sources) into a temporary folder, then materialises the pipeline
+in three stages, each a fresh ``dagster asset materialize`` process against a fresh data folder
+and Dagster home:
+
+- ingest:    ``group:sources`` (the raw.* assets: contract checks and loading);
+- transform: the dbt build (``group:factor_model or group:staging or group:marts``);
+- publish:   ``group:publish`` (the serving copy), if the asset exists.
+
+For every stage it prints the wall time and two peak-memory figures: the largest single process
+(``ru_maxrss`` from ``wait4``, which covers the stage process and every process it waited for,
+such as dbt) and the largest sum of RSS over the whole process tree, polled from ``/proc`` every
+0.1 s. The target of issue 3 is under 3 minutes and under 4 GB for the whole national run on a
+2-core machine.
+
+Usage: ``make bench-national`` or ``.venv/bin/python benchmarks/national_run.py [--keep DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from pipelines.demo.generator import DemoConfig, generate_demo  # noqa: E402
+from pipelines.demo.geography import build_geography  # noqa: E402
+
+STAGES = (
+    ("ingest", "group:sources"),
+    ("transform", "group:factor_model or group:staging or group:marts"),
+    ("publish", "group:publish"),
+)
+TARGET_SECONDS, TARGET_MIB = 180, 4096
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@dataclass
+class StageResult:
+    name: str
+    selection: str
+    status: str  # ok | failed | not available
+    wall_s: float = 0.0
+    peak_process_mib: float = 0.0
+    peak_tree_mib: float = 0.0
+    error: str = ""
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _tree_rss_kib(root: int) -> int:
+    tree, total, todo = _children(), 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(tree.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * PAGE_KIB
+        except OSError:
+            pass
+    return total
+
+
+def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float, float]:
+    """Run ``cmd``; return (exit code, wall s, peak RSS of the largest process MiB, peak RSS of the tree MiB)."""
+    peak_tree = 0
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def poll() -> None:
+            nonlocal peak_tree
+            while not done.is_set():
+                peak_tree = max(peak_tree, _tree_rss_kib(proc.pid))
+                done.wait(0.1)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        done.set()
+        poller.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, wall, usage.ru_maxrss / 1024, peak_tree / 1024
+
+
+def asset_keys(env: dict[str, str]) -> list[str]:
+    listing = subprocess.run(
+        [str(BIN / "dagster"), "asset", "list", "-m", "pipelines.definitions"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True,
+    )
+    return [line.strip() for line in listing.stdout.splitlines() if line.strip()]
+
+
+def _last_lines(path: Path, n: int = 25) -> str:
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = [line for line in lines if "ERROR" in line or "Error" in line or "error" in line.lower()[:80]]
+    return "\n".join((errors[-8:] if errors else []) + lines[-n:])
+
+
+def warehouse_summary(path: Path) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if not path.exists():
+        return out
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'quarantine') or table_schema like '%marts' order by 1, 2"
+        ).fetchall()
+        for schema, table in tables:
+            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            out.append((f"{schema}.{table}", f"{rows:,}"))
+        for schema, table in tables:
+            if table == "fct_indicator_value":
+                columns = {c for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                    [schema, table]).fetchall()}
+                if "indicator_id" in columns:
+                    n = con.execute(f'select count(distinct indicator_id) from "{schema}"."{table}"').fetchone()[0]
+                    out.append((f"indicators in {schema}.{table}", str(n)))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary folder)")
+    parser.add_argument("--seed", type=int, default=20150101)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="factorenmodel-national-") as tmp:
+        root = (args.keep or Path(tmp)).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        config = DemoConfig.national()
+
+        print(f"Generating the national SYNTHETIC input into {root / 'input'} ...", flush=True)
+        start = time.perf_counter()
+        generated = generate_demo(root / "input", seed=args.seed, config=config)
+        gen_seconds = time.perf_counter() - start
+        geo = build_geography(config)
+        buurten = [len(geo.division(year).codes) for year in (config.first_year, config.last_year)]
+        print(f"  {len(geo.gemeenten)} gemeenten, {len(geo.wijken):,} wijken, {buurten[0]:,}-{buurten[1]:,} buurten, "
+              f"{len(config.years)} years; {len(generated.rows_per_file)} extract files, "
+              f"{sum(generated.rows_per_file.values()):,} rows; {gen_seconds:.1f} s", flush=True)
+
+        data_dir, home = root / "data", root / "dagster_home"
+        data_dir.mkdir(exist_ok=True)
+        home.mkdir(exist_ok=True)
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        env = {
+            **os.environ,
+            "FACTORENMODEL_DATA_DIR": str(data_dir),
+            "FACTORENMODEL_EXTRACT_DIR": str(generated.extract_dir),
+            "FACTORENMODEL_GEMEENTEN": ",".join(config.gemeente_codes),
+            "FACTORENMODEL_FIRST_YEAR": "2000",
+            "DAGSTER_HOME": str(home),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        env.pop("FACTORENMODEL_WAREHOUSE", None)
+        keys = asset_keys(env)
+        groups = {
+            "ingest": any(k.startswith("raw/") for k in keys),
+            "transform": any(k.startswith(("staging/", "intermediate/", "marts/")) for k in keys),
+            "publish": "serving_copy" in keys,
+        }
+
+        results: list[StageResult] = []
+        failed = False
+        for name, selection in STAGES:
+            if not groups[name]:
+                results.append(StageResult(name, selection, "not yet available"))
+                continue
+            if failed:
+                results.append(StageResult(name, selection, "skipped (earlier stage failed)"))
+                continue
+            print(f"Stage {name}: dagster asset materialize --select '{selection}' ...", flush=True)
+            log = root / f"{name}.log"
+            code, wall, peak_proc, peak_tree = run_measured(
+                [str(BIN / "dagster"), "asset", "materialize", "--select", selection, "-m", "pipelines.definitions"],
+                env, log,
+            )
+            result = StageResult(name, selection, "ok" if code == 0 else f"failed (exit {code})", wall, peak_proc, peak_tree)
+            if code != 0:
+                failed = True
+                result.error = _last_lines(log)
+            results.append(result)
+            print(f"  {result.status}, {wall:.1f} s", flush=True)
+
+        print()
+        print("National SYNTHETIC run: 350 gemeenten, 2015-2024 "
+              f"({os.cpu_count()} CPUs; target: whole run < {TARGET_SECONDS} s and < {TARGET_MIB / 1024:.0f} GiB)")
+        print(f"{'stage':<11}{'status':<34}{'wall s':>9}{'peak proc MiB':>15}{'peak tree MiB':>15}")
+        print(f"{'generate':<11}{'ok (not part of the run)':<34}{gen_seconds:>9.1f}{'':>15}{'':>15}")
+        for r in results:
+            if r.status.startswith(("ok", "failed")):
+                print(f"{r.name:<11}{r.status:<34}{r.wall_s:>9.1f}{r.peak_process_mib:>15.0f}{r.peak_tree_mib:>15.0f}")
+            else:
+                print(f"{r.name:<11}{r.status:<34}{'-':>9}{'-':>15}{'-':>15}")
+        measured = [r for r in results if r.status.startswith(("ok", "failed"))]
+        total = sum(r.wall_s for r in measured)
+        peak = max((r.peak_tree_mib for r in measured), default=0.0)
+        print(f"{'run total':<11}{'(ingest+transform+publish)':<34}{total:>9.1f}{'':>15}{peak:>15.0f}")
+        complete = all(r.status == "ok" for r in results)
+        verdict = "within" if total < TARGET_SECONDS and peak < TARGET_MIB else "OUTSIDE"
+        print(f"{verdict} the target{'' if complete else ' (for the stages measured; the run is not complete)'}")
+        for r in results:
+            if r.status == "not yet available":
+                print(f"{r.name}: not yet available (no such asset in pipelines.definitions)")
+        for r in results:
+            if r.error:
+                print(f"\n--- {r.name} failed; last lines of {root / (r.name + '.log')} ---\n{r.error}")
+        warehouse = data_dir / "warehouse.duckdb"
+        if warehouse.exists():
+            print(f"\nwarehouse {warehouse.stat().st_size / 2**20:.0f} MiB")
+            for table, rows in warehouse_summary(warehouse):
+                print(f"  {table:<44} {rows:>12}")
+        return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
