@@ -27,7 +27,10 @@ def read_database(serving: Path) -> dict:
         tables = [r[0] for r in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'marts' order by 1").fetchall()]
         counts = {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
-        versions = sorted({v for t in tables if t != "v_area_names"
+        versioned = [t for (t,) in con.execute(
+            "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = 'version'"
+        ).fetchall()]
+        versions = sorted({v for t in versioned
                            for (v,) in con.execute(f'select distinct version from marts."{t}"').fetchall()})
     return {"via": "duckdb", "run_id": run_id, "recorded": recorded, "counts": counts, "versions": versions}
 
@@ -38,7 +41,8 @@ def read_parquet(serving: Path) -> dict:
     with duckdb.connect() as con:
         counts = {p.stem: con.execute(f"select count(*) from read_parquet('{p}')").fetchone()[0]
                   for p in sorted((release / "parquet").glob("*.parquet"))}
-        versions = sorted({v for p in (release / "parquet").glob("*.parquet") if p.stem != "v_area_names"
+        versions = sorted({v for p in (release / "parquet").glob("*.parquet")
+                           if "version" in [c[0] for c in con.execute(f"describe select * from read_parquet('{p}')").fetchall()]
                            for (v,) in con.execute(f"select distinct version from read_parquet('{p}')").fetchall()})
     recorded = {name: t["rows"] for name, t in manifest["tables"].items()}
     return {"via": "parquet", "run_id": manifest["run_id"], "recorded": recorded, "counts": counts,
