@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 with pip):
 #   make run    set up, then materialise every asset on the built-in demo data
 #   make test   set up, then run the whole test suite (what CI runs)
-# More: make ui (Dagster UI on http://127.0.0.1:3000), make bench, make clean.
+# More: make ui (Dagster UI on http://127.0.0.1:3000), make dbt-build, make docs, make bench, make clean.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PORT ?= 3000
 
-.PHONY: setup run test ui bench bench-national dbt-prepare clean
+.PHONY: setup run test ui bench bench-national dbt-prepare dbt-build docs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -37,6 +37,14 @@ test: dbt-prepare
 
 ui: dbt-prepare
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+# dbt alone on the warehouse that `make run` filled (seeds, staging, intermediate, marts and all dbt tests)
+dbt-build: dbt-prepare
+	cd dbt_project && dbt build --profiles-dir .
+
+# dbt's documentation site of every model and column: dbt_project/target/index.html
+docs: dbt-prepare
+	cd dbt_project && dbt docs generate --profiles-dir . && echo "dbt docs: dbt_project/target/index.html (or: cd dbt_project && dbt docs serve --profiles-dir .)"
 
 bench: dbt-prepare
 	$(BIN)/python benchmarks/demo_run.py
