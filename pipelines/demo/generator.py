@@ -1,4 +1,5 @@
-"""Generate the SYNTHETIC demo municipality Demostad (GM9999): extracts plus ground truth.
+"""Generate the SYNTHETIC demo municipality Demostad (GM9999), or several synthetic gemeenten
+(``DemoConfig.national()``): extracts plus ground truth.
 
 ``generate_demo(out_dir, seed, config)`` writes ``out_dir/extracts`` (files shaped exactly like
 the real source extracts, conforming to ``data_contracts/sources``) and ``out_dir/ground_truth``
@@ -27,7 +28,7 @@ DEFAULT_SEED = 20150101
 WRITERS = (cbs, registraties, ggd, duo, politie, gebieden)  # each has SOURCE and write(world, rng, extract_dir)
 OUT_README = """# Demostad — SYNTHETIC demo data
 
-Everything in this folder is **synthetic**: {name} ({code}) is a fictional municipality made up by
+Everything in this folder is **synthetic**: {name} ({code}) {what} made up by
 `pipelines/demo` (seed {seed}). No figure describes a real place or real people.
 
 * `extracts/`: source extracts in the exact format of the data contracts (`data_contracts/sources`).
@@ -82,6 +83,14 @@ def generate_demo(out_dir: Path, seed: int = DEFAULT_SEED, config: DemoConfig | 
     result.rows_per_file = dict(sorted(result.rows_per_file.items()))
     result.ground_truth_files = ground_truth.write(world, result.ground_truth_dir, seed)
     (out_dir / "README.md").write_text(
-        OUT_README.format(name=cfg.gemeente_name, code=cfg.gemeente_code, seed=seed), encoding="utf-8"
+        OUT_README.format(**_readme_names(cfg), seed=seed), encoding="utf-8"
     )
     return result
+
+
+def _readme_names(cfg: DemoConfig) -> dict[str, str]:
+    if cfg.n_gemeenten == 1:
+        return {"name": cfg.gemeente_name, "code": cfg.gemeente_code, "what": "is a fictional municipality"}
+    codes = cfg.gemeente_codes
+    return {"name": f"{cfg.gemeente_label(0)} to {cfg.gemeente_label(cfg.n_gemeenten - 1)}",
+            "code": f"{codes[0]}-{codes[-1]}", "what": f"are {cfg.n_gemeenten} fictional municipalities"}
