@@ -1,0 +1,332 @@
+"""Local factor-outcome associations: two-way fixed-effects regressions with area-clustered uncertainty.
+
+Per outcome panel (``models_ml.panel.OutcomePanel``): the standardised, oriented link-scale outcome
+``y`` is regressed on the standardised scores of the factors linked to the outcome's sub-goal, with
+area and year fixed effects removed by demeaning (the *within* transformation; alternating
+projections, exact for unbalanced panels). The coefficient of a factor is the change in the outcome
+(in its signal SDs, higher = worse) per one SD of the factor score, holding the other linked
+factors, the area and the year fixed: an **ecological (area-level) association, not an individual
+causal effect** (every output row says so in ``note``).
+
+Two estimation paths:
+
+* ``ols_fe_cr1`` — OLS on the within-transformed data; cluster-robust standard errors by area with
+  the CR1 small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (G areas, N observations, K slope
+  coefficients; the fixed effects are absorbed and not counted, as for statsmodels' ``cov_type=
+  'cluster'`` on the same within-transformed data); the 90% interval uses the t distribution with
+  G-1 degrees of freedom.
+* ``ridge_fe_bootstrap`` — a scikit-learn pipeline ``StandardScaler + RidgeCV`` on the within-
+  transformed data, with the penalty chosen by grouped K-fold cross-validation over areas (no area
+  in both a training and a validation fold); uncertainty from an area-clustered pairs bootstrap
+  (resample whole areas with replacement, re-demean, refit with the chosen penalty; seeded); the
+  standard error is the SD of the bootstrap estimates and the 90% interval their 5th-95th
+  percentiles. Ridge shrinks towards zero: use it only where factors are collinear.
+
+``regularisation='auto'`` (default) uses OLS unless the largest variance inflation factor exceeds
+``VIF_COLLINEAR`` (then ridge); ``'none'`` always OLS; ``'ridge'`` always ridge.
+
+Diagnostics per outcome: ``max_vif`` and ``condition_number`` of the within-transformed,
+standardised factor matrix; ``vif`` per factor; flags ``too_little_data`` (fewer than
+``MIN_AREAS`` areas, ``MIN_YEARS`` years, or ``MIN_OBS_PER_PREDICTOR`` observations per factor),
+``collinear`` (VIF above ``VIF_COLLINEAR``), ``perfectly_collinear`` (a factor that is an exact
+linear combination of others after the within transformation is dropped, and the row says with
+which), ``no_within_variation``, ``no_factor_data``, plus the panel flags
+``interpolated_years`` and ``wijk_score_for_buurt``. A pair that cannot be estimated gets
+``status = 'not_estimable'``, a ``reason`` and NULL estimate, standard error and interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from models_ml.panel import OutcomePanel
+
+METHOD_VERSION = "associations-1.0.0"
+NOTE = "Ecological (area-level) association, not an individual causal effect."
+MIN_AREAS = 10
+MIN_YEARS = 3
+MIN_OBS_PER_PREDICTOR = 5
+VIF_COLLINEAR = 10.0
+CI_LEVEL = 0.90
+
+COLUMNS = [
+    "outcome_indicator_id", "subgoal_id", "factor_id", "area_level", "estimate", "std_error",
+    "ci90_lower", "ci90_upper", "n_areas", "n_years", "n_obs", "n_factors", "method", "alpha",
+    "vif", "max_vif", "condition_number", "flags", "status", "reason", "note", "method_version",
+]
+
+
+@dataclass(frozen=True)
+class AssociationConfig:
+    """Settings of ``estimate_associations``.
+
+    regularisation: 'auto' (ridge only when max VIF > vif_collinear), 'none' (OLS + CR1) or 'ridge'.
+    n_boot: bootstrap draws of the ridge path; seed: its random seed.
+    alphas: candidate ridge penalties; cv_folds: grouped CV folds over areas.
+    """
+
+    regularisation: str = "auto"
+    n_boot: int = 200
+    seed: int = 20150101
+    alphas: tuple[float, ...] = tuple(np.logspace(-3, 3, 25))
+    cv_folds: int = 5
+    min_areas: int = MIN_AREAS
+    min_years: int = MIN_YEARS
+    min_obs_per_predictor: int = MIN_OBS_PER_PREDICTOR
+    vif_collinear: float = VIF_COLLINEAR
+
+
+# --------------------------------------------------------------------------- linear algebra helpers
+
+def within_transform(values: np.ndarray, area: np.ndarray, year: np.ndarray,
+                     tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
+    """Remove area and year means (two-way fixed effects) by alternating projections.
+
+    ``values`` is (n,) or (n, k); ``area`` and ``year`` are integer codes 0..G-1 / 0..T-1. Exact
+    in one pass for balanced panels; iterates to ``tol`` (max absolute change) otherwise.
+    """
+    x = np.array(values, dtype=float, copy=True)
+    squeeze = x.ndim == 1
+    if squeeze:
+        x = x[:, None]
+    n_a, n_y = int(area.max()) + 1, int(year.max()) + 1
+    cnt_a = np.bincount(area, minlength=n_a).astype(float)
+    cnt_y = np.bincount(year, minlength=n_y).astype(float)
+    for _ in range(max_iter):
+        old = x.copy()
+        for codes, cnt, n_g in ((area, cnt_a, n_a), (year, cnt_y, n_y)):
+            sums = np.zeros((n_g, x.shape[1]))
+            np.add.at(sums, codes, x)
+            x -= (sums / np.maximum(cnt, 1)[:, None])[codes]
+        if np.max(np.abs(x - old)) < tol:
+            break
+    return x[:, 0] if squeeze else x
+
+
+def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """CR1 cluster-robust covariance of OLS coefficients: G/(G-1) * (N-1)/(N-K) * sandwich."""
+    n, k = x.shape
+    bread = np.linalg.inv(x.T @ x)
+    g = int(clusters.max()) + 1
+    scores = np.zeros((g, k))
+    np.add.at(scores, clusters, x * resid[:, None])
+    meat = scores.T @ scores
+    n_g = len(np.unique(clusters))
+    factor = n_g / (n_g - 1) * (n - 1) / (n - k)
+    return factor * bread @ meat @ bread
+
+
+def vif(x: np.ndarray) -> np.ndarray:
+    """Variance inflation factors of the columns of ``x`` (diagonal of the inverse correlation matrix)."""
+    if x.shape[1] == 1:
+        return np.ones(1)
+    c = np.corrcoef(x, rowvar=False)
+    try:
+        return np.diag(np.linalg.inv(c))
+    except np.linalg.LinAlgError:
+        return np.full(x.shape[1], np.inf)
+
+
+def condition_number(x: np.ndarray) -> float:
+    """Condition number of the column-standardised matrix (ratio of largest to smallest singular value)."""
+    sd = x.std(axis=0)
+    sd[sd == 0] = 1.0
+    s = np.linalg.svd((x - x.mean(axis=0)) / sd, compute_uv=False)
+    return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
+
+
+def independent_columns(x: np.ndarray, names: list[str], tol: float = 1e-8) -> tuple[list[int], dict[str, list[str]]]:
+    """Greedy rank check: keep a column if it is not (numerically) in the span of the kept ones.
+
+    Returns the kept column indices and, for every dropped column, the kept columns it is a linear
+    combination of (those with a non-negligible coefficient).
+    """
+    keep: list[int] = []
+    dropped: dict[str, list[str]] = {}
+    scale = np.sqrt((x**2).sum(axis=0))
+    for j in range(x.shape[1]):
+        if scale[j] <= tol:
+            dropped[names[j]] = []
+            continue
+        if keep:
+            basis = x[:, keep]
+            coef, *_ = np.linalg.lstsq(basis, x[:, j], rcond=None)
+            resid = x[:, j] - basis @ coef
+            if np.sqrt((resid**2).sum()) <= 1e-6 * scale[j]:
+                dropped[names[j]] = [names[keep[i]] for i in np.flatnonzero(np.abs(coef) > 1e-6)]
+                continue
+        keep.append(j)
+    return keep, dropped
+
+
+# --------------------------------------------------------------------------- estimation
+
+def _codes(s: pd.Series) -> np.ndarray:
+    return pd.factorize(s, sort=True)[0]
+
+
+def _ols(xw: np.ndarray, yw: np.ndarray, clusters: np.ndarray):
+    beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
+    resid = yw - xw @ beta
+    cov = cluster_robust_cov(xw, resid, clusters)
+    return beta, np.sqrt(np.diag(cov))
+
+
+def _ridge_pipeline(alphas, cv):
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), RidgeCV(alphas=alphas, cv=cv, fit_intercept=True))
+
+
+def _ridge_fixed(xw: np.ndarray, yw: np.ndarray, alpha: float) -> np.ndarray:
+    """Ridge with StandardScaler and a fixed penalty, coefficients on the unscaled (per factor SD) columns."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(xw, yw)
+    sd = pipe.named_steps["standardscaler"].scale_
+    return pipe.named_steps["ridge"].coef_ / sd
+
+
+def _ridge(df: pd.DataFrame, cols: list[str], xw, yw, area, year, cfg: AssociationConfig):
+    from sklearn.model_selection import GroupKFold
+
+    n_groups = len(np.unique(area))
+    folds = min(cfg.cv_folds, n_groups)
+    cv = list(GroupKFold(n_splits=folds).split(xw, yw, groups=area))
+    pipe = _ridge_pipeline(np.asarray(cfg.alphas), cv).fit(xw, yw)
+    alpha = float(pipe.named_steps["ridgecv"].alpha_)
+    sd = pipe.named_steps["standardscaler"].scale_
+    beta = pipe.named_steps["ridgecv"].coef_ / sd
+    rng = np.random.default_rng(cfg.seed)
+    groups = [np.flatnonzero(area == g) for g in range(n_groups)]
+    x_raw = df[cols].to_numpy(float)
+    y_raw = df["y"].to_numpy(float)
+    draws = np.full((cfg.n_boot, len(cols)), np.nan)
+    for b in range(cfg.n_boot):
+        pick = rng.integers(0, n_groups, n_groups)
+        idx = np.concatenate([groups[g] for g in pick])
+        new_area = np.repeat(np.arange(n_groups), [len(groups[g]) for g in pick])
+        yr = pd.factorize(year[idx], sort=True)[0]
+        xb = within_transform(x_raw[idx], new_area, yr)
+        yb = within_transform(y_raw[idx], new_area, yr)
+        if np.any(xb.std(axis=0) == 0):
+            continue
+        draws[b] = _ridge_fixed(xb, yb, alpha)
+    draws = draws[~np.isnan(draws).any(axis=1)]
+    se = draws.std(axis=0, ddof=1)
+    lo, hi = np.percentile(draws, [100 * (1 - CI_LEVEL) / 2, 100 * (1 + CI_LEVEL) / 2], axis=0)
+    return beta, se, lo, hi, alpha
+
+
+def _rows_not_estimable(panel: OutcomePanel, factors: list[str], reason: str, flags: dict[str, list[str]],
+                        base: dict) -> list[dict]:
+    return [{**base, "factor_id": f, "status": "not_estimable", "reason": reason,
+             "flags": ";".join(flags.get(f, []))} for f in factors]
+
+
+def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = None) -> pd.DataFrame:
+    """Association rows (``COLUMNS``) for one outcome panel: one row per linked factor."""
+    cfg = config or AssociationConfig()
+    df = panel.data
+    flags = {f: list(panel.factor_flags.get(f, [])) for f in panel.factors}
+    base = {
+        "outcome_indicator_id": panel.outcome_indicator_id, "subgoal_id": panel.subgoal_id,
+        "area_level": panel.area_level, "n_areas": int(df["area_code"].nunique()),
+        "n_years": int(df["year"].nunique()), "n_obs": int(len(df)), "n_factors": len(panel.factors),
+        "method": None, "note": NOTE, "method_version": METHOD_VERSION,
+    }
+    rows = [{**base, "factor_id": f, "status": "not_estimable",
+             "reason": "no factor score for the outcome's areas and years", "flags": "no_factor_data"}
+            for f in panel.missing_factors]
+    cols = list(panel.factors)
+    if not cols:
+        return _frame(rows)
+    thin = []
+    if base["n_areas"] < cfg.min_areas:
+        thin.append(f"{base['n_areas']} areas (< {cfg.min_areas})")
+    if base["n_years"] < cfg.min_years:
+        thin.append(f"{base['n_years']} years (< {cfg.min_years})")
+    if base["n_obs"] < cfg.min_obs_per_predictor * len(cols):
+        thin.append(f"{base['n_obs']} observations for {len(cols)} factors (< {cfg.min_obs_per_predictor} per factor)")
+    if thin:
+        for f in cols:
+            flags[f].append("too_little_data")
+        return _frame(rows + _rows_not_estimable(panel, cols, "too little data: " + ", ".join(thin), flags, base))
+
+    area = _codes(df["area_code"])
+    year = _codes(df["year"])
+    xw = within_transform(df[cols].to_numpy(float), area, year)
+    yw = within_transform(df["y"].to_numpy(float), area, year)
+    keep, dropped = independent_columns(xw, cols)
+    for f, others in dropped.items():
+        if others:
+            flags[f].append("perfectly_collinear")
+            reason = "perfectly collinear (after removing area and year effects) with " + ", ".join(others) + "; dropped"
+        else:
+            flags[f].append("no_within_variation")
+            reason = "no variation within areas over time; dropped"
+        rows.append({**base, "factor_id": f, "status": "not_estimable", "reason": reason, "flags": ";".join(flags[f])})
+    for f in {o for others in dropped.values() for o in others}:
+        flags[f].append("collinear")  # kept partner of a perfectly collinear factor
+    cols = [cols[j] for j in keep]
+    xw = xw[:, keep]
+    if not cols:
+        return _frame(rows)
+    if base["n_obs"] < cfg.min_obs_per_predictor * len(cols) or base["n_obs"] - len(cols) - base["n_areas"] - base["n_years"] + 1 < 1:
+        for f in cols:
+            flags[f].append("too_little_data")
+        return _frame(rows + _rows_not_estimable(panel, cols, "too little data for the remaining factors", flags, base))
+    v = vif(xw)
+    max_vif = float(np.max(v))
+    cond = condition_number(xw)
+    for f, vf in zip(cols, v):
+        if vf > cfg.vif_collinear and "collinear" not in flags[f]:
+            flags[f].append("collinear")
+    use_ridge = cfg.regularisation == "ridge" or (cfg.regularisation == "auto" and max_vif > cfg.vif_collinear)
+    if cfg.regularisation not in ("auto", "none", "ridge"):
+        raise ValueError(f"regularisation must be 'auto', 'none' or 'ridge', not {cfg.regularisation!r}")
+    if use_ridge:
+        beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, area, year, cfg)
+        method = "ridge_fe_bootstrap"
+    else:
+        beta, se = _ols(xw, yw, area)
+        t = stats.t.ppf((1 + CI_LEVEL) / 2, df=base["n_areas"] - 1)
+        lo, hi = beta - t * se, beta + t * se
+        alpha = None
+        method = "ols_fe_cr1"
+    for j, f in enumerate(cols):
+        rows.append({**base, "factor_id": f, "estimate": float(beta[j]), "std_error": float(se[j]),
+                     "ci90_lower": float(lo[j]), "ci90_upper": float(hi[j]), "method": method, "alpha": alpha,
+                     "vif": float(v[j]), "max_vif": max_vif, "condition_number": cond,
+                     "flags": ";".join(flags[f]), "status": "estimated", "reason": None})
+    for r in rows:
+        r.setdefault("max_vif", max_vif)
+        r.setdefault("condition_number", cond)
+    return _frame(rows)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    for c in ("estimate", "std_error", "ci90_lower", "ci90_upper", "alpha", "vif", "max_vif", "condition_number"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    for c in ("n_areas", "n_years", "n_obs", "n_factors"):
+        out[c] = out[c].astype("int64")
+    out["flags"] = out["flags"].fillna("")
+    return out
+
+
+def estimate_associations(panels: list[OutcomePanel], config: AssociationConfig | None = None) -> pd.DataFrame:
+    """Association rows for every panel (see ``COLUMNS``), sorted by outcome and factor."""
+    frames = [estimate_outcome(p, config) for p in panels]
+    if not frames:
+        return _frame([])
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["outcome_indicator_id", "factor_id"]).reset_index(drop=True)

@@ -1,0 +1,244 @@
+"""Area x year panels for the local association models (no Dagster; a DuckDB connection is passed in).
+
+One panel per outcome indicator (``measures = 'subgoal'`` in ``factor_model.indicators``):
+
+* rows: the areas of the outcome's base level (``buurt`` or ``wijk``) x the years the outcome is
+  observed; the outcome comes from ``intermediate.int_indicator_value`` (unsuppressed);
+* columns: the outcome on its **link scale, oriented so that higher = worse** (see below), its
+  sampling variance on that scale, and the factor score (``marts.fct_factor_score``) of every factor
+  linked to the outcome's sub-goal (``factor_model.factor_subgoal_links``) at the same level.
+
+The estimand (see ``models_ml/README.md``): the change in the outcome, in standard deviations of
+its *signal* on the link scale, per one panel standard deviation of the factor score, holding the
+other linked factors, the area and the year fixed (within-area association).
+
+Transformations, in order:
+
+1. **Outcome on the link scale.** Percentages and survey prevalences: ``logit(value / multiplier)``;
+   rates per 1000, means and counts: ``log(value)``. Values of exactly 0 or 100 % are moved half a
+   count inwards (``(numerator + 0.5) / (denominator + 1)``) so that the link is finite. The result
+   is multiplied by the orientation (+1 for ``higher_is_worse``, -1 for ``higher_is_better``), so
+   a higher outcome is always worse — the same sign convention as ``literature_weights``
+   (positive d = the factor makes the sub-goal worse).
+2. **Sampling variance** of the link-scale outcome, by the delta method from the indicator's
+   ``standard_error`` (logit: ``(se/m) / (p (1-p))``; log: ``se / value``); where the standard
+   error is missing, from the counts (logit: ``1/(x+0.5) + 1/(n-x+0.5)``; log: ``1/(x+0.5)``).
+3. **Standardisation of the outcome** by its *signal* SD: ``sqrt(var_panel - mean(sampling var))``
+   over the area-year panel (floored at 10 % of the panel variance). Dividing by the total SD
+   would shrink the estimate by the share of binomial/Poisson noise, which differs between a small
+   buurt and a large wijk; the signal SD makes estimates comparable across levels and sources.
+4. **Factor scores.** A factor scored at the outcome's level enters as that score. For a buurt-level
+   outcome, a factor that exists only at wijk level (GGD survey factors, for example) enters as the
+   score of the buurt's wijk (``marts.dim_area.wijk_code``): every buurt of a wijk gets the same
+   value, so its coefficient rests on between-wijk variation over time only (it is flagged
+   ``wijk_score_for_buurt``). Survey factors are measured every other year (youth monitor in odd,
+   adult monitor in even years); a missing year between two measured years is filled by **linear
+   interpolation** within the area, and missing years before the first / after the last measured
+   year by the nearest measured value (flagged ``interpolated_years``). This keeps factors of both
+   monitors in one regression at the cost of some measurement error.
+5. **Standardisation of the factors**: each factor score is divided by its SD over the panel
+   (after filling), so a coefficient is "per factor SD". Centring is irrelevant under the fixed
+   effects.
+
+Rows with a missing outcome are dropped; a factor with no score at all for the panel is reported
+in ``OutcomePanel.missing_factors`` and left out of the regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+LINK_BY_UNIT = {
+    "percentage": "logit",
+    "survey_prevalence": "logit",
+    "rate_per_1000": "log",
+    "mean": "log",
+    "count": "log",
+}
+SIGNAL_VARIANCE_FLOOR = 0.10  # the signal variance is at least this share of the panel variance
+
+
+@dataclass
+class OutcomePanel:
+    """One outcome's panel, ready for ``associations.estimate_outcome``.
+
+    ``data`` has one row per area and year with columns ``area_code``, ``year``, ``y`` (the
+    standardised, oriented link-scale outcome), ``y_link`` (oriented link scale, not standardised),
+    ``y_sampling_var`` (sampling variance of ``y_link``), and one column per factor in ``factors``
+    (standardised scores).
+    """
+
+    outcome_indicator_id: str
+    subgoal_id: str
+    area_level: str
+    link: str
+    orientation: int
+    data: pd.DataFrame
+    factors: list[str]
+    missing_factors: list[str] = field(default_factory=list)
+    factor_flags: dict[str, list[str]] = field(default_factory=dict)
+    outcome_sd_total: float = float("nan")
+    outcome_sd_signal: float = float("nan")
+    factor_sd: dict[str, float] = field(default_factory=dict)
+
+
+def link_transform(value, numerator, denominator, multiplier, link: str) -> np.ndarray:
+    """The link-scale value (not oriented) of indicator values; see step 1 of the module docstring."""
+    value = np.asarray(value, dtype=float)
+    if link == "logit":
+        p = value / np.asarray(multiplier, dtype=float)
+        x = np.asarray(numerator, dtype=float)
+        n = np.asarray(denominator, dtype=float)
+        edge = (p <= 0) | (p >= 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_adj = np.where(edge & (n > 0), (x + 0.5) / (n + 1.0), p)
+            p_adj = np.clip(p_adj, 1e-6, 1 - 1e-6)
+            return np.log(p_adj / (1 - p_adj))
+    if link == "log":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.asarray(numerator, dtype=float)
+            n = np.asarray(denominator, dtype=float)
+            # half a count for zero values: value * (x + 0.5) / x equals (x + 0.5) / n * multiplier
+            zero = value <= 0
+            adj = np.where(zero & (n > 0), 0.5 / n * np.asarray(multiplier, dtype=float), value)
+            return np.log(np.where(adj > 0, adj, np.nan))
+    raise ValueError(f"unknown link {link!r}")
+
+
+def link_sampling_variance(value, numerator, denominator, multiplier, standard_error, link: str) -> np.ndarray:
+    """Sampling variance of the link-scale value (delta method); see step 2 of the module docstring."""
+    value = np.asarray(value, dtype=float)
+    m = np.asarray(multiplier, dtype=float)
+    se = np.asarray(standard_error, dtype=float)
+    x = np.asarray(numerator, dtype=float)
+    n = np.asarray(denominator, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if link == "logit":
+            p = np.clip(value / m, 1e-6, 1 - 1e-6)
+            from_se = (se / m / (p * (1 - p))) ** 2
+            from_counts = 1.0 / (x + 0.5) + 1.0 / (n - x + 0.5)
+        else:
+            from_se = (se / np.where(value > 0, value, np.nan)) ** 2
+            from_counts = 1.0 / (x + 0.5)
+        out = np.where(np.isfinite(from_se) & (from_se > 0), from_se, from_counts)
+    return out
+
+
+def _fill_years(score: pd.Series, years: list[int]) -> tuple[dict, bool]:
+    """Fill an (area_code, year) series of factor scores to ``years``: gaps within each area
+    linearly, the ends by the nearest measured value. Returns {(area, year): score} and whether
+    any value was filled."""
+    grid = score.unstack("year")
+    all_years = sorted(set(grid.columns) | set(years))
+    grid = grid.reindex(columns=all_years)
+    before = grid.notna()
+    filled = grid.interpolate(method="index", axis=1, limit_area="inside").ffill(axis=1).bfill(axis=1)
+    any_filled = bool((filled.notna() & ~before)[years].to_numpy().any())
+    return filled[years].stack().to_dict(), any_filled
+
+
+def load_inputs(con) -> dict[str, pd.DataFrame]:
+    """Read what the panels need from the warehouse (one query per table)."""
+    q = con.execute
+    return {
+        "indicators": q("select indicator_id, measures, factor_id, subgoal_id, unit, multiplier, direction, area_level "
+                        "from factor_model.indicators").df(),
+        "links": q("select link_id, factor_id, subgoal_id, effect_direction from factor_model.factor_subgoal_links").df(),
+        "values": q("select v.indicator_id, v.year, v.area_code, v.area_level, v.numerator, v.denominator, v.value, "
+                    "v.standard_error from intermediate.int_indicator_value v "
+                    "join factor_model.indicators i on i.indicator_id = v.indicator_id "
+                    "where i.measures = 'subgoal' and v.area_level = i.area_level").df(),
+        "scores": q("select area_code, area_level, year, factor_id, score from marts.fct_factor_score "
+                    "where area_level in ('buurt', 'wijk')").df(),
+        "areas": q("select area_code, area_level, wijk_code from marts.dim_area").df(),
+    }
+
+
+def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
+                 outcomes: list[str] | None = None) -> list[OutcomePanel]:
+    """One ``OutcomePanel`` per outcome indicator (optionally only those in ``outcomes``).
+
+    Pass a DuckDB connection (``con``) to the warehouse, or ``inputs`` as returned by
+    ``load_inputs`` (for tests that build the tables by hand).
+    """
+    if inputs is None:
+        inputs = load_inputs(con)
+    ind = inputs["indicators"]
+    links = inputs["links"]
+    values = inputs["values"]
+    scores = inputs["scores"]
+    areas = inputs["areas"]
+    wijk_of = dict(zip(areas["area_code"], areas["wijk_code"]))
+    # fall back on the code structure (BU + 4 gemeente digits + 2 wijk digits) for unknown buurten
+    def parent_wijk(code: str) -> str | None:
+        w = wijk_of.get(code)
+        if isinstance(w, str) and w:
+            return w
+        return "WK" + code[2:8] if code.startswith("BU") and len(code) >= 8 else None
+
+    score_wide = {
+        level: g.pivot_table(index=["area_code", "year"], columns="factor_id", values="score", aggfunc="mean")
+        for level, g in scores.groupby("area_level")
+    }
+    panels = []
+    out_ind = ind[ind["measures"] == "subgoal"].sort_values("indicator_id")
+    if outcomes is not None:
+        out_ind = out_ind[out_ind["indicator_id"].isin(outcomes)]
+    for row in out_ind.itertuples(index=False):
+        link = LINK_BY_UNIT.get(row.unit, "log")
+        orient = 1 if row.direction == "higher_is_worse" else -1
+        level = row.area_level
+        v = values[(values["indicator_id"] == row.indicator_id) & (values["area_level"] == level)].copy()
+        mult = float(row.multiplier) if pd.notna(row.multiplier) else 1.0
+        v["y_link"] = orient * link_transform(v["value"], v["numerator"], v["denominator"], mult, link)
+        v["y_sampling_var"] = link_sampling_variance(v["value"], v["numerator"], v["denominator"], mult,
+                                                     v["standard_error"], link)
+        v = v[np.isfinite(v["y_link"])][["area_code", "year", "y_link", "y_sampling_var"]]
+        v["year"] = v["year"].astype(int)
+        factors = sorted(links.loc[links["subgoal_id"] == row.subgoal_id, "factor_id"].unique())
+        flags: dict[str, list[str]] = {f: [] for f in factors}
+        years = sorted(v["year"].unique())
+        cols = {}
+        missing = []
+        own = score_wide.get(level)
+        wijk = score_wide.get("wijk")
+        for f in factors:
+            if own is not None and f in own.columns and own[f].notna().any():
+                d, filled = _fill_years(own[f].dropna(), years)
+                if filled:
+                    flags[f].append("interpolated_years")
+                cols[f] = [d.get(k, np.nan) for k in zip(v["area_code"], v["year"])]
+            elif level == "buurt" and wijk is not None and f in wijk.columns and wijk[f].notna().any():
+                d, filled = _fill_years(wijk[f].dropna(), years)
+                if filled:
+                    flags[f].append("interpolated_years")
+                flags[f].append("wijk_score_for_buurt")
+                cols[f] = [d.get((parent_wijk(a), y), np.nan) for a, y in zip(v["area_code"], v["year"])]
+            else:
+                missing.append(f)
+        data = v.reset_index(drop=True)
+        present = [f for f in factors if f not in missing]
+        for f in present:
+            data[f] = np.asarray(cols[f], dtype=float)
+        data = data.dropna(subset=["y_link", *present]).reset_index(drop=True)
+        var_total = float(data["y_link"].var(ddof=1)) if len(data) > 1 else float("nan")
+        var_signal = max(var_total - float(data["y_sampling_var"].mean()), SIGNAL_VARIANCE_FLOOR * var_total) \
+            if len(data) > 1 else float("nan")
+        sd_signal = float(np.sqrt(var_signal)) if np.isfinite(var_signal) else float("nan")
+        data["y"] = (data["y_link"] - data["y_link"].mean()) / sd_signal if len(data) > 1 else np.nan
+        factor_sd = {}
+        for f in present:
+            sd = float(data[f].std(ddof=1)) if len(data) > 1 else float("nan")
+            factor_sd[f] = sd
+            data[f] = (data[f] - data[f].mean()) / sd if sd and np.isfinite(sd) and sd > 0 else 0.0
+        panels.append(OutcomePanel(
+            outcome_indicator_id=row.indicator_id, subgoal_id=row.subgoal_id, area_level=level, link=link,
+            orientation=orient, data=data[["area_code", "year", "y", "y_link", "y_sampling_var", *present]],
+            factors=present, missing_factors=missing, factor_flags={f: flags[f] for f in present},
+            outcome_sd_total=float(np.sqrt(var_total)) if np.isfinite(var_total) else float("nan"),
+            outcome_sd_signal=sd_signal, factor_sd=factor_sd,
+        ))
+    return panels
