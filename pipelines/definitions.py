@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import dbt, publish, sources
+from pipelines.defs import dbt, publish, quality, sources
 from pipelines.defs.resources import warehouse_resource
 from pipelines.settings import Settings, load_settings
 
@@ -19,6 +19,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sources.build_defs(settings),
         dbt.build_defs(settings),
         publish.build_defs(settings),
+        quality.build_defs(settings),
         dg.Definitions(
             resources={"warehouse": warehouse_resource(settings)},
             executor=dg.in_process_executor,

@@ -12,6 +12,9 @@ its synthetic extracts are generated into ``<data dir>/demo/extracts``. Environm
 - ``FACTORENMODEL_FIRST_YEAR`` / ``FACTORENMODEL_LAST_YEAR``: the years that may be loaded
   (default 2000 to the current year).
 - ``FACTORENMODEL_DEMO_SEED``: seed of the demo generator.
+- ``FACTORENMODEL_MAX_DATA_AGE_YEARS``: how many years the newest year of a published mart may lie
+  before the reference year (the last year, or this year) before its Great Expectations freshness
+  check fails (default 3).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Settings:
     first_year: int
     last_year: int | None
     demo_seed: int
+    max_data_age_years: int = 3
 
     @property
     def demo_dir(self) -> Path:
@@ -52,6 +56,11 @@ class Settings:
     def serving_dir(self) -> Path:
         """Where BI tools read the published marts: ``current/`` points at the newest release."""
         return self.data_dir / "serving"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """Great Expectations' HTML Data Docs of the mart suites (``index.html``)."""
+        return self.data_dir / "quality" / "data_docs"
 
     @property
     def scope(self) -> Scope:
@@ -89,4 +98,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         first_year=_int(env, "FACTORENMODEL_FIRST_YEAR", 2000),
         last_year=_int(env, "FACTORENMODEL_LAST_YEAR", None),
         demo_seed=_int(env, "FACTORENMODEL_DEMO_SEED", DEFAULT_DEMO_SEED),
+        max_data_age_years=_int(env, "FACTORENMODEL_MAX_DATA_AGE_YEARS", 3),
     )
