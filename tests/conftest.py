@@ -1,7 +1,7 @@
-"""Fixtures shared by the test folders.
+"""Shared fixtures: the whole demo pipeline, materialised once per test session.
 
-``demo_run``: the whole demo pipeline materialised once per test session into a temporary data
-folder (real DuckDB, real dbt, real Dagster), shared by every test that only reads its results.
+A real DuckDB file in a temporary data folder, real dbt, real Dagster materialisations; tests that
+only read its results share this one run (see tests/pipeline/runs.py for the helpers).
 """
 
 from __future__ import annotations
