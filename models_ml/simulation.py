@@ -1,0 +1,209 @@
+"""Fast replay of the demo pipeline for known-answer tests, and the true value of the estimand.
+
+Running Dagster + dbt for each of 50 synthetic datasets is too slow, so ``DbtReplay`` does what
+the pipeline does, in-process, at about 2-3 s per dataset:
+
+1. ``compile_dbt`` runs ``dbt compile`` and ``dbt seed`` once, into a temporary folder (the
+   project's own ``target/`` and warehouse are not touched);
+2. per seed, ``DbtReplay.build`` generates the demo extracts (``pipelines.demo``), ingests them
+   with ``pipelines.ingest.ingest_source`` (the same contract-checked loader as the assets) into a
+   new DuckDB file named ``warehouse.duckdb`` (the compiled SQL refers to ``"warehouse"."schema".
+   "table"``), copies the ``factor_model`` seed tables, and executes the dbt-compiled SQL of every
+   staging, intermediate and marts model in the manifest's dependency order, with the model's
+   materialisation (view or table).
+
+So the statistics are tested on exactly what the dbt marts compute. No Dagster import.
+
+``true_effects`` computes the true value of the estimand of ``models_ml.associations`` from the
+ground-truth files of a generated dataset (see ``models_ml/README.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+REPLAY_SCHEMAS = ("staging", "intermediate", "marts")
+
+
+def _dbt_executable() -> str:
+    exe = Path(sys.executable).with_name("dbt")
+    return str(exe) if exe.exists() else "dbt"
+
+
+def compile_dbt(work_dir: Path) -> tuple[Path, Path]:
+    """``dbt compile`` (manifest and compiled SQL) and ``dbt seed`` into ``work_dir``.
+
+    Returns (target dir, seed warehouse path). Takes about 15-20 s.
+    """
+    work_dir = Path(work_dir)
+    target = work_dir / "dbt_target"
+    seed_dir = work_dir / "seed_db"
+    seed_dir.mkdir(parents=True, exist_ok=True)
+    seed_db = seed_dir / "warehouse.duckdb"
+    env = {**os.environ, "FACTORENMODEL_WAREHOUSE": str(seed_db)}
+    common = ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
+              "--target-path", str(target), "--log-path", str(work_dir / "dbt_logs"), "--quiet"]
+    for cmd in (["seed", "--full-refresh"], ["compile"]):
+        proc = subprocess.run([_dbt_executable(), *cmd, *common], env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt {cmd[0]} failed:\n{proc.stdout}\n{proc.stderr}")
+    return target, seed_db
+
+
+@dataclass
+class ReplayModel:
+    schema: str
+    name: str
+    materialized: str
+    sql: str
+
+
+def replay_models(target: Path) -> list[ReplayModel]:
+    """The staging, intermediate and marts models of the manifest, in dependency order."""
+    manifest = json.loads((Path(target) / "manifest.json").read_text())
+    nodes = {k: n for k, n in manifest["nodes"].items()
+             if n["resource_type"] == "model" and n["schema"] in REPLAY_SCHEMAS}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(k: str) -> None:
+        if k in seen or k not in nodes:
+            return
+        seen.add(k)
+        for dep in nodes[k]["depends_on"]["nodes"]:
+            visit(dep)
+        order.append(k)
+
+    for k in sorted(nodes):
+        visit(k)
+    out = []
+    for k in order:
+        n = nodes[k]
+        compiled = Path(target) / "compiled" / n["package_name"] / n["original_file_path"]
+        out.append(ReplayModel(n["schema"], n["alias"] or n["name"], n["config"]["materialized"],
+                               compiled.read_text()))
+    return out
+
+
+class DbtReplay:
+    """Build a warehouse per generated dataset without Dagster or dbt at run time."""
+
+    def __init__(self, work_dir: Path):
+        self.work_dir = Path(work_dir)
+        self.target, self.seed_db = compile_dbt(self.work_dir)
+        self.models = replay_models(self.target)
+        with duckdb.connect(str(self.seed_db), read_only=True) as con:
+            self.seed_tables = [r[0] for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'factor_model' "
+                "order by 1").fetchall()]
+
+    def build(self, seed: int, config=None, run_dir: Path | None = None) -> Path:
+        """Generate the demo with ``seed``/``config`` and build its warehouse; returns the run folder
+        (with ``warehouse.duckdb`` and ``demo/ground_truth``)."""
+        from data_contracts.contract import load_contracts
+        from pipelines.demo.generator import generate_demo
+        from pipelines.ingest import ingest_source
+
+        run_dir = Path(run_dir or self.work_dir / f"run_{seed}")
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        result = generate_demo(run_dir / "demo", seed=seed, config=config)
+        db = run_dir / "warehouse.duckdb"
+        con = duckdb.connect(str(db))
+        try:
+            for contract in load_contracts().values():
+                ingest_source(contract, result.extract_dir, con)
+            con.execute(f"attach '{self.seed_db}' as seeds (read_only)")
+            con.execute("create schema if not exists factor_model")
+            for t in self.seed_tables:
+                con.execute(f'create table factor_model."{t}" as select * from seeds.factor_model."{t}"')
+            con.execute("detach seeds")
+            for m in self.models:
+                con.execute(f'create schema if not exists "{m.schema}"')
+                kind = "view" if m.materialized == "view" else "table"
+                con.execute(f'create or replace {kind} "{m.schema}"."{m.name}" as {m.sql}')
+        finally:
+            con.close()
+        return run_dir
+
+
+# --------------------------------------------------------------------------- the true estimand
+
+def true_effects(ground_truth_dir: Path, associations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """True value of the estimand for every (factor, outcome) pair, from the ground-truth files.
+
+    The estimand (models_ml/README.md): change in the outcome, in SDs of its latent panel
+    distribution at the outcome's level, per SD of the latent factor at the level at which the
+    factor enters the regression. The outcome latent y is linear in the factors (``effect_sd`` per
+    unit of z), and the link-scale indicator signal is ``orientation * scale * y``, so on the
+    standardised scales
+
+        truth = effect_sd * SD(z_factor) / SD(y_outcome)
+
+    with both SDs over the area-year panel of the level used: buurt panels from
+    ``latent_factors.csv``/``latent_outcomes.csv``; wijk panels from the mean of the buurt values
+    per wijk and year (the generator uses population-weighted means of its atoms; the unweighted
+    buurt mean is a close approximation). Factors without a planted effect on the outcome have
+    truth 0. With ``associations`` (the output of ``estimate_associations``) the level of each pair
+    follows its row (``area_level``; ``wijk_score_for_buurt`` means the factor enters at wijk
+    level); without it, every planted pair is returned at the buurt level.
+    """
+    gt = Path(ground_truth_dir)
+    planted = pd.read_csv(gt / "planted_effects.csv")
+    lf = pd.read_csv(gt / "latent_factors.csv")
+    lo = pd.read_csv(gt / "latent_outcomes.csv")
+    areas = pd.read_csv(gt / "areas.csv")
+    parent = dict(zip(areas["area_code"], areas["parent_code"]))
+    lf["wijk"] = lf["area_code"].map(parent)
+    lo["wijk"] = lo["area_code"].map(parent)
+    sd_z = {"buurt": lf.groupby("factor_id")["z"].std(),
+            "wijk": lf.groupby(["factor_id", "wijk", "year"])["z"].mean().groupby("factor_id").std()}
+    sd_y = {"buurt": lo.groupby("outcome_indicator_id")["y"].std(),
+            "wijk": lo.groupby(["outcome_indicator_id", "wijk", "year"])["y"].mean()
+            .groupby("outcome_indicator_id").std()}
+    if associations is None:
+        pairs = planted[["factor_id", "outcome_indicator_id"]].assign(area_level="buurt", flags="")
+    else:
+        pairs = associations[["factor_id", "outcome_indicator_id", "area_level", "flags"]].copy()
+    pairs = pairs.merge(planted[["factor_id", "outcome_indicator_id", "effect_sd"]], how="left")
+    pairs["effect_sd"] = pairs["effect_sd"].fillna(0.0)
+    factor_level = np.where((pairs["area_level"] == "wijk") | pairs["flags"].str.contains("wijk_score_for_buurt"),
+                            "wijk", "buurt")
+    sz = [sd_z[lv].get(f, np.nan) for lv, f in zip(factor_level, pairs["factor_id"])]
+    sy = [sd_y[lv].get(o, np.nan) for lv, o in zip(pairs["area_level"], pairs["outcome_indicator_id"])]
+    pairs["factor_level"] = factor_level
+    pairs["true_effect"] = pairs["effect_sd"] * np.asarray(sz) / np.asarray(sy)
+    return pairs.drop(columns=["flags"])
+
+
+def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=None,
+                  keep: bool = False) -> pd.DataFrame:
+    """Build one dataset, estimate the associations and attach the truth (``true_effect``, ``covered``)."""
+    from models_ml.associations import estimate_associations
+    from models_ml.panel import build_panels
+
+    run_dir = replay.build(seed, config)
+    try:
+        with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
+            est = estimate_associations(build_panels(con), association_config)
+        truth = true_effects(run_dir / "demo" / "ground_truth", est)
+    finally:
+        if not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    out = est.join(truth[["effect_sd", "factor_level", "true_effect"]])
+    out["covered"] = (out["ci90_lower"] <= out["true_effect"]) & (out["true_effect"] <= out["ci90_upper"])
+    out["seed"] = seed
+    return out
