@@ -1,4 +1,5 @@
-"""A BI-like reader in its own process: ``python -m tests.publish.helper_reader SERVING STOP_FILE OUT``.
+"""A BI-like reader in its own process:
+``python -m tests.publish.helper_reader SERVING STOP_FILE OUT [PAUSE_SECONDS]``.
 
 Until STOP_FILE exists (and at least MIN_QUERIES times), it opens the serving copy read-only the way
 a BI tool does, reads every mart's row count, the release's own record of them and the version
@@ -49,7 +50,7 @@ def read_parquet(serving: Path) -> dict:
             "versions": versions}
 
 
-def main(serving: str, stop_file: str, out: str) -> None:
+def main(serving: str, stop_file: str, out: str, pause: str = "0") -> None:
     serving_dir, stop = Path(serving), Path(stop_file)
     answers = []
     while len(answers) < MIN_QUERIES or not stop.exists():
@@ -60,8 +61,9 @@ def main(serving: str, stop_file: str, out: str) -> None:
             answer = {"error": traceback.format_exc()}
         answer["seconds"] = time.monotonic() - started
         answers.append(answer)
+        time.sleep(float(pause))
     Path(out).write_text(json.dumps(answers))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

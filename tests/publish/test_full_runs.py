@@ -71,7 +71,7 @@ def test_a_reader_process_has_no_errors_while_a_full_run_writes_and_publishes(pu
     data_dir, first_run, _ = published
     serving = settings_for(data_dir).serving_dir
     stop, out = tmp_path / "stop", tmp_path / "answers.json"
-    reader = subprocess.Popen([sys.executable, "-m", "tests.publish.helper_reader", serving, stop, out],
+    reader = subprocess.Popen([sys.executable, "-m", "tests.publish.helper_reader", serving, stop, out, "0.02"],
                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         second_run = _finish(_full_run(data_dir))
