@@ -1,0 +1,91 @@
+"""Merge with literature: conversion, outcome combination, pooling against closed-form formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models_ml.associations import NOTE
+from models_ml.merge import MergeConfig, combine_outcomes, merge_effects, pool, to_cohens_d
+
+
+def test_r_to_d_conversion_and_delta_se():
+    d, se = to_cohens_d([0.0, 0.3, -0.3], [0.1, 0.1, 0.1])
+    assert d[0] == 0 and d[1] == pytest.approx(2 * 0.3 / np.sqrt(1 - 0.09)) and d[2] == -d[1]
+    eps = 1e-6
+    deriv = (to_cohens_d(0.3 + eps, 0)[0] - to_cohens_d(0.3 - eps, 0)[0]) / (2 * eps)
+    assert se[1] == pytest.approx(deriv * 0.1, rel=1e-6)
+
+
+@pytest.mark.parametrize("tau, w", [(0.0, 1.0), (0.1, 1.0), (0.25, 1.0)])
+def test_pooling_equals_fixed_and_random_effects_formulas(tau, w):
+    rng = np.random.default_rng(1)
+    d1, s1, d2, s2 = rng.normal(0.3, 0.2, 50), rng.uniform(0.05, 0.3, 50), rng.normal(0.2, 0.2, 50), rng.uniform(0.05, 0.3, 50)
+    mean, sd, _ = pool(d1, s1, d2, s2, tau=tau, local_weight=w)
+    wi1, wi2 = 1 / (s1**2 + tau**2), 1 / (s2**2 + tau**2)  # inverse variance (RE with known tau^2; FE when 0)
+    assert np.allclose(mean, (wi1 * d1 + wi2 * d2) / (wi1 + wi2), atol=1e-6, rtol=0)
+    assert np.allclose(sd, np.sqrt(1 / (wi1 + wi2)), atol=1e-6, rtol=0)
+
+
+def test_local_weight_divides_local_variance():
+    mean, sd, share = pool(0.5, 0.1, 0.0, 0.1, tau=0.1, local_weight=0.5)
+    v_lit, v_loc = 0.02, 0.02 / 0.5
+    assert mean == pytest.approx((0.5 / v_lit) / (1 / v_lit + 1 / v_loc), abs=1e-12)
+    assert share == pytest.approx((1 / v_loc) / (1 / v_lit + 1 / v_loc))
+    with pytest.raises(ValueError):
+        pool(0.5, 0.1, 0.0, 0.1, local_weight=0)
+
+
+def _assoc(rows):
+    base = {"subgoal_id": "sub", "status": "estimated", "note": NOTE}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_outcomes_of_a_subgoal_are_combined_by_inverse_variance():
+    a = _assoc([
+        {"outcome_indicator_id": "o1", "factor_id": "f", "estimate": 0.2, "std_error": 0.05},
+        {"outcome_indicator_id": "o2", "factor_id": "f", "estimate": 0.1, "std_error": 0.10},
+        {"outcome_indicator_id": "o3", "factor_id": "f", "estimate": np.nan, "std_error": np.nan, "status": "not_estimable"},
+    ])
+    out = combine_outcomes(a).iloc[0]
+    d, se = to_cohens_d([0.2, 0.1], [0.05, 0.10])
+    w = 1 / se**2
+    assert out["d_local"] == pytest.approx((w * d).sum() / w.sum(), abs=1e-12)
+    assert out["se_local"] == pytest.approx(np.sqrt(1 / w.sum()), abs=1e-12)
+    assert out["n_outcomes_local"] == 2 and out["outcomes_local"] == "o1;o2"
+
+
+def test_labels_literature_only_local_only_and_merged():
+    a = _assoc([
+        {"outcome_indicator_id": "o1", "factor_id": "both", "estimate": 0.2, "std_error": 0.05},
+        {"outcome_indicator_id": "o1", "factor_id": "local", "estimate": -0.1, "std_error": 0.05},
+        {"outcome_indicator_id": "o1", "factor_id": "thin", "estimate": np.nan, "std_error": np.nan,
+         "status": "not_estimable"},
+    ])
+    lit = pd.DataFrame([
+        ("both__sub", "both", "sub", 0.4, 0.1, "A", False, "Someone 2020"),
+        ("lit__sub", "lit", "sub", 0.3, 0.1, "B", False, "Other 2019"),
+        ("thin__sub", "thin", "sub", 0.2, 0.15, "placeholder", True, None),
+    ], columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d", "evidence_grade", "is_placeholder", "citation"])
+    cfg = MergeConfig(tau=0.1, local_weight=0.5)
+    out = merge_effects(a, lit, cfg).set_index("factor_id")
+    assert out.loc["both", "source"] == "merged"
+    assert out.loc["lit", "source"] == "literature_only"      # literature, no local data
+    assert out.loc["thin", "source"] == "literature_only"     # local not estimable
+    assert bool(out.loc["thin", "literature_is_placeholder"]) is True
+    assert out.loc["local", "source"] == "local_only"         # local data, no literature
+    assert pd.isna(out.loc["local", "d_literature"]) and pd.isna(out.loc["local", "literature_is_placeholder"])
+    # literature only: the literature estimate with tau^2 added
+    assert out.loc["lit", "d_merged"] == pytest.approx(0.3)
+    assert out.loc["lit", "se_merged"] == pytest.approx(np.sqrt(0.1**2 + 0.1**2))
+    # local only: (se^2 + tau^2) / w
+    d, se = to_cohens_d(-0.1, 0.05)
+    assert out.loc["local", "d_merged"] == pytest.approx(d)
+    assert out.loc["local", "se_merged"] == pytest.approx(np.sqrt((se**2 + 0.01) / 0.5))
+    # merged lies between the sources
+    d_both = to_cohens_d(0.2, 0.05)[0]
+    assert min(0.4, d_both) < out.loc["both", "d_merged"] < max(0.4, d_both)
+    assert out.loc["both", "evidence_grade"] == "A" and out.loc["both", "citation"] == "Someone 2020"
+    assert (out["note"] == NOTE).all() and out["method_version"].notna().all()
+    assert (out["ci90_lower"] < out["d_merged"]).all()

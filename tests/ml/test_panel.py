@@ -1,0 +1,78 @@
+"""Panels from warehouse-shaped inputs: link scale, orientation, standardisation, missing factors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models_ml.panel import build_panels, link_transform
+
+
+def _inputs(n_buurten=12, years=range(2015, 2021), seed=0):
+    rng = np.random.default_rng(seed)
+    buurten = [f"BU9999{w:02d}{b:02d}" for w in (1, 2, 3) for b in range(n_buurten // 3)]
+    ind = pd.DataFrame([
+        ("out_pct", "subgoal", None, "sub", "percentage", 100, "higher_is_better", "buurt"),
+        ("fac_a_ind", "factor", "fac_a", None, "rate_per_1000", 1000, "higher_is_worse", "buurt"),
+    ], columns=["indicator_id", "measures", "factor_id", "subgoal_id", "unit", "multiplier", "direction", "area_level"])
+    links = pd.DataFrame([("fac_a__sub", "fac_a", "sub", "worsens"), ("fac_w__sub", "fac_w", "sub", "worsens"),
+                          ("fac_none__sub", "fac_none", "sub", "worsens")],
+                         columns=["link_id", "factor_id", "subgoal_id", "effect_direction"])
+    vals, scores = [], []
+    for a in buurten:
+        for y in years:
+            n = 400
+            x = int(rng.binomial(n, 0.3))
+            vals.append(("out_pct", y, a, "buurt", x, n, 100 * x / n, np.nan))
+            scores.append((a, "buurt", y, "fac_a", rng.standard_normal()))
+    for w in ("WK999901", "WK999902", "WK999903"):
+        for y in years:
+            if y % 2 == 1:  # a survey factor, measured in odd years only, at wijk level
+                scores.append((w, "wijk", y, "fac_w", rng.standard_normal()))
+    areas = pd.DataFrame([(a, "buurt", "WK" + a[2:8]) for a in buurten], columns=["area_code", "area_level", "wijk_code"])
+    return {
+        "indicators": ind, "links": links,
+        "values": pd.DataFrame(vals, columns=["indicator_id", "year", "area_code", "area_level", "numerator",
+                                              "denominator", "value", "standard_error"]),
+        "scores": pd.DataFrame(scores, columns=["area_code", "area_level", "year", "factor_id", "score"]),
+        "areas": areas,
+    }
+
+
+def test_outcome_on_oriented_logit_scale_and_standardised():
+    inputs = _inputs()
+    (p,) = build_panels(inputs=inputs)
+    v = inputs["values"].set_index(["area_code", "year"])
+    d = p.data.set_index(["area_code", "year"])
+    frac = v["value"] / 100
+    expected = -np.log(frac / (1 - frac))  # higher_is_better: oriented so that higher = worse
+    assert np.allclose(d["y_link"], expected.reindex(d.index))
+    assert p.orientation == -1 and p.link == "logit"
+    # signal SD: total variance minus the mean binomial sampling variance
+    assert p.outcome_sd_signal < p.outcome_sd_total
+    assert np.isclose(d["y"].std(ddof=1), p.outcome_sd_total / p.outcome_sd_signal)
+    for f in p.factors:
+        assert np.isclose(d[f].std(ddof=1), 1.0) and abs(d[f].mean()) < 1e-12
+
+
+def test_wijk_factor_enters_buurt_panel_interpolated_and_flagged():
+    (p,) = build_panels(inputs=_inputs())
+    assert p.factors == ["fac_a", "fac_w"]
+    assert set(p.factor_flags["fac_w"]) == {"wijk_score_for_buurt", "interpolated_years"}
+    d = p.data
+    # every buurt of a wijk has the same fac_w value in a year
+    wijk = d["area_code"].str[2:8]
+    assert (d.groupby([wijk, d["year"]])["fac_w"].nunique() == 1).all()
+    assert d["year"].nunique() == 6  # even years filled, none dropped
+
+
+def test_factor_with_no_indicator_data_is_missing_not_zero():
+    (p,) = build_panels(inputs=_inputs())
+    assert p.missing_factors == ["fac_none"]
+    assert "fac_none" not in p.data.columns
+
+
+def test_zero_and_full_percentages_stay_finite():
+    x = np.array([0.0, 5.0, 10.0])
+    out = link_transform(100 * x / 10, x, np.array([10.0] * 3), 100, "logit")
+    assert np.isfinite(out).all() and out[0] < out[1] < out[2]
