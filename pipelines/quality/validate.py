@@ -182,6 +182,9 @@ class SuiteRunner:
         columns = [c for c in table_columns if wanted is None or c in wanted]
         select = ", ".join(f'"{c}"' for c in columns)
         frame = con.execute(f'select {select} from {MARTS_SCHEMA}."{mart}"').df()
+        for column in frame.columns:  # repeated strings (codes, units) as categories: far less memory
+            if frame[column].dtype == object and len(frame) > 10_000 and frame[column].nunique() < len(frame) // 10:
+                frame[column] = frame[column].astype("category")
 
         key = [c for c in key_columns(suite_json) if c in columns]
         suite = self.context.suites.add_or_update(suite)
