@@ -23,6 +23,8 @@ def main() -> None:
     if settings.is_demo:
         print(f"  demo extracts:        {settings.extract_dir}  (SYNTHETIC: Demostad, GM9999)")
         print(f"  demo ground truth:    {settings.demo_dir / 'ground_truth'}")
+    print(f"  serving copy for BI:  {settings.serving_dir / 'current' / 'factorenmodel.duckdb'}  (read-only; Parquet in current/parquet/)")
+    print(f"  data quality docs:    {settings.data_docs_dir}  (Great Expectations Data Docs)")
     print(f"  Dagster run history:  {PROJECT_DIR / '.dagster_home'}  (open with: make ui)")
     print("\n  schema.table                                   rows")
     for schema, table, rows in warehouse_tables(str(settings.warehouse_path)):
