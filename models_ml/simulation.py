@@ -189,21 +189,94 @@ def true_effects(ground_truth_dir: Path, associations: pd.DataFrame | None = Non
     return pairs.drop(columns=["flags"])
 
 
+def measured_score_truth(panel, ground_truth_dir: Path) -> dict[str, float]:
+    """What the within regression on the *measured* factor scores targets, given the truth.
+
+    The planted signal of the outcome, ``s = sum_f effect_sd * z_f / SD(y)`` (latent factor scores
+    of the panel's areas and years; wijk means for a wijk panel), is regressed (area and year
+    effects removed) on the panel's standardised measured factor scores. The result is the planted
+    effect as the pipeline's factor scores can see it: attenuated by their measurement error (indicator
+    noise, sampling noise of small counts and survey samples, interpolated survey years, wijk
+    scores for buurten). The gap between this and ``true_effects`` is the measurement-error bias;
+    coverage of this target measures whether the standard errors are right.
+    """
+    from models_ml.associations import within_transform
+
+    gt = Path(ground_truth_dir)
+    planted = pd.read_csv(gt / "planted_effects.csv")
+    planted = planted[planted["outcome_indicator_id"] == panel.outcome_indicator_id]
+    df = panel.data
+    if planted.empty or not panel.factors or len(df) <= len(panel.factors):
+        return {f: 0.0 for f in panel.factors} if planted.empty else {}
+    lf = pd.read_csv(gt / "latent_factors.csv")
+    lo = pd.read_csv(gt / "latent_outcomes.csv")
+    lf = lf[lf["factor_id"].isin(planted["factor_id"])]
+    lo = lo[lo["outcome_indicator_id"] == panel.outcome_indicator_id]
+    if panel.area_level == "wijk":
+        parent = pd.read_csv(gt / "areas.csv").set_index("area_code")["parent_code"]
+        lf = lf.assign(area_code=lf["area_code"].map(parent)).groupby(["area_code", "year", "factor_id"], as_index=False)["z"].mean()
+        lo = lo.assign(area_code=lo["area_code"].map(parent)).groupby(["area_code", "year"], as_index=False)["y"].mean()
+    z = lf.pivot_table(index=["area_code", "year"], columns="factor_id", values="z")
+    signal = sum(e * z[f] for f, e in zip(planted["factor_id"], planted["effect_sd"])) / lo["y"].std()
+    s = signal.reindex(pd.MultiIndex.from_frame(df[["area_code", "year"]])).to_numpy()
+    ok = np.isfinite(s)
+    area = pd.factorize(df["area_code"][ok], sort=True)[0]
+    year = pd.factorize(df["year"][ok], sort=True)[0]
+    xw = within_transform(df.loc[ok, panel.factors].to_numpy(float), area, year)
+    sw = within_transform(s[ok], area, year)
+    beta, *_ = np.linalg.lstsq(xw, sw, rcond=None)
+    return dict(zip(panel.factors, beta))
+
+
 def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=None,
                   keep: bool = False) -> pd.DataFrame:
-    """Build one dataset, estimate the associations and attach the truth (``true_effect``, ``covered``)."""
+    """Build one dataset, estimate the associations and attach the truth.
+
+    Columns added: ``effect_sd``, ``true_effect`` (the estimand, ``true_effects``), ``covered``
+    (90% interval contains it), ``measured_truth`` (``measured_score_truth``) and
+    ``covered_measured``, ``seed``.
+    """
     from models_ml.associations import estimate_associations
     from models_ml.panel import build_panels
 
     run_dir = replay.build(seed, config)
+    gt = run_dir / "demo" / "ground_truth"
     try:
         with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
-            est = estimate_associations(build_panels(con), association_config)
-        truth = true_effects(run_dir / "demo" / "ground_truth", est)
+            panels = build_panels(con)
+        est = estimate_associations(panels, association_config)
+        truth = true_effects(gt, est)
+        measured = {(p.outcome_indicator_id, f): b for p in panels for f, b in measured_score_truth(p, gt).items()}
     finally:
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
     out = est.join(truth[["effect_sd", "factor_level", "true_effect"]])
     out["covered"] = (out["ci90_lower"] <= out["true_effect"]) & (out["true_effect"] <= out["ci90_upper"])
+    out["measured_truth"] = [measured.get(k, np.nan) for k in zip(out["outcome_indicator_id"], out["factor_id"])]
+    out["covered_measured"] = (out["ci90_lower"] <= out["measured_truth"]) & (out["measured_truth"] <= out["ci90_upper"])
     out["seed"] = seed
     return out
+
+
+def summarise(results: pd.DataFrame, min_effect: float = 0.2) -> dict[str, float]:
+    """Coverage and sign-recovery figures over many ``evaluate_seed`` results."""
+    est = results[results["status"] == "estimated"]
+    planted = est[est["effect_sd"] != 0]
+    big = results[results["effect_sd"].abs() >= min_effect]
+    sign_ok = (np.sign(big["estimate"]) == np.sign(big["effect_sd"])) & (big["status"] == "estimated")
+    per_pair = sign_ok.groupby([big["factor_id"], big["outcome_indicator_id"]]).mean()
+    estimable = big["status"].eq("estimated").groupby([big["factor_id"], big["outcome_indicator_id"]]).mean()
+    return {
+        "datasets": results["seed"].nunique(),
+        "pairs_estimated": len(est),
+        "coverage_all": float(est["covered"].mean()),
+        "coverage_zero_effects": float(est.loc[est["effect_sd"] == 0, "covered"].mean()),
+        "coverage_planted": float(planted["covered"].mean()),
+        "coverage_measured_all": float(est["covered_measured"].mean()),
+        "coverage_measured_planted": float(planted["covered_measured"].mean()),
+        "planted_pairs_ge_min": int(len(per_pair)),
+        "planted_pairs_estimable": int((estimable > 0).sum()),
+        "sign_recovery_min_over_estimable_pairs": float(per_pair[estimable > 0].min()) if (estimable > 0).any() else float("nan"),
+        "pairs_with_sign_recovery_ge_95pct": int((per_pair[estimable > 0] >= 0.95).sum()),
+        "sign_recovery_by_pair": per_pair.round(3).to_dict(),
+    }
