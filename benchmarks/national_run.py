@@ -9,6 +9,9 @@ and Dagster home:
 - transform: the dbt build (``group:factor_model or group:staging or group:marts``);
 - publish:   ``group:publish`` (the serving copy), if the asset exists.
 
+A stage that fails does not stop the later ones (they are measured on what exists); its log's
+error lines are printed and the exit code is 1.
+
 For every stage it prints the wall time and two peak-memory figures: the largest single process
 (``ru_maxrss`` from ``wait4``, which covers the stage process and every process it waited for,
 such as dbt) and the largest sum of RSS over the whole process tree, polled from ``/proc`` every
@@ -118,7 +121,7 @@ def asset_keys(env: dict[str, str]) -> list[str]:
     return [line.strip() for line in listing.stdout.splitlines() if line.strip()]
 
 
-def _last_lines(path: Path, n: int = 25) -> str:
+def _last_lines(path: Path, n: int = 12) -> str:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     errors = [line for line in lines if "ERROR" in line or "Error" in line or "error" in line.lower()[:80]]
     return "\n".join((errors[-8:] if errors else []) + lines[-n:])
@@ -151,6 +154,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary folder)")
     parser.add_argument("--seed", type=int, default=20150101)
+    parser.add_argument("--only-generate", action="store_true", help="generate the input, time it, and stop")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="factorenmodel-national-") as tmp:
         root = (args.keep or Path(tmp)).resolve()
@@ -161,6 +165,9 @@ def main() -> int:
         start = time.perf_counter()
         generated = generate_demo(root / "input", seed=args.seed, config=config)
         gen_seconds = time.perf_counter() - start
+        if args.only_generate:
+            print(f"  generated in {gen_seconds:.1f} s")
+            return 0
         geo = build_geography(config)
         buurten = [len(geo.division(year).codes) for year in (config.first_year, config.last_year)]
         print(f"  {len(geo.gemeenten)} gemeenten, {len(geo.wijken):,} wijken, {buurten[0]:,}-{buurten[1]:,} buurten, "
@@ -189,13 +196,9 @@ def main() -> int:
         }
 
         results: list[StageResult] = []
-        failed = False
         for name, selection in STAGES:
             if not groups[name]:
                 results.append(StageResult(name, selection, "not yet available"))
-                continue
-            if failed:
-                results.append(StageResult(name, selection, "skipped (earlier stage failed)"))
                 continue
             print(f"Stage {name}: dagster asset materialize --select '{selection}' ...", flush=True)
             log = root / f"{name}.log"
@@ -204,8 +207,7 @@ def main() -> int:
                 env, log,
             )
             result = StageResult(name, selection, "ok" if code == 0 else f"failed (exit {code})", wall, peak_proc, peak_tree)
-            if code != 0:
-                failed = True
+            if code != 0:  # later stages still run: their figures are measured on what exists
                 result.error = _last_lines(log)
             results.append(result)
             print(f"  {result.status}, {wall:.1f} s", flush=True)
