@@ -1,0 +1,88 @@
+"""Strength of the factor -> factor links (the chains), estimated from the local panel.
+
+The factor model's ``factor_factor_links`` say which factor drives which, and in which direction;
+their strength is estimated here as a standardised within-area coefficient: the two-way fixed
+effects (area and year) regression of the downstream factor's score on the upstream factor's
+score, both standardised over the panel, with a cluster-robust (CR1, by area) standard error.
+Estimated at the area level where both factors have scores for the most area-years (buurt, else
+wijk). A link without local data keeps its direction with a weak prior strength (``PRIOR_STRENGTH``
++/- ``PRIOR_SE``), labelled ``prior``.
+
+Like every local estimate these are ecological associations, not causal effects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models_ml.associations import NOTE, cluster_robust_cov, within_transform
+
+METHOD_VERSION = "chains-1.0.0"
+PRIOR_STRENGTH = 0.2
+PRIOR_SE = 0.15
+MIN_AREAS = 8
+MIN_YEARS = 3
+
+COLUMNS = [
+    "link_id", "from_factor_id", "to_factor_id", "effect_direction", "coefficient", "std_error",
+    "area_level", "n_areas", "n_obs", "source", "note", "method_version",
+]
+
+
+def _codes(s: pd.Series) -> np.ndarray:
+    return pd.factorize(s, sort=True)[0]
+
+
+def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str) -> dict | None:
+    """Standardised FE coefficient of ``to`` on ``from``; None when too little data at every level."""
+    best = None
+    for level in ("buurt", "wijk"):
+        s = scores[scores["area_level"] == level]
+        wide = s[s["factor_id"].isin([from_id, to_id])].pivot_table(
+            index=["area_code", "year"], columns="factor_id", values="score"
+        )
+        if from_id not in wide or to_id not in wide:
+            continue
+        wide = wide.dropna().reset_index()
+        if wide["area_code"].nunique() < MIN_AREAS or wide["year"].nunique() < MIN_YEARS:
+            continue
+        if best is None or len(wide) > len(best[1]):
+            best = (level, wide)
+    if best is None:
+        return None
+    level, wide = best
+    area, year = _codes(wide["area_code"]), _codes(wide["year"])
+    x = (wide[from_id] - wide[from_id].mean()) / wide[from_id].std(ddof=0)
+    y = (wide[to_id] - wide[to_id].mean()) / wide[to_id].std(ddof=0)
+    xw = within_transform(x.to_numpy(), area, year)[:, None]
+    yw = within_transform(y.to_numpy(), area, year)
+    if not np.isfinite(xw).all() or float((xw.T @ xw)[0, 0]) < 1e-12:
+        return None
+    coef = float(np.linalg.solve(xw.T @ xw, xw.T @ yw)[0])
+    cov = cluster_robust_cov(xw, yw - xw[:, 0] * coef, area)
+    return {"coefficient": coef, "std_error": float(np.sqrt(cov[0, 0])), "area_level": level,
+            "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
+
+
+def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per factor -> factor link: local strength where the panel allows it, else the prior.
+
+    ``links``: link_id, from_factor_id, to_factor_id, effect_direction (increases | decreases).
+    ``scores``: marts.fct_factor_score (area_code, area_level, year, factor_id, score).
+    """
+    rows = []
+    for link in links.itertuples(index=False):
+        sign = 1.0 if link.effect_direction == "increases" else -1.0
+        local = estimate_link(scores, link.from_factor_id, link.to_factor_id)
+        row = {"link_id": link.link_id, "from_factor_id": link.from_factor_id,
+               "to_factor_id": link.to_factor_id, "effect_direction": link.effect_direction}
+        if local is None:
+            row.update(coefficient=sign * PRIOR_STRENGTH, std_error=PRIOR_SE, area_level=None,
+                       n_areas=0, n_obs=0, source="prior")
+        else:
+            row.update(local, source="local")
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("note", "method_version")])
+    out["note"], out["method_version"] = NOTE, METHOD_VERSION
+    return out[COLUMNS]
