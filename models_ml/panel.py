@@ -127,17 +127,17 @@ def link_sampling_variance(value, numerator, denominator, multiplier, standard_e
     return out
 
 
-def _fill_years(score: pd.Series, years: list[int]) -> tuple[dict, bool]:
+def _fill_years(score: pd.Series, years: list[int]) -> tuple[dict, set]:
     """Fill an (area_code, year) series of factor scores to ``years``: gaps within each area
-    linearly, the ends by the nearest measured value. Returns {(area, year): score} and whether
-    any value was filled."""
+    linearly, the ends by the nearest measured value. Returns {(area, year): score} and the
+    (area, year) keys that were filled."""
     grid = score.unstack("year")
     all_years = sorted(set(grid.columns) | set(years))
     grid = grid.reindex(columns=all_years)
     before = grid.notna()
     filled = grid.interpolate(method="index", axis=1, limit_area="inside").ffill(axis=1).bfill(axis=1)
-    any_filled = bool((filled.notna() & ~before)[years].to_numpy().any())
-    return filled[years].stack().to_dict(), any_filled
+    new = (filled.notna() & ~before)[years].stack()
+    return filled[years].stack().to_dict(), set(new[new].index)
 
 
 def load_inputs(con) -> dict[str, pd.DataFrame]:
@@ -208,12 +208,13 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         for f in factors:
             if own is not None and f in own.columns and own[f].notna().any():
                 d, filled = _fill_years(own[f].dropna(), years)
-                if filled:
+                keys = list(zip(v["area_code"], v["year"]))
+                if filled.intersection(keys):
                     flags[f].append("interpolated_years")
-                cols[f] = [d.get(k, np.nan) for k in zip(v["area_code"], v["year"])]
+                cols[f] = [d.get(k, np.nan) for k in keys]
             elif level == "buurt" and wijk is not None and f in wijk.columns and wijk[f].notna().any():
                 d, filled = _fill_years(wijk[f].dropna(), years)
-                if filled:
+                if filled.intersection((parent_wijk(a), y) for a, y in zip(v["area_code"], v["year"])):
                     flags[f].append("interpolated_years")
                 flags[f].append("wijk_score_for_buurt")
                 cols[f] = [d.get((parent_wijk(a), y), np.nan) for a, y in zip(v["area_code"], v["year"])]
