@@ -1,0 +1,80 @@
+"""Compare association models: cross-validated error per outcome, across areas, and importances.
+
+Every model sees the same data: an outcome panel (models_ml.panel) after the two-way within
+transformation (area and year means removed), so that each model explains the same within-area
+variation that the default fixed-effects regression explains. Cross-validation holds out whole
+areas (GroupKFold over areas): the error says how well a model predicts areas it has not seen.
+Importance is permutation importance on the full fit (how much the error grows when one factor's
+values are shuffled), the model-agnostic counterpart of a coefficient. Ecological (area-level)
+associations, not individual causal effects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.inspection import permutation_importance
+from sklearn.model_selection import GroupKFold
+
+from models_ml.associations import NOTE, within_transform
+from models_ml.estimators import EstimatorSpec
+from models_ml.panel import OutcomePanel
+
+METHOD_VERSION = "comparison-1.0.0"
+CV_FOLDS = 5
+MIN_AREAS = 2 * CV_FOLDS
+
+CV_COLUMNS = ["model", "outcome_indicator_id", "subgoal_id", "area_level", "cv_rmse", "cv_r2", "n_folds",
+              "n_areas", "n_obs", "status", "note", "method_version"]
+IMPORTANCE_COLUMNS = ["model", "outcome_indicator_id", "subgoal_id", "factor_id", "importance", "importance_sd",
+                      "note", "method_version"]
+
+
+def _within(panel: OutcomePanel) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    data = panel.data.dropna(subset=["y", *panel.factors])
+    area = pd.factorize(data["area_code"], sort=True)[0]
+    year = pd.factorize(data["year"], sort=True)[0]
+    x = within_transform(data[panel.factors].to_numpy(dtype=float), area, year) if panel.factors else np.empty((len(data), 0))
+    y = within_transform(data["y"].to_numpy(dtype=float), area, year)
+    return x, y, area, list(panel.factors)
+
+
+def evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validated error per outcome and permutation importance per factor, for one model."""
+    cv_rows, imp_rows = [], []
+    for panel in panels:
+        x, y, area, factors = _within(panel)
+        base = {"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
+                "subgoal_id": panel.subgoal_id, "area_level": panel.area_level,
+                "n_areas": int(len(np.unique(area))), "n_obs": int(len(y))}
+        if not factors or base["n_areas"] < MIN_AREAS:
+            cv_rows.append({**base, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "not_estimable"})
+            continue
+        pred = np.empty_like(y)
+        for train, test in GroupKFold(n_splits=CV_FOLDS).split(x, y, area):
+            model = clone(spec.make_estimator()).fit(x[train], y[train])
+            pred[test] = model.predict(x[test])
+        rmse = float(np.sqrt(np.mean((y - pred) ** 2)))
+        r2 = float(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+        cv_rows.append({**base, "cv_rmse": rmse, "cv_r2": r2, "n_folds": CV_FOLDS, "status": "estimated"})
+        model = clone(spec.make_estimator()).fit(x, y)
+        imp = permutation_importance(model, x, y, n_repeats=3, random_state=seed, scoring="neg_mean_squared_error")
+        for j, factor in enumerate(factors):
+            imp_rows.append({"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
+                             "subgoal_id": panel.subgoal_id, "factor_id": factor,
+                             "importance": float(imp.importances_mean[j]), "importance_sd": float(imp.importances_std[j])})
+    cv = pd.DataFrame(cv_rows, columns=[c for c in CV_COLUMNS if c not in ("note", "method_version")])
+    imp = pd.DataFrame(imp_rows, columns=[c for c in IMPORTANCE_COLUMNS if c not in ("note", "method_version")])
+    for df in (cv, imp):
+        df["note"], df["method_version"] = NOTE, METHOD_VERSION
+    return cv[CV_COLUMNS], imp[IMPORTANCE_COLUMNS]
+
+
+def comparison_table(cv_tables: list[pd.DataFrame], default: str = "linear_fe") -> pd.DataFrame:
+    """All models' CV errors side by side, with each model's error relative to the default."""
+    cv = pd.concat(cv_tables, ignore_index=True)
+    ref = cv[cv["model"] == default].set_index("outcome_indicator_id")["cv_rmse"]
+    cv["rmse_vs_default"] = cv["cv_rmse"] / cv["outcome_indicator_id"].map(ref)
+    cv["is_default"] = cv["model"] == default
+    return cv.sort_values(["outcome_indicator_id", "model"]).reset_index(drop=True)
