@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import dbt, publish, quality, sources
+from pipelines.defs import dbt, ops, publish, quality, sources
 from pipelines.defs.resources import warehouse_resource
 from pipelines.settings import Settings, load_settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """All assets, checks and resources for one deployment's settings."""
-    return dg.Definitions.merge(
+    # ops: schedules, automation (eager on staging/marts/ml/publish), freshness checks, alert sensors
+    return ops.with_automation(dg.Definitions.merge(
         sources.build_defs(settings),
         dbt.build_defs(settings),
         publish.build_defs(settings),
         quality.build_defs(settings),
+        ops.build_defs(settings),
         dg.Definitions(
             resources={"warehouse": warehouse_resource(settings)},
             executor=dg.in_process_executor,
         ),
-    )
+    ))
 
 
 defs = build_definitions(load_settings())

@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.dbt.translator import FactorenmodelDbtTranslator
+from pipelines.defs.ops.health import with_mart_health
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.settings import Settings
 
@@ -22,6 +23,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     def factorenmodel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # dbt runs as a subprocess and finds the warehouse through its profile's env_var().
         os.environ["FACTORENMODEL_WAREHOUSE"] = str(settings.warehouse_path)
-        yield from dbt.cli(["build"], context=context).stream()
+        # health metadata of the marts (rows, suppressed, null shares, duration): pipelines/defs/ops/health.py
+        yield from with_mart_health(dbt.cli(["build"], context=context).stream(), settings.warehouse_path, context)
 
     return factorenmodel_dbt

@@ -1,0 +1,117 @@
+"""Health metadata of the dbt marts, added to their materialisations so the UI plots it over time.
+
+dbt runs as a subprocess that holds the warehouse open for the whole ``dbt build``, so the marts are
+measured after dbt has exited: ``with_mart_health`` passes every dbt event through at once except
+the materialisations of marts, which it holds back, measures (one read-only connection) and then
+yields with extra metadata:
+
+- ``dagster/row_count``: rows of the mart;
+- ``rows_suppressed``: rows with ``is_suppressed`` (disclosure control), where the mart has it;
+- ``null_share_<column>``: share of null values in each key column (area, year, indicator, factor,
+  goal codes and the value or score column);
+- ``duration_seconds``: dbt's execution time of the model (dagster-dbt's ``Execution Duration``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+MART_PREFIX = "marts"
+KEY_COLUMNS = (
+    "area_code", "gemeente_code", "year", "indicator_id", "factor_id", "subgoal_id", "domain_id", "value", "score",
+)
+
+
+def mart_health(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, Any]:
+    """Row count, suppressed rows and null shares of the key columns of ``schema.table``."""
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+    if not columns:
+        return {}
+    keys = [c for c in KEY_COLUMNS if c in columns]
+    selects = ["count(*)"]
+    selects += [f'count(*) filter (where "{c}" is null)' for c in keys]
+    if "is_suppressed" in columns:
+        selects.append("count(*) filter (where is_suppressed)")
+    values = con.execute(f'select {", ".join(selects)} from "{schema}"."{table}"').fetchone()
+    rows = int(values[0])
+    metadata: dict[str, Any] = {"dagster/row_count": dg.MetadataValue.int(rows)}
+    for column, nulls in zip(keys, values[1 : 1 + len(keys)]):
+        metadata[f"null_share_{column}"] = dg.MetadataValue.float(round(nulls / rows, 6) if rows else 0.0)
+    if "is_suppressed" in columns:
+        metadata["rows_suppressed"] = dg.MetadataValue.int(int(values[-1]))
+    return metadata
+
+
+def _asset_key_of(event: Any, context: dg.AssetExecutionContext | None) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output) and context is not None:
+        try:
+            return context.asset_key_for_output(event.output_name)
+        except Exception:  # noqa: BLE001 - not an asset output
+            return None
+    return getattr(event, "asset_key", None)
+
+
+def with_mart_health(
+    events: Iterable[Any], warehouse_path: Path, context: dg.AssetExecutionContext | None = None
+) -> Iterator[Any]:
+    """Pass dbt's events through; add health metadata to the materialisations of ``marts/*``."""
+    held: list[tuple[Any, dg.AssetKey]] = []
+    error: BaseException | None = None
+    try:
+        for event in events:
+            key = _asset_key_of(event, context)
+            if key is not None and len(key.path) >= 2 and key.path[0] == MART_PREFIX and isinstance(
+                event, (dg.Output, dg.MaterializeResult, dg.AssetMaterialization)
+            ):
+                held.append((event, key))
+            else:
+                yield event
+    except Exception as exc:  # noqa: BLE001 - dbt failed: still report the marts it built, then fail
+        error = exc
+    if held:
+        yield from _measured(held, warehouse_path, context)
+    if error is not None:
+        raise error
+
+
+def _measured(
+    held: list[tuple[Any, dg.AssetKey]], warehouse_path: Path, context: dg.AssetExecutionContext | None
+) -> Iterator[Any]:
+    health: dict[dg.AssetKey, dict[str, Any]] = {}
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+            for _, key in held:
+                health[key] = mart_health(con, MART_PREFIX, key.path[-1])
+    except duckdb.Error as exc:  # health metadata is informative: never fail the build for it
+        if context is not None:
+            context.log.warning(f"mart health metadata not recorded: {exc}")
+    for event, key in held:
+        extra = dict(health.get(key, {}))
+        duration = (getattr(event, "metadata", None) or {}).get("Execution Duration")
+        if duration is not None:
+            value = getattr(duration, "value", duration)
+            extra["duration_seconds"] = dg.MetadataValue.float(round(float(value), 3))
+        yield _with_metadata(event, extra) if extra else event
+
+
+def _with_metadata(event: Any, extra: dict[str, Any]) -> Any:
+    if isinstance(event, dg.Output):
+        return event.with_metadata({**(event.metadata or {}), **extra})
+    if isinstance(event, dg.MaterializeResult):
+        return dg.MaterializeResult(
+            asset_key=event.asset_key, metadata={**(event.metadata or {}), **extra},
+            check_results=event.check_results, data_version=event.data_version, tags=event.tags,
+        )
+    return event.with_metadata({**(event.metadata or {}), **extra})
