@@ -15,6 +15,17 @@ its synthetic extracts are generated into ``<data dir>/demo/extracts``. Environm
 - ``FACTORENMODEL_MAX_DATA_AGE_YEARS``: how many years the newest year of a published mart may lie
   before the reference year (the last year, or this year) before its Great Expectations freshness
   check fails (default 3).
+- ``FACTORENMODEL_LANDING_DIR``: the drop folder watched by the sensor ``landing_folder_sensor``.
+- ``FACTORENMODEL_MIN_PERSONS``: the small-cell threshold, passed to dbt as ``--vars`` (default:
+  the dbt project's ``min_persons``, 10).
+- ``FACTORENMODEL_ALERT_WEBHOOK_URL``: where alerts are posted.
+- ``FACTORENMODEL_CONFIG``: the deployment's configuration file (default ``factorenmodel.yaml`` in
+  the project folder, if it exists; set it to an empty value to ignore that file). It can set all of
+  the above and more (active sources, CBS StatLine mode); see ``pipelines/config/example.yaml``.
+
+Precedence, per setting: an environment variable that is set (non-empty) wins over the
+configuration file, which wins over the built-in default. A wrong configuration file raises
+``ConfigError`` here, so the code location fails to load before anything runs.
 """
 
 from __future__ import annotations
@@ -26,8 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_contracts.pandera_schema import Scope
+from pipelines.config import CbsConfig, ConfigError, DeploymentConfig, load_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG_FILE = PROJECT_DIR / "factorenmodel.yaml"
 DEMO_GEMEENTE = "GM9999"
 DEFAULT_DEMO_SEED = 20150101
 
@@ -47,6 +60,27 @@ class Settings:
     last_year: int | None
     demo_seed: int
     max_data_age_years: int = 3
+    active_sources: frozenset[str] | None = None  # None: every source contract is active
+    landing_dir: Path | None = None  # drop folder watched by the landing sensor; None: no sensor
+    landing_settle_seconds: float = 30.0  # a dropped file must be unchanged this long before it is taken
+    landing_interval_seconds: int = 30  # how often the landing sensor looks
+    min_persons: int | None = None  # small-cell threshold for dbt (None: the dbt project's default)
+    cbs: CbsConfig | None = None  # CBS StatLine fetching (None or mode off: extracts are dropped by hand)
+    alert_webhook_url: str | None = None
+    municipality_name: str | None = None
+    config_path: Path | None = None  # the configuration file that was read, if any
+
+    def is_active(self, source: str) -> bool:
+        return self.active_sources is None or source in self.active_sources
+
+    @property
+    def cbs_enabled(self) -> bool:
+        return self.cbs is not None and self.cbs.enabled
+
+    @property
+    def dbt_vars(self) -> dict[str, int]:
+        """dbt variables set by the deployment (passed as ``dbt build --vars``)."""
+        return {} if self.min_persons is None else {"min_persons": self.min_persons}
 
     @property
     def demo_dir(self) -> Path:
@@ -76,27 +110,65 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     return int(raw)
 
 
+def config_file(env: Mapping[str, str]) -> Path | None:
+    """The configuration file to read: FACTORENMODEL_CONFIG, else factorenmodel.yaml in the project if present."""
+    if "FACTORENMODEL_CONFIG" in env:
+        value = env["FACTORENMODEL_CONFIG"].strip()
+        return Path(value) if value else None  # set but empty: no file
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the environment (``os.environ`` by default)."""
+    """Settings from the environment (``os.environ`` by default) and the configuration file.
+
+    An environment variable that is set wins over the file; the file wins over the defaults.
+    """
     env = os.environ if env is None else env
-    data_dir = Path(env.get("FACTORENMODEL_DATA_DIR") or PROJECT_DIR / "data").resolve()
-    warehouse = Path(env.get("FACTORENMODEL_WAREHOUSE") or data_dir / "warehouse.duckdb").resolve()
-    extract_dir_setting = env.get("FACTORENMODEL_EXTRACT_DIR")
+    path = config_file(env)
+    cfg = load_config(path) if path is not None else DeploymentConfig(path=Path())
+
+    data_dir = Path(env.get("FACTORENMODEL_DATA_DIR") or cfg.data_dir or PROJECT_DIR / "data").resolve()
+    warehouse = Path(env.get("FACTORENMODEL_WAREHOUSE") or cfg.warehouse or data_dir / "warehouse.duckdb").resolve()
+    extract_dir_setting = env.get("FACTORENMODEL_EXTRACT_DIR") or cfg.extract_dir
     is_demo = not extract_dir_setting
-    gemeenten = frozenset(
-        code.strip() for code in (env.get("FACTORENMODEL_GEMEENTEN") or DEMO_GEMEENTE).split(",") if code.strip()
-    )
+    if env.get("FACTORENMODEL_GEMEENTEN"):
+        gemeenten = frozenset(code.strip() for code in env["FACTORENMODEL_GEMEENTEN"].split(",") if code.strip())
+    else:
+        gemeenten = frozenset(cfg.gemeenten or (DEMO_GEMEENTE,))
     malformed = sorted(g for g in gemeenten if not re.fullmatch(r"GM\d{4}", g))
     if malformed:
         raise SettingsError(f"FACTORENMODEL_GEMEENTEN holds {malformed}; expected CBS codes such as GM0599")
+    landing = env.get("FACTORENMODEL_LANDING_DIR")
+    landing_dir = Path(landing).resolve() if landing else cfg.landing_dir
+    if landing_dir is not None and not landing_dir.is_dir():
+        raise SettingsError(f"FACTORENMODEL_LANDING_DIR: folder {landing_dir} does not exist; create it or correct the path")
+    if is_demo and (cfg.cbs is not None and cfg.cbs.enabled or landing_dir is not None):
+        key = "cbs.mode" if cfg.cbs is not None and cfg.cbs.enabled else "landing.dir"
+        raise ConfigError(
+            f"{cfg.path}: {key}: needs paths.extract_dir (or FACTORENMODEL_EXTRACT_DIR), the folder that CBS "
+            "extracts and staged drop-folder files go to; without it the synthetic demo runs"
+        )
+    if not is_demo and not cfg.gemeenten and not env.get("FACTORENMODEL_GEMEENTEN") and path is not None:
+        raise ConfigError(f"{cfg.path}: municipality.gemeenten: required for a real municipality (CBS codes such as GM0599)")
+    first_year = _int(env, "FACTORENMODEL_FIRST_YEAR", None)
+    last_year = _int(env, "FACTORENMODEL_LAST_YEAR", None)
     return Settings(
         data_dir=data_dir,
         warehouse_path=warehouse,
         extract_dir=Path(extract_dir_setting).resolve() if extract_dir_setting else data_dir / "demo" / "extracts",
         is_demo=is_demo,
         gemeenten=gemeenten,
-        first_year=_int(env, "FACTORENMODEL_FIRST_YEAR", 2000),
-        last_year=_int(env, "FACTORENMODEL_LAST_YEAR", None),
+        first_year=first_year if first_year is not None else (cfg.first_year or 2000),
+        last_year=last_year if last_year is not None else cfg.last_year,
         demo_seed=_int(env, "FACTORENMODEL_DEMO_SEED", DEFAULT_DEMO_SEED),
         max_data_age_years=_int(env, "FACTORENMODEL_MAX_DATA_AGE_YEARS", 3),
+        active_sources=cfg.sources,
+        landing_dir=landing_dir,
+        landing_settle_seconds=cfg.landing_settle_seconds if cfg.landing_settle_seconds is not None else 30.0,
+        landing_interval_seconds=cfg.landing_interval_seconds or 30,
+        min_persons=_int(env, "FACTORENMODEL_MIN_PERSONS", cfg.min_persons),
+        cbs=cfg.cbs,
+        alert_webhook_url=env.get("FACTORENMODEL_ALERT_WEBHOOK_URL") or cfg.alert_webhook_url,
+        municipality_name=cfg.municipality_name,
+        config_path=path.resolve() if path is not None else None,
     )

@@ -13,11 +13,15 @@ asset checks show the pandera result in the UI:
 from collections.abc import Sequence
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from data_contracts.contract import SourceContract
 from pipelines.defs.sources.metadata import ingest_metadata, markdown_table
 from pipelines.ingest import ExtractError, ingest_source
+from pipelines.ingest.load import write_source
+from pipelines.ingest.parse import LINEAGE_COLUMNS
+from pipelines.landing import fail_source, finish_source
 from pipelines.settings import Settings
 
 WAREHOUSE_POOL = "warehouse"
@@ -32,7 +36,7 @@ def accounted_check_name(source: str) -> str:
 
 
 def build_source_asset(
-    contract: SourceContract, settings: Settings, upstream: Sequence[dg.AssetsDefinition] = ()
+    contract: SourceContract, settings: Settings, upstream: Sequence[dg.AssetsDefinition | dg.AssetKey] = ()
 ) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", contract.name])
     check_specs = [
@@ -72,19 +76,35 @@ def build_source_asset(
             with warehouse.get_connection() as con:
                 result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id)
         except ExtractError as exc:
+            metadata = {"file": str(exc.path), "problem": exc.problem}
+            if settings.landing_dir is not None:
+                # a file staged from the drop folder: to rejected/ with a report, the extract it replaced restored
+                report = fail_source(settings.landing_dir, contract.name, exc.path, exc.problem)
+                if report is not None:
+                    metadata["rejected_report"] = str(report)
             raise dg.Failure(
                 description=f"Extract of source {contract.name!r} rejected, nothing written: {exc}",
-                metadata={"file": str(exc.path), "problem": exc.problem},
+                metadata=metadata,
                 allow_retries=False,
             ) from None
+        archived = []
+        if settings.landing_dir is not None:
+            archived = finish_source(settings.landing_dir, contract.name, result.files, context.run.run_id)
+            for entry in archived:
+                context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
         for summary in result.files:
             context.log.info(
                 f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
                 f"{summary.rows_quarantined} quarantined"
             )
         quarantine_ok = result.rows_quarantined == 0
+        metadata = ingest_metadata(result, contract)
+        if archived:
+            metadata["landing_files_archived"] = dg.MetadataValue.md(markdown_table(
+                {"file": e["file"], "sha256": e["sha256"][:12], "staged as": e["staged_as"], "rows loaded": e["rows_loaded"],
+                 "rows quarantined": e["rows_quarantined"]} for e in archived))
         return dg.MaterializeResult(
-            metadata=ingest_metadata(result, contract),
+            metadata=metadata,
             check_results=[
                 dg.AssetCheckResult(
                     check_name=contract_check_name(contract.name),
@@ -114,3 +134,30 @@ def build_source_asset(
         )
 
     return _ingest
+
+
+def build_inactive_source_asset(contract: SourceContract, settings: Settings) -> dg.AssetsDefinition:
+    """A source switched off in the configuration: empty raw and quarantine tables, so dbt still builds."""
+
+    @dg.asset(
+        key=dg.AssetKey(["raw", contract.name]),
+        group_name="sources",
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description=(
+            f"{contract.title}: SWITCHED OFF in the deployment configuration ({settings.config_path or 'sources'}). "
+            f"Writes an empty raw.{contract.name} (and quarantine.{contract.name}) with the contract's columns, so the "
+            "dbt staging model still builds and the marts simply hold no indicators from this source. No extract is read."
+        ),
+        metadata={"contract": f"data_contracts/sources/{contract.path.name}", "active": False},
+    )
+    def _inactive(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        loaded = pd.DataFrame(columns=[*contract.column_names, "_source_file", "_source_row"])
+        quarantined = pd.DataFrame(columns=[*contract.column_names, *LINEAGE_COLUMNS, "_reason"])
+        log = pd.DataFrame(columns=["source", "source_file", "file_sha256", "rows_in", "rows_loaded", "rows_quarantined", "run_id"])
+        with warehouse.get_connection() as con:
+            write_source(con, contract, loaded.astype(object), quarantined.astype(object), log.astype(object))
+        context.log.info(f"Source {contract.name} is switched off: empty raw.{contract.name}")
+        return dg.MaterializeResult(metadata={"active": False, "dagster/row_count": 0})
+
+    return _inactive
