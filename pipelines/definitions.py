@@ -1,14 +1,15 @@
 """The Dagster code location: definitions merged from one folder per integration.
 
 ``dagster dev`` loads this module through ``workspace.yaml``. Settings (warehouse, extract folder,
-gemeenten) come from the environment; see ``pipelines/settings.py``.
+gemeenten) come from the environment and the deployment's configuration file (FACTORENMODEL_CONFIG);
+see ``pipelines/settings.py``. A wrong configuration fails here, when the definitions load.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import dbt, ops, publish, quality, sources
+from pipelines.defs import cbs, dbt, landing, ops, publish, quality, sources
 from pipelines.defs.resources import warehouse_resource
 from pipelines.settings import Settings, load_settings
 
@@ -18,6 +19,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # ops: schedules, automation (eager on staging/marts/ml/publish), freshness checks, alert sensors
     return ops.with_automation(dg.Definitions.merge(
         sources.build_defs(settings),
+        cbs.build_defs(settings),
+        landing.build_defs(settings),
         dbt.build_defs(settings),
         publish.build_defs(settings),
         quality.build_defs(settings),

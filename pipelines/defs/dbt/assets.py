@@ -1,6 +1,7 @@
 """All dbt seeds, models and tests as Dagster assets and asset checks (one ``dbt build``)."""
 
 
+import json
 import os
 
 import dagster as dg
@@ -24,6 +25,9 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         # dbt runs as a subprocess and finds the warehouse through its profile's env_var().
         os.environ["FACTORENMODEL_WAREHOUSE"] = str(settings.warehouse_path)
         # health metadata of the marts (rows, suppressed, null shares, duration): pipelines/defs/ops/health.py
-        yield from with_mart_health(dbt.cli(["build"], context=context).stream(), settings.warehouse_path, context)
+        args = ["build"]
+        if settings.dbt_vars:  # deployment's dbt variables (min_persons from the configuration)
+            args += ["--vars", json.dumps(settings.dbt_vars)]
+        yield from with_mart_health(dbt.cli(args, context=context).stream(), settings.warehouse_path, context)
 
     return factorenmodel_dbt
