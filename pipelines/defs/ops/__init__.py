@@ -42,8 +42,8 @@ full_refresh_job = dg.define_asset_job(
 
 cbs_release_job = dg.define_asset_job(
     "cbs_release_check",
-    selection=dg.AssetSelection.keys(CBS_SOURCE_KEY).upstream(depth=1)
-    | dg.AssetSelection.keys(CBS_SOURCE_KEY).downstream(),
+    selection=dg.AssetSelection.assets(CBS_SOURCE_KEY).upstream(depth=1)
+    | dg.AssetSelection.assets(CBS_SOURCE_KEY).downstream(),
     description=(
         "Fetches/ingests CBS Kerncijfers wijken en buurten (raw/cbs_kerncijfers and what feeds it) and rebuilds "
         "everything downstream of it; the unchanged sources are not reloaded."

@@ -64,6 +64,8 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     lines = []
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
         error = entry.dagster_event.event_specific_data.error
+        while error is not None and error.cause is not None:  # the user's error, not Dagster's wrapper
+            error = error.cause
         message = (error.message if error else entry.message or "").strip().splitlines()
         lines.append(f"{entry.step_key}: {(message[0] if message else 'failed')[:300]}")
     return lines
