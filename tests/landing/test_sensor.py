@@ -1,0 +1,145 @@
+"""The drop-folder sensor end to end (issue 5): a real-municipality deployment configured by file,
+with one source (DUO) switched off. Drop a valid file, a duplicate, a corrected version and a broken
+file; evaluate the sensor against a Dagster instance, execute the runs it requests in process with
+the real definitions on a temporary warehouse, and check the runs, the archive, the rejected folder
+and the rows in the warehouse and the marts.
+
+The extracts are the synthetic Demostad extracts (GM9999), used here as if a municipality had
+delivered them. The police extract was delivered before up to 2023 (the baseline run); the export
+up to 2024 arrives through the drop folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.definitions import build_definitions
+from pipelines.defs.landing import SENSOR_NAME
+from pipelines.demo.generator import generate_demo
+from pipelines.landing import read_manifest
+from pipelines.settings import load_settings
+
+POLICE = "politie_jeugdverdachten_demostad_2015-2024.csv"
+pytestmark = pytest.mark.slow
+
+
+def run_requests(defs, instance, cursor):
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    result = sensor.evaluate_tick(context)
+    return result.run_requests, result.cursor
+
+
+def execute(defs, instance, request) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(instance=instance, asset_selection=list(request.asset_selection), tags=request.tags,
+                                  raise_on_error=False)
+
+
+def warehouse(settings, sql):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    root = tmp_path_factory.mktemp("municipality")
+    demo = generate_demo(root / "delivered")
+    extracts, landing = root / "extracts", root / "landing"
+    shutil.copytree(demo.extract_dir, extracts)
+    (extracts / POLICE).rename(root / POLICE)  # the new export, to be dropped
+    lines = (root / POLICE).read_text("utf-8").splitlines(keepends=True)
+    (extracts / POLICE).write_text("".join(line for line in lines if not line.startswith("2024;")), "utf-8")
+    for duo in extracts.glob("duo_*.csv"):
+        duo.unlink()  # DUO is switched off: its extract is not needed
+    landing.mkdir()
+    config = {
+        "municipality": {"name": "Demostad (as a real deployment)", "gemeenten": ["GM9999"]},
+        "years": {"first": 2015, "last": 2026},
+        "sources": ["cbs_kerncijfers", "gebiedsindeling", "gebiedswijzigingen", "gemeente_registraties", "ggd_monitor",
+                    "politie_jeugdverdachten"],
+        "paths": {"data_dir": "data", "extract_dir": "extracts"},
+        "landing": {"dir": "landing", "settle_seconds": 0},
+    }
+    (root / "factorenmodel.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    settings = load_settings({"FACTORENMODEL_CONFIG": str(root / "factorenmodel.yaml")})
+    defs = build_definitions(settings)
+    instance = dg.DagsterInstance.ephemeral()
+    # the deployment as it stood: every asset materialised, police figures up to 2023
+    baseline = defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
+    assert baseline.success
+    assert warehouse(settings, "select max(jaar) from raw.politie_jeugdverdachten") == [(2023,)]
+    return root, settings, defs, instance
+
+
+def test_drop_folder_sensor_end_to_end(deployment):
+    root, settings, defs, instance = deployment
+    landing = settings.landing_dir
+    original = (root / POLICE).read_text("utf-8")
+    assert warehouse(settings, "select count(*) from raw.duo_onderwijs") == [(0,)]  # switched off: empty, but there
+
+    # 1. a valid file
+    (landing / POLICE).write_text(original, "utf-8")
+    requests, cursor = run_requests(defs, instance, None)
+    assert len(requests) == 1
+    first = requests[0]
+    selected = {k.to_user_string() for k in first.asset_selection}
+    assert "raw/politie_jeugdverdachten" in selected and "marts/fct_indicator_value" in selected
+    assert "raw/ggd_monitor" not in selected and first.run_key == json.loads(cursor)["seen"][0]
+    result = execute(defs, instance, first)
+    assert result.success
+    rows = warehouse(settings, "select count(*), sum(misdrijven_totaal) from raw.politie_jeugdverdachten")[0]
+    assert rows[0] == len(original.strip().splitlines()) - 1
+    assert warehouse(settings, "select max(jaar) from raw.politie_jeugdverdachten") == [(2024,)]
+    manifest = read_manifest(landing)
+    assert [(m["file"], m["status"], m["rows_loaded"], m["rows_quarantined"]) for m in manifest] == [(POLICE, "loaded", rows[0], 0)]
+    assert (landing / "archive" / manifest[0]["archived_as"]).read_text("utf-8") == original
+    police_2024 = warehouse(settings, "select count(*) from marts.fct_indicator_value where year = 2024 and source = 'politie_jeugdverdachten'")
+    assert police_2024[0][0] > 0  # the new years reached the marts
+
+    # 2. nothing new: no run
+    requests, cursor = run_requests(defs, instance, cursor)
+    assert requests == []
+
+    # 3. a duplicate (same bytes, other name), a corrected version (Parquet, same name) with one bad row,
+    #    and a broken file (comma-delimited) in one look
+    (landing / "kopie_politie.csv").write_text(original, "utf-8")
+    corrected = pd.read_csv(root / POLICE, sep=";")
+    corrected.loc[0, "misdrijven_totaal"] += 1000
+    corrected.loc[1, "buurtcode"] = "BU01230101"  # not in GM9999: quarantined
+    with duckdb.connect() as con:
+        con.register("corrected", corrected)
+        con.execute(f"COPY corrected TO '{landing / POLICE.replace('.csv', '.parquet')}' (FORMAT parquet)")
+    (landing / "politie_broken.csv").write_text(original.replace(";", ","), "utf-8")
+    requests, cursor = run_requests(defs, instance, cursor)
+    assert len(requests) == 1 and requests[0].run_key != first.run_key
+    assert requests[0].tags["factorenmodel/landing_files"] == POLICE.replace(".csv", ".parquet")
+    result = execute(defs, instance, requests[0])
+    assert result.success
+
+    statuses = {(m["file"], m["status"]) for m in read_manifest(landing)}
+    assert statuses == {(POLICE, "loaded"), ("kopie_politie.csv", "duplicate"), (POLICE.replace(".csv", ".parquet"), "loaded")}
+    latest = read_manifest(landing)[-1]
+    assert latest["rows_loaded"] == rows[0] - 1 and latest["rows_quarantined"] == 1 and latest["staged_as"] == POLICE
+    rejected = sorted(p.name for p in (landing / "rejected").iterdir())
+    assert len(rejected) == 2 and rejected[0].endswith("_politie_broken.csv") and rejected[1].endswith(".error.txt")
+    assert "uses ',' as column delimiter" in (landing / "rejected" / rejected[1]).read_text("utf-8")
+    assert sorted(p.name for p in landing.iterdir()) == [".processing", "archive", "rejected"]
+
+    # the warehouse holds the corrected version only: the same file loaded once, the correction replaced it
+    after = warehouse(settings, "select count(*), sum(misdrijven_totaal) from raw.politie_jeugdverdachten")[0]
+    assert after == (rows[0] - 1, rows[1] + 1000 - int(corrected.loc[1, "misdrijven_totaal"]))
+    assert warehouse(settings, "select count(*) from quarantine.politie_jeugdverdachten") == [(1,)]
+    files = warehouse(settings, "select distinct _source_file from raw.politie_jeugdverdachten")
+    assert files == [(POLICE,)]
+
+    # 4. the same broken file again is rejected again; the duplicate again is archived again; no run
+    requests, cursor = run_requests(defs, instance, cursor)
+    assert requests == []
