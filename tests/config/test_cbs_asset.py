@@ -1,0 +1,53 @@
+"""The CBS connector wired as the Dagster asset cbs_statline_extracts, in replay mode (recorded
+responses, no network): configured by file, it writes the 2023 key-figures extract that
+raw/cbs_kerncijfers then loads; a year without recorded responses fails without retries."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import yaml
+
+from pipelines.definitions import build_definitions
+from pipelines.settings import PROJECT_DIR, load_settings
+
+FIXTURES = PROJECT_DIR / "tests" / "cbs" / "fixtures"
+
+
+def settings_with(tmp_path, years):
+    (tmp_path / "extracts").mkdir(exist_ok=True)
+    config = {
+        "municipality": {"gemeenten": ["GM0599"]},
+        "years": {"first": 2020, "last": 2024},
+        "paths": {"data_dir": "data", "extract_dir": "extracts"},
+        "cbs": {"mode": "replay", "tables": ["kerncijfers"], "years": years, "fixtures": str(FIXTURES)},
+    }
+    (tmp_path / "factorenmodel.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    return load_settings({"FACTORENMODEL_CONFIG": str(tmp_path / "factorenmodel.yaml")})
+
+
+def run(settings, keys):
+    defs = build_definitions(settings)
+    return defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey.from_user_string(k) for k in keys],
+        raise_on_error=False,
+    )
+
+
+def test_replayed_cbs_extract_is_fetched_and_ingested(tmp_path):
+    settings = settings_with(tmp_path, [2023])
+    result = run(settings, ["cbs_statline_extracts", "raw/cbs_kerncijfers"])
+    assert result.success
+    assert (settings.extract_dir / "kerncijfers_wijken_en_buurten_2023.csv").is_file()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        got = con.execute('select count(*), max("AantalInwoners_5") from raw.cbs_kerncijfers where jaar = 2023').fetchone()
+    assert got == (6, 664311)
+    materialization = result.asset_materializations_for_node("cbs_statline_extracts")[0]
+    assert materialization.metadata["requests_made"].value == 5  # metadata + three pages, from the replay
+
+
+def test_year_without_responses_fails_fast_with_the_connectors_message(tmp_path):
+    result = run(settings_with(tmp_path, [2024]), ["cbs_statline_extracts"])
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "CBS StatLine" in str(failure.event_specific_data.error) and "not retried" in str(failure.event_specific_data.error)
