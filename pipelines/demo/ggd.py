@@ -2,7 +2,7 @@
 
 Youth monitor (jeugd_12_18) in odd years, adult and elderly monitor (volwassenen_18_64,
 ouderen_65_plus) in even years. Per wijk, round and target group a number of respondents
-(150-600) is drawn; each prevalence is a binomial draw around the true value and carries a
+(RESPONDENTS_MIN-RESPONDENTS_MAX, 400-1500) is drawn; each prevalence is a binomial draw around the true value and carries a
 95% Wilson interval, so ci_ondergrens <= percentage <= ci_bovengrens within [0, 100].
 """
 
@@ -20,6 +20,7 @@ SOURCE = "ggd_monitor"
 TARGET_GROUPS = {"GZjeugd": "jeugd_12_18", "GZvolw": "volwassenen_18_64", "GZoud": "ouderen_65_plus"}
 WEIGHTS = {"jeugd_12_18": "inw_12_17", "volwassenen_18_64": "pop_15_64", "ouderen_65_plus": "k65"}
 Z95 = 1.959964
+RESPONDENTS_MIN, RESPONDENTS_MAX = 400, 1500  # per wijk, round and target group (was 150-600)
 
 
 def file_name(year: int) -> str:
@@ -40,7 +41,7 @@ def wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def write(world: World, rng: np.random.Generator, extract_dir: Path) -> dict[Path, int]:
     inds = [i for i in seeds.indicators().values() if i.source == SOURCE]
     n_wijken, n_years = len(world.geo.wijken), len(world.years)
-    respondents = {g: rng.integers(150, 601, (n_wijken, n_years)) for g in sorted(WEIGHTS)}
+    respondents = {g: rng.integers(RESPONDENTS_MIN, RESPONDENTS_MAX + 1, (n_wijken, n_years)) for g in sorted(WEIGHTS)}
     rows_by_year: dict[int, list[tuple]] = {}
     for ind in sorted(inds, key=lambda i: i.source_code):
         group = target_group(ind.source_code)

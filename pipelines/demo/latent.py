@@ -27,7 +27,7 @@ import numpy as np
 from pipelines.demo import seeds, truth
 from pipelines.demo.geography import Geography
 
-MEASUREMENT_NOISE_SD = 0.25  # indicator-specific noise on top of the factor score
+MEASUREMENT_NOISE_SD = 0.10  # indicator-specific noise on top of the factor score (was 0.25; see ground_truth_README)
 OUTCOME_NOISE_SD = 0.35
 OUTCOME_AREA_SD = 0.5
 OUTCOME_YEAR_SD = 0.1

@@ -66,7 +66,7 @@ def test_rates_plausible(demo):
     share = reg["jeugdigen_met_jeugdhulp"].sum() / reg["inwoners_0_17"].sum()
     assert 0.05 < share < 0.2
     ggd = read_source(demo.extract_dir, "ggd_monitor")
-    assert ggd["aantal_respondenten"].between(150, 600).all()
+    assert ggd["aantal_respondenten"].between(400, 1500).all()
     assert ((ggd.ci_ondergrens <= ggd.percentage) & (ggd.percentage <= ggd.ci_bovengrens)).all()
     youth = ggd.doelgroep == "jeugd_12_18"
     assert (ggd.loc[youth, "jaar"] % 2 == 1).all() and (ggd.loc[~youth, "jaar"] % 2 == 0).all()
