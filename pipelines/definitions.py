@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import cbs, dbt, landing, ops, publish, quality, sources
+from pipelines.defs import cbs, dbt, landing, ml, ops, publish, quality, sources
 from pipelines.defs.resources import warehouse_resource
 from pipelines.settings import Settings, load_settings
 
@@ -22,6 +22,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         cbs.build_defs(settings),
         landing.build_defs(settings),
         dbt.build_defs(settings),
+        ml.build_defs(settings),
         publish.build_defs(settings),
         quality.build_defs(settings),
         ops.build_defs(settings),

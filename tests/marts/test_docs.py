@@ -13,14 +13,14 @@ MARTS = PROJECT_DIR / "dbt_project" / "models" / "marts"
 
 def _mart_properties() -> dict[str, dict]:
     models = {}
-    for path in MARTS.glob("*.yml"):
+    for path in MARTS.rglob("*.yml"):
         for model in yaml.safe_load(path.read_text()).get("models", []):
             models[model["name"]] = model
     return models
 
 
 def test_every_mart_has_documented_columns_and_an_enforced_contract():
-    sql_models = {p.stem for p in MARTS.glob("*.sql")}
+    sql_models = {p.stem for p in MARTS.rglob("*.sql")}
     properties = _mart_properties()
     assert sql_models == set(properties), "each mart needs its own properties YAML"
     for name, model in properties.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.defs.dbt.assets import build_dbt_assets
+from pipelines.defs.dbt.assets import ML_MARTS, build_dbt_assets
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.settings import Settings
 
@@ -16,6 +16,9 @@ from pipelines.settings import Settings
 def build_defs(settings: Settings) -> dg.Definitions:
     dbt_executable = Path(sys.executable).parent / "dbt"
     return dg.Definitions(
-        assets=[build_dbt_assets(settings)],
+        assets=[
+            build_dbt_assets(settings),
+            build_dbt_assets(settings, name="factorenmodel_dbt_ml_marts", select=ML_MARTS, exclude=None),
+        ],
         resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_executable))},
     )

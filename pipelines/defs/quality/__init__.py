@@ -23,7 +23,7 @@ from pipelines.defs.publish.assets import mart_asset_keys
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.quality import DEFAULT_SUITE_DIR, MartValidation, build_data_docs, validate_marts
 from pipelines.quality.suites import suite_path
-from pipelines.settings import Settings
+from pipelines.settings import PROJECT_DIR, Settings
 
 CHECK_NAME = "great_expectations"
 MAX_FAILURES_SHOWN = 20
@@ -103,7 +103,8 @@ def check_result(
 
 
 def build_ge_checks(
-    settings: Settings, mart_keys: list[dg.AssetKey], suite_dir: Path = DEFAULT_SUITE_DIR
+    settings: Settings, mart_keys: list[dg.AssetKey], suite_dir: Path = DEFAULT_SUITE_DIR,
+    name: str = "great_expectations_suites",
 ) -> dg.AssetChecksDefinition:
     specs = [
         dg.AssetCheckSpec(
@@ -120,7 +121,7 @@ def build_ge_checks(
     ]
 
     @dg.multi_asset_check(
-        name="great_expectations_suites",
+        name=name,
         specs=specs,
         can_subset=True,
         pool=WAREHOUSE_POOL,  # reads the warehouse: never while another run writes it
@@ -168,4 +169,14 @@ def build_defs(settings: Settings, mart_keys: list[dg.AssetKey] | None = None) -
         mart_keys = mart_asset_keys(Path(dbt_project.manifest_path))
     if not mart_keys:
         return dg.Definitions()
-    return dg.Definitions(asset_checks=[build_ge_checks(settings, mart_keys)])
+    # The ML marts get their own check step: the ML assets wait for the blocking checks of the
+    # marts they read, so one step over all marts would make a cycle (marts -> checks -> ML ->
+    # ML marts -> checks).
+    ml_names = {p.stem for p in (PROJECT_DIR / "dbt_project" / "models" / "marts" / "ml").glob("*.sql")}
+    groups = {
+        "great_expectations_suites": [k for k in mart_keys if k.path[-1] not in ml_names],
+        "great_expectations_suites_ml": [k for k in mart_keys if k.path[-1] in ml_names],
+    }
+    return dg.Definitions(
+        asset_checks=[build_ge_checks(settings, keys, name=name) for name, keys in groups.items() if keys]
+    )

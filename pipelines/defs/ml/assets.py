@@ -1,0 +1,114 @@
+"""Thin Dagster assets around models_ml: associations, chains, merge, ranking (group ``ml``).
+
+Each asset reads what it needs from the warehouse, calls plain functions in ``models_ml`` and
+writes one table in schema ``ml``; dbt publishes them as marts with contracts
+(``dbt_project/models/marts/ml``).
+"""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from models_ml import associations, chains, merge, ranking
+from models_ml.panel import build_panels
+from pipelines.defs.ml.tables import read_table, write_table
+from pipelines.defs.sources.assets import WAREHOUSE_POOL
+from pipelines.defs.sources.metadata import markdown_table
+
+GROUP = "ml"
+CAVEAT = "Ecological (area-level) associations, not individual causal effects."
+
+
+def key(name: str) -> dg.AssetKey:
+    return dg.AssetKey([GROUP, name])
+
+
+def dbt_key(*parts: str) -> dg.AssetKey:
+    return dg.AssetKey(list(parts))
+
+
+SCORES = dbt_key("marts", "fct_factor_score")
+VALUES = dbt_key("intermediate", "int_indicator_value")
+AREAS = dbt_key("marts", "dim_area")
+SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_links", "factors", "subgoals",
+                                              "factor_life_phases", "factor_factor_links", "literature_weights")]
+
+
+@dg.asset(key=key("association_local"), group_name=GROUP, kinds={"python", "scikitlearn", "duckdb"},
+          deps=[SCORES, VALUES, AREAS, *SEEDS[:2]], pool=WAREHOUSE_POOL,
+          description=("Local factor-outcome associations: per outcome indicator, a two-way fixed-effects regression "
+                       "on the standardised factor scores of the factors linked to its sub-goal, with cluster-robust "
+                       f"(by area) 90% intervals and diagnostics; too thin data says so instead of a number. {CAVEAT}"))
+def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        panels = build_panels(con)
+        context.log.info(f"Estimating {len(panels)} outcomes")
+        result = associations.estimate_associations(panels)
+        rows = write_table(con, "association_local", result, context.run.run_id)
+    status = result["status"].value_counts().to_dict()
+    return dg.MaterializeResult(metadata={
+        "rows": rows, "outcomes": len(panels), "estimated": int(status.get("estimated", 0)),
+        "not_estimable": int(status.get("not_estimable", 0)), "method_version": associations.METHOD_VERSION,
+        "caveat": CAVEAT,
+    })
+
+
+@dg.asset(key=key("chain_strength"), group_name=GROUP, kinds={"python", "duckdb"},
+          deps=[SCORES, SEEDS[5]], pool=WAREHOUSE_POOL,
+          description=("Strength of every factor -> factor link (the chains): standardised within-area coefficient of "
+                       f"the downstream factor's score on the upstream one, or a weak prior where data lack. {CAVEAT}"))
+def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        links = con.execute("select * from factor_model.factor_factor_links").df()
+        scores = con.execute("select * from marts.fct_factor_score").df()
+        result = chains.estimate_chains(links, scores)
+        rows = write_table(con, "chain_strength", result, context.run.run_id)
+    return dg.MaterializeResult(metadata={"rows": rows, "local": int((result["source"] == "local").sum()),
+                                          "method_version": chains.METHOD_VERSION})
+
+
+@dg.asset(key=key("effect_merged"), group_name=GROUP, kinds={"python", "duckdb"},
+          deps=[key("association_local"), SEEDS[6]], pool=WAREHOUSE_POOL,
+          description=("Merged effect per factor -> sub-goal link on Cohen's d (positive = worse): the local estimate "
+                       "(converted from a standardised coefficient) pooled with the literature weight by precision "
+                       "weighting (normal-normal), local evidence down-weighted; literature-only and local-only labelled."))
+def effect_merged(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        result = merge.merge_effects(read_table(con, "association_local"), merge.load_literature(con))
+        rows = write_table(con, "effect_merged", result, context.run.run_id)
+    return dg.MaterializeResult(metadata={"rows": rows, **{f"source_{k}": int(v) for k, v in
+                                                           result["source"].value_counts().items()},
+                                          "method_version": merge.METHOD_VERSION})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(key("factor_ranking"), group_name=GROUP, kinds={"python", "duckdb"},
+                     deps=[key("effect_merged"), key("chain_strength"), SCORES, *SEEDS[2:5]],
+                     description=("Factor ranking for the municipality, per domain and per life phase: impact through "
+                                  "direct and chain effects times room for improvement, with median rank, 90% rank "
+                                  "interval and probability of top 5 (Monte Carlo), and an explanation per factor.")),
+        dg.AssetSpec(key("factor_ranking_area"), group_name=GROUP, kinds={"python", "duckdb"},
+                     deps=[key("effect_merged"), key("chain_strength"), SCORES, *SEEDS[2:5]],
+                     description="Factor ranking per wijk (the neighbourhood priorities of Wijkprogrammering)."),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    with warehouse.get_connection() as con:
+        q = lambda sql: con.execute(sql).df()  # noqa: E731
+        model = ranking.build_model(
+            q("select factor_id, factor_type, name_nl from factor_model.factors"),
+            q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
+            read_table(con, "effect_merged"), read_table(con, "chain_strength"),
+        )
+        city, areas = ranking.rank_factors(model, q("select * from marts.fct_factor_score"),
+                                           q("select * from factor_model.factor_life_phases"))
+        n_city = write_table(con, "factor_ranking", city, context.run.run_id)
+        n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
+    top = city[(city["scope_type"] == "gemeente") & city["rankable"]].sort_values("rank_median").head(10)
+    yield dg.MaterializeResult(asset_key=key("factor_ranking"), metadata={
+        "rows": n_city, "method_version": ranking.METHOD_VERSION,
+        "top_10": dg.MetadataValue.md(markdown_table(
+            top[["factor_id", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "p_top5"]].round(2).to_dict("records"))),
+    })
+    yield dg.MaterializeResult(asset_key=key("factor_ranking_area"), metadata={"rows": n_area, "wijken": int(areas["area_code"].nunique())})
