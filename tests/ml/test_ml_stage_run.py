@@ -1,0 +1,57 @@
+"""The ML stage inside the demo run: its marts are published, labelled and explained."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def con(demo_run):
+    settings, result = demo_run
+    assert result.success
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        yield connection
+
+
+def test_every_ml_mart_has_rows_with_run_id_and_method_version(con, demo_run):
+    _, result = demo_run
+    for mart in ("fct_association_local", "fct_effect_merged", "fct_chain_strength", "mart_factor_ranking",
+                 "mart_factor_ranking_area", "mart_model_comparison"):
+        rows, runs, versions = con.execute(
+            f"select count(*), count(distinct run_id), min(method_version) from marts.{mart}").fetchone()
+        assert rows > 0 and runs == 1 and versions, mart
+        (run_id,) = con.execute(f"select min(run_id) from marts.{mart}").fetchone()
+        assert run_id == result.run_id
+
+
+def test_thin_data_says_so_instead_of_a_number(con):
+    rows = con.execute("""select status, estimate, reason from marts.fct_association_local""").fetchall()
+    assert {r[0] for r in rows} <= {"estimated", "not_estimable"}
+    assert all(r[1] is None and r[2] for r in rows if r[0] == "not_estimable")
+    notes = {r[0] for r in con.execute("select distinct note from marts.fct_association_local").fetchall()}
+    assert notes == {"Ecological (area-level) association, not an individual causal effect."}
+
+
+def test_rankings_cover_the_city_every_domain_life_phase_and_wijk(con):
+    scopes = dict(con.execute("select scope_type, count(distinct scope_id) from marts.mart_factor_ranking group by 1").fetchall())
+    assert scopes == {"gemeente": 1, "domain": 3, "life_phase": 6}
+    (wijken,) = con.execute("select count(distinct area_code) from marts.mart_factor_ranking_area").fetchone()
+    (expected,) = con.execute("select count(*) from marts.dim_area where area_level = 'wijk' and is_current").fetchone()
+    assert wijken == expected == 12
+    top = con.execute("""select factor_id, rank_median, rank_ci90_lower, rank_ci90_upper, p_top5, explanation
+                         from marts.mart_factor_ranking where scope_type = 'gemeente' and rankable
+                         order by rank_median limit 5""").fetchall()
+    for factor, rank, lower, upper, p, explanation in top:
+        assert lower <= rank <= upper and 0 <= p <= 1
+        assert "de winst loopt vooral via" in explanation and "niet op bewezen oorzakelijke effecten" in explanation
+
+
+def test_merged_effects_label_their_sources(con):
+    sources = dict(con.execute("select source, count(*) from marts.fct_effect_merged group by 1").fetchall())
+    assert sources.get("merged", 0) > 0 and sources.get("literature_only", 0) > 0
+    (placeholders,) = con.execute("""select count(*) from marts.fct_effect_merged
+                                    where literature_is_placeholder and citation is not null""").fetchone()
+    assert placeholders == 0
