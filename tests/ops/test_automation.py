@@ -1,0 +1,54 @@
+"""Declarative automation: after a new extract is loaded, the automation sensor's conditions request
+staging, the marts and the serving copy (and nothing else), without anyone launching a run."""
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.defs.ops import AUTOMATION_SENSOR_NAME
+from tests.pipeline.runs import settings_for
+
+NEW_EXTRACT_SOURCE = dg.AssetKey(["raw", "ggd_monitor"])
+
+
+def _requested(result) -> set[dg.AssetKey]:
+    return {r.key for r in result.results if isinstance(r.key, dg.AssetKey) and r.true_subset.size > 0}
+
+
+@pytest.mark.slow
+def test_a_new_extract_flows_through_to_the_marts_and_the_serving_copy(tmp_path):
+    settings = settings_for(tmp_path / "data")
+    defs = build_definitions(settings)
+    repo = defs.get_repository_def()
+    sensor = repo.get_sensor_def(AUTOMATION_SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    job = defs.resolve_implicit_global_asset_job_def()
+    instance = dg.DagsterInstance.ephemeral()
+    assert job.execute_in_process(instance=instance).success  # the first full run
+
+    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert _requested(settled) == set()  # everything is up to date: nothing to do
+
+    # a new GGD extract arrives and is loaded (by the drop-folder sensor or a click on raw/ggd_monitor)
+    extract = next((settings.extract_dir).glob("*ggd*"))
+    extract.write_bytes(extract.read_bytes())
+    assert job.execute_in_process(instance=instance, asset_selection=[NEW_EXTRACT_SOURCE]).success
+
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    requested = _requested(tick)
+    graph = defs.resolve_asset_graph()
+    downstream = dg.AssetSelection.assets(NEW_EXTRACT_SOURCE).downstream().resolve(graph) - {NEW_EXTRACT_SOURCE}
+    assert requested == downstream  # exactly what depends on the new extract ...
+    marts = {k for k in requested if k.path[0] == "marts"}
+    assert {dg.AssetKey(["marts", "fct_indicator_value"]), dg.AssetKey(["marts", "mart_staat_van_de_jeugd"])} <= marts
+    assert {dg.AssetKey("serving_copy"), dg.AssetKey(["staging", "stg_ggd_monitor"])} <= requested
+    assert dg.AssetKey(["marts", "dim_factor"]) not in requested  # ... and nothing that does not
+    assert not any(k.path[0] in ("raw", "factor_model") for k in requested)  # upstream is not reloaded
+
+    # what the sensor's run does: materialise the requested assets (with their checks)
+    rebuild = job.execute_in_process(instance=instance, asset_selection=sorted(requested, key=str))
+    assert rebuild.success
+    assert all(instance.get_latest_materialization_event(k).run_id == rebuild.run_id for k in requested)
+
+    quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert _requested(quiet) == set()  # and then it rests
