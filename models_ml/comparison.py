@@ -44,6 +44,11 @@ def evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int = 0) -> 
     """Cross-validated error per outcome and permutation importance per factor, for one model."""
     cv_rows, imp_rows = [], []
     for panel in panels:
+        if panel.data.dropna(subset=["y", *panel.factors]).empty:
+            cv_rows.append({"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
+                            "subgoal_id": panel.subgoal_id, "area_level": panel.area_level, "n_areas": 0,
+                            "n_obs": 0, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "not_estimable"})
+            continue
         x, y, area, factors = _within(panel)
         base = {"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
                 "subgoal_id": panel.subgoal_id, "area_level": panel.area_level,

@@ -11,7 +11,9 @@ from pipelines.settings import Settings, load_settings
 
 
 def settings_for(data_dir: Path, **env: str) -> Settings:
-    return load_settings({"FACTORENMODEL_DATA_DIR": str(data_dir), "FACTORENMODEL_LAST_YEAR": "2026", **env})
+    # FACTORENMODEL_CONFIG="" : a deployment's factorenmodel.yaml in the project folder must not leak into tests
+    return load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_DATA_DIR": str(data_dir),
+                          "FACTORENMODEL_LAST_YEAR": "2026", **env})
 
 
 def materialize_all(settings: Settings, selection: str = "*", raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
