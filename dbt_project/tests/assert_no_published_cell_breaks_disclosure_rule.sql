@@ -1,5 +1,6 @@
 -- Disclosure control: no published (unsuppressed) value is based on fewer than min_persons
--- persons, and no published count of persons lies between 1 and min_persons - 1.
+-- persons, no published count of persons lies between 1 and min_persons - 1, and a suppressed
+-- row shows no value and no counts.
 {% set min_persons = var('min_persons') %}
 {% for mart in ['fct_indicator_value', 'fct_indicator_series'] %}
 select '{{ mart }}' as mart, area_code, year, indicator_id, numerator, denominator
@@ -15,5 +16,9 @@ where not is_suppressed
           )
       )
   )
+union all
+select '{{ mart }}', area_code, year, indicator_id, numerator, denominator
+from {{ ref(mart) }}
+where is_suppressed and (value is not null or numerator is not null or denominator is not null)
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

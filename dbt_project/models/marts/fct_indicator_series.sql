@@ -31,10 +31,11 @@ flagged as (
     select
         *,
         multiplier * numerator / nullif(denominator, 0) as value,
-        (
+        -- a value whose basis is unknown (no denominator) is suppressed too
+        coalesce(
             denominator < {{ min_persons }}
             or (unit in ('percentage', 'rate_per_1000', 'count') and numerator > 0 and numerator < {{ min_persons }})
-        ) as is_suppressed
+        , true) as is_suppressed
     from mapped
 ),
 
@@ -54,6 +55,6 @@ select
     case when f.is_suppressed then null else f.denominator end as denominator,
     f.is_exact as is_exact_in_current_division,
     s.is_comparable_over_time,
-    coalesce(f.is_suppressed, true) as is_suppressed
+    f.is_suppressed
 from flagged as f
 inner join series_flags as s using (indicator_id, area_code)

@@ -16,11 +16,12 @@ flagged as (
         v.*,
         i.unit,
         i.source,
-        (
+        -- a value whose basis is unknown (no denominator) is suppressed too
+        coalesce(
             v.denominator < {{ min_persons }}
             or (i.unit in ('percentage', 'rate_per_1000', 'count')
                 and v.numerator > 0 and v.numerator < {{ min_persons }})
-        ) as is_suppressed
+        , true) as is_suppressed
     from v
     inner join i on i.indicator_id = v.indicator_id
 )
@@ -38,7 +39,7 @@ select
     case when is_suppressed then null else ci_lower end as ci_lower,
     case when is_suppressed then null else ci_upper end as ci_upper,
     case when is_suppressed then null else standard_error end as standard_error,
-    coalesce(is_suppressed, true) as is_suppressed,
+    is_suppressed,
     is_aggregate,
     areas_aggregated::integer as areas_aggregated
 from flagged
