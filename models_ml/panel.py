@@ -22,7 +22,10 @@ Transformations, in order:
    (positive d = the factor makes the sub-goal worse).
 2. **Sampling variance** of the link-scale outcome, by the delta method from the indicator's
    ``standard_error`` (logit: ``(se/m) / (p (1-p))``; log: ``se / value``); where the standard
-   error is missing, from the counts (logit: ``1/(x+0.5) + 1/(n-x+0.5)``; log: ``1/(x+0.5)``).
+   error is missing, from the counts: by default exactly (``exact_count_variance``: the variance
+   of the link transform under a Poisson / binomial count with the area's pooled rate; for small
+   counts the delta method is badly biased), else (``exact_sampling_variance=False``) by the delta
+   method at the observed count (logit: ``1/(x+0.5) + 1/(n-x+0.5)``; log: ``1/(x+0.5)``).
 3. **Standardisation of the outcome** by its *signal* SD: ``sqrt(var_panel - mean(sampling var))``
    over the area-year panel (floored at 10 % of the panel variance). Dividing by the total SD
    would shrink the estimate by the share of binomial/Poisson noise, which differs between a small
@@ -127,6 +130,63 @@ def link_sampling_variance(value, numerator, denominator, multiplier, standard_e
     return out
 
 
+EXACT_VARIANCE_MAX_COUNT = 30.0  # below this expected count (of events or non-events) the exact variance is used
+
+
+def exact_count_variance(numerator, denominator, link: str, area=None) -> np.ndarray:
+    """Sampling variance of the link-scale value of a count-based indicator, computed exactly.
+
+    For small counts the delta-method variance ``1/(x+0.5)`` (log) or ``1/(x+0.5) + 1/(n-x+0.5)``
+    (logit), evaluated at the *observed* count, is biased: for an expected count of 1.6 it is
+    about 0.75 where the variance of ``log(max(x, 0.5))`` is 0.45, and it varies with the noise it
+    measures. Because the outcome is standardised by its signal SD (panel variance minus the mean
+    sampling variance), an overestimate there inflates every coefficient on rare-event outcomes
+    (police figures per buurt). Here the count is modelled as Poisson (log link) or binomial
+    (logit link) with its expected value from the area's pooled rate over the years
+    (``sum x / sum n`` per area, ``area`` codes; the whole panel's rate without ``area``), and the
+    variance of the link transform *as ``link_transform`` applies it* (zero counts at half a count)
+    is summed exactly over the count distribution. Where the expected count of events and of
+    non-events is at least ``EXACT_VARIANCE_MAX_COUNT`` the delta method at the expected count is used.
+    """
+    from scipy import stats as st
+
+    x = np.asarray(numerator, dtype=float)
+    n = np.asarray(denominator, dtype=float)
+    if area is None:
+        area = np.zeros(len(x), dtype=int)
+    area = pd.factorize(pd.Series(area))[0]
+    ok = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    sx = np.bincount(area[ok], weights=x[ok], minlength=area.max() + 1)
+    sn = np.bincount(area[ok], weights=n[ok], minlength=area.max() + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.clip(sx / sn, 1e-6, 1 - 1e-6)[area]
+    mu = n * rate
+    out = np.full(len(x), np.nan)
+    if link == "log":
+        out = np.where(ok, 1.0 / np.maximum(mu, 1e-9), np.nan)
+        small = ok & (mu < EXACT_VARIANCE_MAX_COUNT)
+        if small.any():
+            k = np.arange(int(EXACT_VARIANCE_MAX_COUNT + 10 * np.sqrt(EXACT_VARIANCE_MAX_COUNT) + 30))
+            pmf = st.poisson.pmf(k[None, :], mu[small][:, None])
+            lk = np.log(np.maximum(k, 0.5))[None, :]
+            m1 = (pmf * lk).sum(axis=1) / pmf.sum(axis=1)
+            out[small] = (pmf * lk**2).sum(axis=1) / pmf.sum(axis=1) - m1**2
+        return out
+    # logit: binomial
+    out = np.where(ok, 1.0 / np.maximum(mu, 1e-9) + 1.0 / np.maximum(n - mu, 1e-9), np.nan)
+    small = ok & ((mu < EXACT_VARIANCE_MAX_COUNT) | (n - mu < EXACT_VARIANCE_MAX_COUNT)) & (n <= 5000)
+    for i in np.flatnonzero(small):
+        ni = int(round(n[i]))
+        k = np.arange(ni + 1)
+        pmf = st.binom.pmf(k, ni, rate[i])
+        edge = (k == 0) | (k == ni)
+        p = np.where(edge, (k + 0.5) / (ni + 1.0), k / max(ni, 1))
+        lk = np.log(p / (1 - p))
+        m1 = (pmf * lk).sum()
+        out[i] = (pmf * lk**2).sum() - m1**2
+    return out
+
+
 def _fill_years(score: pd.Series, years: list[int]) -> tuple[dict, set]:
     """Fill an (area_code, year) series of factor scores to ``years``: gaps within each area
     linearly, the ends by the nearest measured value. Returns {(area, year): score} and the
@@ -158,11 +218,13 @@ def load_inputs(con) -> dict[str, pd.DataFrame]:
 
 
 def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
-                 outcomes: list[str] | None = None) -> list[OutcomePanel]:
+                 outcomes: list[str] | None = None, exact_sampling_variance: bool = True) -> list[OutcomePanel]:
     """One ``OutcomePanel`` per outcome indicator (optionally only those in ``outcomes``).
 
     Pass a DuckDB connection (``con``) to the warehouse, or ``inputs`` as returned by
-    ``load_inputs`` (for tests that build the tables by hand).
+    ``load_inputs`` (for tests that build the tables by hand). ``exact_sampling_variance``
+    (default on) uses ``exact_count_variance`` for count-based values (step 2); off: the delta
+    method at the observed count.
     """
     if inputs is None:
         inputs = load_inputs(con)
@@ -196,6 +258,11 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         v["y_link"] = orient * link_transform(v["value"], v["numerator"], v["denominator"], mult, link)
         v["y_sampling_var"] = link_sampling_variance(v["value"], v["numerator"], v["denominator"], mult,
                                                      v["standard_error"], link)
+        if exact_sampling_variance:
+            from_counts = ~(pd.to_numeric(v["standard_error"], errors="coerce") > 0)
+            if from_counts.any():
+                exact = exact_count_variance(v["numerator"], v["denominator"], link, v["area_code"].to_numpy())
+                v["y_sampling_var"] = np.where(from_counts & np.isfinite(exact), exact, v["y_sampling_var"])
         v = v[np.isfinite(v["y_link"])][["area_code", "year", "y_link", "y_sampling_var"]]
         v["year"] = v["year"].astype(int)
         factors = sorted(links.loc[links["subgoal_id"] == row.subgoal_id, "factor_id"].unique())

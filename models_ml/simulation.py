@@ -35,6 +35,7 @@ import pandas as pd
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 REPLAY_SCHEMAS = ("staging", "intermediate", "marts")
+REPLAY_SKIP_SOURCE_SCHEMAS = ("ml",)  # sources written by the statistics stage itself
 
 
 def _dbt_executable() -> str:
@@ -75,6 +76,17 @@ def replay_models(target: Path) -> list[ReplayModel]:
     manifest = json.loads((Path(target) / "manifest.json").read_text())
     nodes = {k: n for k, n in manifest["nodes"].items()
              if n["resource_type"] == "model" and n["schema"] in REPLAY_SCHEMAS}
+    # models that read a source outside the raw extracts (e.g. the ML stage's own output tables,
+    # source('ml', ...)) are downstream of the statistics and are not replayed, nor their dependants
+    raw = {k for k, n in manifest.get("sources", {}).items() if n.get("schema") not in REPLAY_SKIP_SOURCE_SCHEMAS}
+    skip = {k for k, n in nodes.items()
+            if any(d.startswith("source.") and d not in raw for d in n["depends_on"]["nodes"])}
+    changed = True
+    while changed:
+        new_skip = {k for k, n in nodes.items() if k not in skip and any(d in skip for d in n["depends_on"]["nodes"])}
+        skip |= new_skip
+        changed = bool(new_skip)
+    nodes = {k: n for k, n in nodes.items() if k not in skip}
     order: list[str] = []
     seen: set[str] = set()
 
@@ -97,12 +109,52 @@ def replay_models(target: Path) -> list[ReplayModel]:
     return out
 
 
-class DbtReplay:
-    """Build a warehouse per generated dataset without Dagster or dbt at run time."""
+def dbt_project_hash() -> str:
+    """Hash of everything ``dbt compile`` / ``dbt seed`` read (models, macros, seeds, project and
+    profiles files), to reuse a compiled replay only while the dbt project is unchanged."""
+    import hashlib
 
-    def __init__(self, work_dir: Path):
+    h = hashlib.sha256()
+    for path in sorted(DBT_PROJECT.rglob("*")):
+        rel = path.relative_to(DBT_PROJECT)
+        if not path.is_file() or rel.parts[0] in ("target", "logs", "dbt_packages"):
+            continue
+        h.update(str(rel).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def compile_dbt_cached(cache_dir: Path) -> tuple[Path, Path]:
+    """``compile_dbt`` into ``cache_dir/<dbt_project_hash()>``, or reuse that folder. A new compile
+    goes into a private folder that is renamed into place when complete, so concurrent runs never
+    see a half-written cache."""
+    folder = Path(cache_dir) / dbt_project_hash()
+    target, seed_db = folder / "dbt_target", folder / "seed_db" / "warehouse.duckdb"
+    if (target / "manifest.json").exists() and seed_db.exists():
+        return target, seed_db
+    tmp = Path(cache_dir) / f".{folder.name}.{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    compile_dbt(tmp)
+    try:
+        tmp.rename(folder)
+    except OSError:  # another run finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target, seed_db
+
+
+class DbtReplay:
+    """Build a warehouse per generated dataset without Dagster or dbt at run time.
+
+    With ``cache_dir`` the dbt compile and seed (15-20 s) are reused across runs while the dbt
+    project is unchanged (``compile_dbt_cached``)."""
+
+    def __init__(self, work_dir: Path, cache_dir: Path | None = None):
         self.work_dir = Path(work_dir)
-        self.target, self.seed_db = compile_dbt(self.work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        if cache_dir is None:
+            self.target, self.seed_db = compile_dbt(self.work_dir)
+        else:
+            self.target, self.seed_db = compile_dbt_cached(Path(cache_dir))
         self.models = replay_models(self.target)
         with duckdb.connect(str(self.seed_db), read_only=True) as con:
             self.seed_tables = [r[0] for r in con.execute(
@@ -228,13 +280,85 @@ def measured_score_truth(panel, ground_truth_dir: Path) -> dict[str, float]:
     return dict(zip(panel.factors, beta))
 
 
+def _true_chains(links: pd.DataFrame, ground_truth_dir: Path) -> pd.DataFrame:
+    """The factor -> factor links with their planted path coefficient (0 for links not planted), SE 0."""
+    planted = pd.read_csv(Path(ground_truth_dir) / "planted_chains.csv")
+    coef = {(r.from_factor_id, r.to_factor_id): r.coefficient_sd for r in planted.itertuples(index=False)}
+    out = links[["link_id", "from_factor_id", "to_factor_id", "effect_direction"]].copy()
+    out["coefficient"] = [coef.get(k, 0.0) for k in zip(out["from_factor_id"], out["to_factor_id"])]
+    out["std_error"] = 0.0
+    return out
+
+
+def true_subgoal_effects(truth: pd.DataFrame, associations: pd.DataFrame) -> pd.DataFrame:
+    """True factor -> sub-goal effects on the merge's Cohen's d scale, with standard error 0.
+
+    Every (factor, outcome) truth (``true_effects`` with the association rows, so at the level the
+    estimate uses) is converted with ``merge.to_cohens_d`` and averaged over the outcome indicators
+    of the sub-goal, as ``merge.combine_outcomes`` does with the estimates (there with
+    inverse-variance weights; the truth has no variance, so equal weights). Columns as
+    ``merge_effects`` needs for ``ranking.build_model``: factor_id, subgoal_id, d_merged, se_merged.
+    """
+    from models_ml.merge import to_cohens_d
+
+    t = truth.assign(subgoal_id=associations["subgoal_id"].to_numpy())
+    t["true_effect"] = t["true_effect"].where(t["effect_sd"] != 0, 0.0).fillna(0.0)
+    t["d"] = to_cohens_d(t["true_effect"], np.zeros(len(t)))[0]
+    out = t.groupby(["factor_id", "subgoal_id"], as_index=False)["d"].mean()
+    return out.rename(columns={"d": "d_merged"}).assign(se_merged=0.0)
+
+
+def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, ground_truth_dir: Path,
+                         n_draws: int = 200) -> dict[str, float]:
+    """Spearman correlation of the estimated city-wide ranking with the true one, for one dataset.
+
+    Estimated: ``merge_effects`` of the local associations *without literature* (the demo's
+    literature weights are placeholders that are not part of the planted truth; with literature
+    the test would measure agreement with the placeholders), chain strengths from
+    ``chains.estimate_chains``, ``ranking.rank_factors`` with ``n_draws`` Monte Carlo draws;
+    its ``rank_median`` in the ``gemeente`` scope over the rankable factors.
+    True: the same ``rank_factors`` on a model built from ``true_subgoal_effects`` (SE 0) and the
+    planted chain coefficients (SE 0; links that were not planted have strength 0), with the same
+    factor scores and hence the same room for improvement; its ``impact`` (identical in every
+    draw). Returns ``spearman`` (of -rank_median with the true impact; ties get average ranks)
+    and the number of factors compared.
+    """
+    from scipy.stats import spearmanr
+
+    from models_ml import chains, merge, ranking
+
+    q = lambda sql: con.execute(sql).df()  # noqa: E731
+    factors = q("select factor_id, factor_type, name_nl from factor_model.factors")
+    subgoals = q("select subgoal_id, domain_id, name_nl from factor_model.subgoals")
+    links = q("select * from factor_model.factor_factor_links")
+    scores = q("select * from marts.fct_factor_score")
+    phases = q("select * from factor_model.factor_life_phases")
+    no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
+                                          "evidence_grade", "is_placeholder", "citation"])
+    chain_est = chains.estimate_chains(links, scores)
+    true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
+                                     _true_chains(links, ground_truth_dir))
+    tru, _ = ranking.rank_factors(true_model, scores, phases, ranking.RankingConfig(n_draws=1))
+    pick = lambda r: r[(r["scope_type"] == "gemeente") & r["rankable"]].set_index("factor_id")  # noqa: E731
+    out = {}
+    for name, lit in (("spearman", no_literature), ("spearman_with_literature", merge.load_literature(con))):
+        merged = merge.merge_effects(associations, lit)
+        est_model = ranking.build_model(factors, subgoals, merged, chain_est)
+        est, _ = ranking.rank_factors(est_model, scores, phases, ranking.RankingConfig(n_draws=n_draws))
+        both = pick(est)[["rank_median"]].join(pick(tru)[["impact"]], how="inner")
+        out[name] = float(spearmanr(-both["rank_median"].astype(float), both["impact"].astype(float)).statistic)
+    out["n_factors"] = int(len(both))
+    return out
+
+
 def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=None,
-                  keep: bool = False) -> pd.DataFrame:
+                  keep: bool = False, ranking: bool = True) -> pd.DataFrame:
     """Build one dataset, estimate the associations and attach the truth.
 
     Columns added: ``effect_sd``, ``true_effect`` (the estimand, ``true_effects``), ``covered``
     (90% interval contains it), ``measured_truth`` (``measured_score_truth``) and
-    ``covered_measured``, ``seed``.
+    ``covered_measured``, ``seed``; with ``ranking`` also ``ranking_spearman`` (the same value on
+    every row of the dataset; ``ranking_known_answer``).
     """
     from models_ml.associations import estimate_associations
     from models_ml.panel import build_panels
@@ -247,6 +371,9 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
         est = estimate_associations(panels, association_config)
         truth = true_effects(gt, est)
         measured = {(p.outcome_indicator_id, f): b for p in panels for f, b in measured_score_truth(p, gt).items()}
+        if ranking:
+            with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
+                rank = ranking_known_answer(con, est, truth, gt)
     finally:
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -255,6 +382,9 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
     out["measured_truth"] = [measured.get(k, np.nan) for k in zip(out["outcome_indicator_id"], out["factor_id"])]
     out["covered_measured"] = (out["ci90_lower"] <= out["measured_truth"]) & (out["measured_truth"] <= out["ci90_upper"])
     out["seed"] = seed
+    if ranking:
+        out["ranking_spearman"] = rank["spearman"]
+        out["ranking_spearman_with_literature"] = rank["spearman_with_literature"]
     return out
 
 
@@ -279,4 +409,16 @@ def summarise(results: pd.DataFrame, min_effect: float = 0.2) -> dict[str, float
         "sign_recovery_min_over_estimable_pairs": float(per_pair[estimable > 0].min()) if (estimable > 0).any() else float("nan"),
         "pairs_with_sign_recovery_ge_95pct": int((per_pair[estimable > 0] >= 0.95).sum()),
         "sign_recovery_by_pair": per_pair.round(3).to_dict(),
+        **_ranking_summary(results),
     }
+
+
+def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
+    if "ranking_spearman" not in results:
+        return {}
+    rho = results.groupby("seed")["ranking_spearman"].first()
+    return {"ranking_spearman_median": float(rho.median()), "ranking_spearman_mean": float(rho.mean()),
+            "ranking_spearman_min": float(rho.min()), "ranking_spearman_share_ge_0_8": float((rho >= 0.8).mean()),
+            "ranking_spearman_with_literature_median":
+                float(results.groupby("seed")["ranking_spearman_with_literature"].first().median())
+                if "ranking_spearman_with_literature" in results else float("nan")}

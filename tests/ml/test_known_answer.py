@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -44,9 +46,13 @@ def _evaluate(replay: DbtReplay, seeds: list[int]) -> pd.DataFrame:
     return pd.concat([_run(s) for s in seeds], ignore_index=True)
 
 
+CACHE = Path(os.environ.get("ML_KAT_CACHE", Path(tempfile.gettempdir()) / "factorenmodel_dbt_replay"))
+
+
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory) -> DbtReplay:
-    return DbtReplay(tmp_path_factory.mktemp("ml_replay"))
+    # the dbt compile is cached per hash of the dbt project (ML_KAT_CACHE; default in the temp dir)
+    return DbtReplay(tmp_path_factory.mktemp("ml_replay"), cache_dir=CACHE)
 
 
 def _report(summary: dict) -> str:
@@ -64,7 +70,7 @@ def test_replay_recovers_strong_buurt_effects(replay):
     assert len(est) > 100
     assert set(est["method"]) <= {"ols_fe_cr1", "ridge_fe_bootstrap"}
     for pair in [("werkloosheid", "reg_bijstand_jongeren_pct"), ("criminaliteit_buurt", "pol_woninginbraken_per_1000"),
-                 ("armoede", "reg_jeugdhulp_pct"), ("kindermishandeling", "reg_jeugdhulp_pct")]:
+                 ("armoede", "reg_jeugdhulp_pct"), ("arbeidsparticipatie", "cbs_wmo_per_1000")]:
         assert s["sign_recovery_by_pair"][pair] == 1.0, pair
     assert 0.7 <= s["coverage_measured_all"] <= 1.0, _report(s)
 
@@ -87,13 +93,22 @@ def test_intervals_are_calibrated_for_what_the_factor_scores_measure(many):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="measurement error of the demo's factor scores (small-count rates, GGD samples of "
-                          "150-600 per wijk in alternate years, indicator noise) attenuates the planted "
-                          "effects; see models_ml/README.md 'Known-answer tests'", strict=False)
 def test_issue_criteria_on_the_planted_effects(many):
-    """Issue 4: coverage of the planted effect 80-97%; every planted effect >= 0.2 SD has its sign
-    recovered in >= 95% of datasets."""
+    """Issue 4: coverage of the planted effect (``true_effect``, not the measured-score truth) 80-97%;
+    every planted effect >= 0.2 SD is estimable and has its sign recovered in >= 95% of datasets."""
     _, s = many
     assert 0.80 <= s["coverage_all"] <= 0.97, _report(s)
     assert s["planted_pairs_estimable"] == s["planted_pairs_ge_min"], _report(s)
     assert s["sign_recovery_min_over_estimable_pairs"] >= 0.95, _report(s)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="the local-only ranking is dominated by the noise of the wijk-level (GGD) estimates "
+                          "(SE ~0.2 with 12 wijken) and of prior chain strengths; measured per-dataset median "
+                          "Spearman far below 0.8, see models_ml/README.md 'Known-answer tests'", strict=False)
+def test_issue_criterion_on_the_ranking(many):
+    """Issue 4: the estimated city-wide ranking (rank_median, scope 'gemeente', rankable factors)
+    correlates with the true ranking (same ranking from the planted effects and chains, same room
+    for improvement): per-dataset Spearman, median over the datasets >= 0.8."""
+    _, s = many
+    assert s["ranking_spearman_median"] >= 0.8, _report(s)
