@@ -66,7 +66,8 @@ def test_stale_data_fails_freshness(demo_copy):
     assert validation.failures[0].observed_value == 2024 and validation.parameters["min_newest_year"] == 2027
 
 
-def _run(settings, break_it: bool) -> dg.ExecuteInProcessResult:
+def _run(settings, break_it: bool, instance: dg.DagsterInstance | None = None,
+         only_publish: bool = False) -> dg.ExecuteInProcessResult:
     """Stand-in mart assets (the dbt step) -> the real GE checks -> the real serving_copy, one run."""
     marts = suite_marts()
     keys = [dg.AssetKey(["marts", m]) for m in marts]
@@ -83,7 +84,10 @@ def _run(settings, break_it: bool) -> dg.ExecuteInProcessResult:
         asset_checks=[build_ge_checks(settings, keys)],
     )
     job = defs.resolve_implicit_global_asset_job_def()
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False,
+        asset_selection=[SERVING_COPY_KEY] if only_publish else None,
+    )
 
 
 def test_a_failing_suite_stops_the_serving_copy_and_keeps_the_previous_one(demo_copy):
@@ -124,3 +128,17 @@ def test_in_the_real_graph_serving_copy_waits_for_the_ge_checks(tmp_path):
         for d in getattr(dep, "get_node_dependencies", lambda: [dep])()
     }
     assert "great_expectations_suites" in check_nodes
+
+
+def test_serving_copy_on_its_own_after_a_failed_check_does_not_publish(demo_copy):
+    """The gate also holds across runs: publishing alone after a run whose GE check failed is refused."""
+    instance = dg.DagsterInstance.ephemeral()
+    assert _run(demo_copy, break_it=False, instance=instance).success
+    current = (demo_copy.serving_dir / CURRENT).resolve()
+    assert not _run(demo_copy, break_it=True, instance=instance).success
+    alone = _run(demo_copy, break_it=False, instance=instance, only_publish=True)
+    assert not alone.success
+    (failure,) = [e for e in alone.all_events if e.is_step_failure]
+    assert "Not publishing" in str(failure.step_failure_data.user_failure_data.description) + str(
+        failure.step_failure_data.error.message) and "marts/fct_indicator_value" in str(failure.step_failure_data.error.message)
+    assert (demo_copy.serving_dir / CURRENT).resolve() == current

@@ -57,6 +57,23 @@ def release_metadata(result: PublishResult, serving_dir: Path) -> dict[str, dg.M
     }
 
 
+QUALITY_CHECK_NAME = "great_expectations"
+
+
+def failed_quality_checks(instance: dg.DagsterInstance, marts: Sequence[dg.AssetKey]) -> list[str]:
+    """Marts whose latest Great Expectations check failed with severity ERROR (names, sorted)."""
+    keys = [dg.AssetCheckKey(mart, QUALITY_CHECK_NAME) for mart in marts]
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys) if keys else {}
+    failed = []
+    for key, record in records.items():
+        if record.status.value != "FAILED":
+            continue
+        evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+        if getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR) == dg.AssetCheckSeverity.ERROR:
+            failed.append(key.asset_key.to_user_string())
+    return sorted(failed)
+
+
 def build_publish_asset(
     settings: Settings,
     deps: Sequence[dg.AssetKey | str | dg.AssetsDefinition] | None = None,
@@ -85,6 +102,14 @@ def build_publish_asset(
         ),
     )
     def serving_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        failed = failed_quality_checks(context.instance, [d for d in deps if isinstance(d, dg.AssetKey)])
+        if failed:
+            # a blocking check stops publishing within its own run; this also holds when the
+            # serving copy is materialised on its own after a run whose checks failed
+            raise dg.Failure(
+                description="Not publishing: the latest quality check of these marts failed: " + ", ".join(failed),
+                allow_retries=False,
+            )
         result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep)
         context.log.info(
             f"published {len(result.tables)} marts ({sum(t.rows for t in result.tables):,} rows) "
