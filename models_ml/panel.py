@@ -172,18 +172,22 @@ def exact_count_variance(numerator, denominator, link: str, area=None) -> np.nda
             m1 = (pmf * lk).sum(axis=1) / pmf.sum(axis=1)
             out[small] = (pmf * lk**2).sum(axis=1) / pmf.sum(axis=1) - m1**2
         return out
-    # logit: binomial
+    # logit: binomial; the rare side (events or non-events) on a grid of counts 0..K, by symmetry
     out = np.where(ok, 1.0 / np.maximum(mu, 1e-9) + 1.0 / np.maximum(n - mu, 1e-9), np.nan)
-    small = ok & ((mu < EXACT_VARIANCE_MAX_COUNT) | (n - mu < EXACT_VARIANCE_MAX_COUNT)) & (n <= 5000)
-    for i in np.flatnonzero(small):
-        ni = int(round(n[i]))
-        k = np.arange(ni + 1)
-        pmf = st.binom.pmf(k, ni, rate[i])
+    flip = ok & (n - mu < mu)
+    rare_rate = np.where(flip, 1 - rate, rate)
+    small = ok & (n * rare_rate < EXACT_VARIANCE_MAX_COUNT)
+    if small.any():
+        ni = np.round(n[small])[:, None]
+        k = np.arange(int(EXACT_VARIANCE_MAX_COUNT + 10 * np.sqrt(EXACT_VARIANCE_MAX_COUNT) + 30))[None, :]
+        pmf = np.where(k <= ni, st.binom.pmf(k, ni, rare_rate[small][:, None]), 0.0)
         edge = (k == 0) | (k == ni)
-        p = np.where(edge, (k + 0.5) / (ni + 1.0), k / max(ni, 1))
+        p = np.where(edge, (k + 0.5) / (ni + 1.0), k / np.maximum(ni, 1))
+        p = np.clip(p, 1e-9, 1 - 1e-9)
         lk = np.log(p / (1 - p))
-        m1 = (pmf * lk).sum()
-        out[i] = (pmf * lk**2).sum() - m1**2
+        w = pmf / pmf.sum(axis=1, keepdims=True)
+        m1 = (w * lk).sum(axis=1)
+        out[small] = (w * lk**2).sum(axis=1) - m1**2
     return out
 
 
@@ -245,6 +249,15 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         level: g.pivot_table(index=["area_code", "year"], columns="factor_id", values="score", aggfunc="mean")
         for level, g in scores.groupby("area_level")
     }
+    filled_cache: dict = {}
+
+    def fill(lvl: str, f: str, yrs: list[int]):
+        """``_fill_years`` of one factor at one level, computed once per set of years."""
+        key = (lvl, f, tuple(yrs))
+        if key not in filled_cache:
+            filled_cache[key] = _fill_years(score_wide[lvl][f].dropna(), yrs)
+        return filled_cache[key]
+
     panels = []
     out_ind = ind[ind["measures"] == "subgoal"].sort_values("indicator_id")
     if outcomes is not None:
@@ -274,13 +287,13 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         wijk = score_wide.get("wijk")
         for f in factors:
             if own is not None and f in own.columns and own[f].notna().any():
-                d, filled = _fill_years(own[f].dropna(), years)
+                d, filled = fill(level, f, years)
                 keys = list(zip(v["area_code"], v["year"]))
                 if filled.intersection(keys):
                     flags[f].append("interpolated_years")
                 cols[f] = [d.get(k, np.nan) for k in keys]
             elif level == "buurt" and wijk is not None and f in wijk.columns and wijk[f].notna().any():
-                d, filled = _fill_years(wijk[f].dropna(), years)
+                d, filled = fill("wijk", f, years)
                 if filled.intersection((parent_wijk(a), y) for a, y in zip(v["area_code"], v["year"])):
                     flags[f].append("interpolated_years")
                 flags[f].append("wijk_score_for_buurt")
