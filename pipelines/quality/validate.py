@@ -256,8 +256,9 @@ def validate_mart(
 def build_data_docs(validations: Iterable[MartValidation], docs_dir: Path) -> dict[str, Path]:
     """GE's HTML Data Docs of these validations in ``docs_dir``: the index page and one page per mart.
 
-    Returns ``{"index": <index.html>, <mart>: <its validation page>, ...}``. Earlier pages in the
-    folder stay; the index lists this call's validations.
+    Returns ``{"index": <index.html>, <mart>: <its validation page>, ...}``. Each mart's latest
+    result is kept in ``docs_dir/_results/<mart>.json``, so the index lists the newest validation
+    of every mart, also when the marts are checked in separate steps.
     """
     import great_expectations as gx
     from great_expectations.data_context.types.resource_identifiers import (
@@ -278,18 +279,36 @@ def build_data_docs(validations: Iterable[MartValidation], docs_dir: Path) -> di
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
+    import json
+
+    from great_expectations.core import ExpectationSuiteValidationResult
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    results_dir = docs_dir / "_results"
+    results_dir.mkdir(exist_ok=True)
+    current = {v.mart: v.ge_result for v in validations if v.ge_result is not None}
+    for mart, result in current.items():
+        (results_dir / f"{mart}.json").write_text(json.dumps(result.to_json_dict()), encoding="utf-8")
+    earlier = {}
+    for path in sorted(results_dir.glob("*.json")):
+        if path.stem not in current:
+            try:
+                earlier[path.stem] = ExpectationSuiteValidationResult(**json.loads(path.read_text(encoding="utf-8")))
+            except (ValueError, TypeError):
+                continue  # a result from another GE version: its page stays, the index skips it
     identifiers = {}
-    for validation in validations:
-        if validation.ge_result is None:
-            continue
-        result = validation.ge_result
+    for mart, result in {**earlier, **current}.items():
+        run_id = result.meta["run_id"]
+        if isinstance(run_id, dict):
+            run_id = RunIdentifier(run_name=run_id.get("run_name"), run_time=run_id.get("run_time"))
         identifier = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
-            run_id=result.meta["run_id"],
-            batch_identifier=validation.mart,
+            run_id=run_id,
+            batch_identifier=mart,
         )
-        context.validation_results_store.set(identifier, validation.ge_result)
-        identifiers[validation.mart] = identifier
+        context.validation_results_store.set(identifier, result)
+        if mart in current:
+            identifiers[mart] = identifier
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         context.build_data_docs(site_names=[DATA_DOCS_SITE])

@@ -96,7 +96,8 @@ def test_no_mart_carries_person_level_rows(con):
     assert not columns["column_name"].str.contains("bsn|naam_persoon|geboortedatum|person_id", case=False).any()
     for table in columns["table_name"].unique():
         keys = set(columns[columns["table_name"] == table]["column_name"])
-        assert keys & {"area_code", "gemeente_code", "factor_id", "subgoal_id", "indicator_id"}, table
+        assert keys & {"area_code", "gemeente_code", "factor_id", "subgoal_id", "indicator_id", "link_id",
+                       "outcome_indicator_id"}, table
 
 
 def test_factor_scores_are_standardised_within_the_gemeente(con):

@@ -44,7 +44,7 @@ def test_rows_are_accounted_for_in_metadata_and_checks(demo_run, source):
         assert con.execute(f"select count(*) from raw.{source}").fetchone()[0] == loaded
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
               if e.asset_key == dg.AssetKey(["raw", source])}
-    assert checks == {f"contract_{source}": True, f"rows_accounted_{source}": True}
+    assert {f"contract_{source}", f"rows_accounted_{source}"} <= set(checks) and all(checks.values()), checks
 
 
 def test_dbt_seeds_are_in_the_warehouse(demo_run):

@@ -12,7 +12,7 @@ from .conftest import DBT_PROJECT, run_dbt, statuses
 
 
 def test_seeds_load_and_all_dbt_tests_pass(tmp_path: Path) -> None:
-    proc, results = run_dbt(DBT_PROJECT, tmp_path, "build", "--select", "resource_type:seed+")
+    proc, results = run_dbt(DBT_PROJECT, tmp_path, "build", "--select", "resource_type:seed", "--indirect-selection", "cautious")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     st = statuses(results)
     seeds = [u for u in st if u.startswith("seed.")]
@@ -89,7 +89,7 @@ def test_broken_seeds_fail_the_right_tests(tmp_path: Path) -> None:
     # 3. a literature figure with the wrong sign for its link
     _negate_first_real_weight(seeds / "literature_weights.csv")
 
-    proc, results = run_dbt(project, tmp_path / "run", "build", "--select", "resource_type:seed+")
+    proc, results = run_dbt(project, tmp_path / "run", "build", "--select", "resource_type:seed", "--indirect-selection", "cautious")
     assert proc.returncode != 0, "dbt build should fail on broken seeds"
     failed = {u for u, s in statuses(results).items() if s in ("fail", "error")}
     expected = {
