@@ -19,7 +19,7 @@ MARTS_DIR = PROJECT_DIR / "dbt_project" / "models" / "marts"
 def dbt_mart_columns() -> dict[str, set[str]]:
     """Columns of every model under models/marts/, from its documentation YAML."""
     marts = {}
-    for path in sorted(MARTS_DIR.glob("*.yml")):
+    for path in sorted(MARTS_DIR.rglob("*.yml")):
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
             marts[model["name"]] = {c["name"] for c in model.get("columns", [])}
     return marts
