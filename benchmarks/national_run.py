@@ -7,6 +7,7 @@ and Dagster home:
 
 - ingest:    ``group:sources`` (the raw.* assets: contract checks and loading);
 - transform: the dbt build (``group:factor_model or group:staging or group:marts``);
+- ml:        ``group:ml`` (associations, merge, ranking, model comparison and the ML marts);
 - publish:   ``group:publish`` (the serving copy), if the asset exists.
 
 A stage that fails does not stop the later ones (they are measured on what exists); its log's
@@ -45,6 +46,7 @@ from pipelines.demo.geography import build_geography  # noqa: E402
 STAGES = (
     ("ingest", "group:sources"),
     ("transform", "group:factor_model or group:staging or group:marts"),
+    ("ml", "group:ml"),
     ("publish", "group:publish"),
 )
 TARGET_SECONDS, TARGET_MIB = 180, 4096

@@ -31,7 +31,7 @@ def test_every_asset_is_grouped_and_described(tmp_path):
         node = graph.get(key)
         assert node.description and len(node.description) > 20, f"{key.to_user_string()} has no description"
         groups.setdefault(node.group_name, []).append(key.to_user_string())
-    assert {"sources", "factor_model"} <= set(groups)
+    assert {"sources", "factor_model", "staging", "marts", "ml", "publish"} <= set(groups)
     assert {"raw/cbs_kerncijfers", "raw/gemeente_registraties", "raw/ggd_monitor", "raw/duo_onderwijs",
             "raw/politie_jeugdverdachten", "demostad_extracts"} <= set(groups["sources"])
 

@@ -11,10 +11,14 @@ GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "staging", "marts": "ma
 
 
 def group_for_node(node: Mapping[str, Any]) -> str:
-    """Seeds hold the factor model itself; models are grouped by their top folder."""
+    """Seeds hold the factor model itself; models are grouped by their top folder, except the ML
+    marts (models/marts/ml), which join the ML assets that fill them in group ``ml``."""
     if node["resource_type"] == "seed":
         return "factor_model"
-    folder = node.get("original_file_path", "").split("/")[1:2]
+    path = node.get("original_file_path", "")
+    if path.startswith("models/marts/ml/"):
+        return "ml"
+    folder = path.split("/")[1:2]
     return GROUP_BY_FOLDER.get(folder[0] if folder else "", "marts")
 
 
