@@ -45,6 +45,7 @@ def test_rows_are_accounted_for_in_metadata_and_checks(demo_run, source):
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
               if e.asset_key == dg.AssetKey(["raw", source])}
     assert {f"contract_{source}", f"rows_accounted_{source}"} <= set(checks) and all(checks.values()), checks
+    assert metadata["duration_seconds"].value >= 0
 
 
 def test_dbt_seeds_are_in_the_warehouse(demo_run):

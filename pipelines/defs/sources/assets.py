@@ -10,6 +10,7 @@ asset checks show the pandera result in the UI:
 """
 
 
+import time
 from collections.abc import Sequence
 
 import dagster as dg
@@ -72,6 +73,7 @@ def build_source_asset(
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
         context.log.info(f"Ingesting {contract.name} from {settings.extract_dir}")
+        started = time.perf_counter()
         try:
             with warehouse.get_connection() as con:
                 result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id)
@@ -99,6 +101,7 @@ def build_source_asset(
             )
         quarantine_ok = result.rows_quarantined == 0
         metadata = ingest_metadata(result, contract)
+        metadata["duration_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - started, 3))
         if archived:
             metadata["landing_files_archived"] = dg.MetadataValue.md(markdown_table(
                 {"file": e["file"], "sha256": e["sha256"][:12], "staged as": e["staged_as"], "rows loaded": e["rows_loaded"],
