@@ -1,14 +1,2 @@
--- politie_jeugdverdachten: keys renamed to the project's convention (year, area_code, area_level),
--- every count as a double so that all sources unpivot alike.
-with source as (
-    select * from {{ source('raw', 'politie_jeugdverdachten') }}
-)
-
-select
-    jaar as year,
-    buurtcode as area_code,
-    {{ area_level('buurtcode') }} as area_level,
-    columns(lambda c: c not in ('jaar', 'buurtcode', 'schooljaar', '_source_file', '_source_row', '_loaded_at'))::double,
-    _source_file as source_file,
-    _source_row as source_row
-from source
+-- Police registrations per buurt and year, figures as double (see macros/staging_wide_source.sql).
+{{ staging_wide_source('politie_jeugdverdachten', 'buurtcode') }}
