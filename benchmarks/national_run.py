@@ -194,6 +194,7 @@ def main() -> int:
         groups = {
             "ingest": any(k.startswith("raw/") for k in keys),
             "transform": any(k.startswith(("staging/", "intermediate/", "marts/")) for k in keys),
+            "ml": any(k.startswith("ml/") for k in keys),
             "publish": "serving_copy" in keys,
         }
 
