@@ -142,6 +142,38 @@ def _failure(result: Any, key: Sequence[str]) -> ExpectationFailure:
     )
 
 
+def read_table_compact(con: duckdb.DuckDBPyConnection, sql: str, rows_per_chunk: int = 1 << 20):
+    """The query's result as a DataFrame whose text columns are categories, read in chunks.
+
+    Turning a national-scale mart (millions of rows) into pandas at once makes one Python string
+    per cell; reading chunk by chunk and keeping text as categories keeps the peak memory a fraction
+    of that.
+    """
+    import pandas as pd
+    from pandas.api.types import union_categoricals
+
+    cursor = con.execute(sql)
+    parts = []
+    while True:
+        chunk = cursor.fetch_df_chunk(max(1, rows_per_chunk // 2048))
+        if chunk.empty:
+            break
+        for column in chunk.columns:
+            if chunk[column].dtype == object:
+                chunk[column] = chunk[column].astype("category")
+        parts.append(chunk)
+    if not parts:
+        return pd.DataFrame(columns=[d[0] for d in cursor.description])
+    columns = {}
+    for column in parts[0].columns:
+        pieces = [p[column] for p in parts]
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype):
+            columns[column] = pd.Series(union_categoricals([p.astype("category") for p in pieces]))
+        else:
+            columns[column] = pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
 class SuiteRunner:
     """One ephemeral GE context for a batch of validations (creating a context costs ~0.1 s)."""
 
@@ -181,10 +213,7 @@ class SuiteRunner:
             return broken(f"{MARTS_SCHEMA}.{mart} lacks the columns {missing} that its suite checks")
         columns = [c for c in table_columns if wanted is None or c in wanted]
         select = ", ".join(f'"{c}"' for c in columns)
-        frame = con.execute(f'select {select} from {MARTS_SCHEMA}."{mart}"').df()
-        for column in frame.columns:  # repeated strings (codes, units) as categories: far less memory
-            if frame[column].dtype == object and len(frame) > 10_000 and frame[column].nunique() < len(frame) // 10:
-                frame[column] = frame[column].astype("category")
+        frame = read_table_compact(con, f'select {select} from {MARTS_SCHEMA}."{mart}"')
 
         key = [c for c in key_columns(suite_json) if c in columns]
         suite = self.context.suites.add_or_update(suite)
