@@ -9,12 +9,15 @@ Steps (``merge_effects``):
    delta-method standard error ``se_d = 2 / (1 - r^2)^(3/2) * se_r`` (r clipped to +-0.95). The
    sign convention is kept: positive = the factor goes with a *worse* outcome, as in
    ``literature_weights`` (positive d = the factor makes the sub-goal worse).
-2. **Outcomes to sub-goal** (``combine_outcomes``). The d's of the outcome indicators of one
-   sub-goal (only rows with ``status = 'estimated'``) are combined per factor by inverse-variance
-   weighting: ``d = sum(w_i d_i) / sum(w_i)``, ``se = sqrt(1 / sum(w_i))``, ``w_i = 1 / se_i^2``.
-   This treats the outcomes as independent pieces of evidence; outcomes of one sub-goal measured
-   in the same areas are correlated, so this standard error is optimistic (documented; the
-   down-weighting ``w`` below absorbs part of it).
+2. **Outcomes to sub-goal** (``combine_outcomes``). The effect of a factor on a sub-goal is the
+   *mean* of its effects on the sub-goal's outcome indicators (only rows with ``status =
+   'estimated'``): ``d = mean(d_i)``, ``se = sqrt(sum(se_i^2)) / n``. Every outcome indicator of a
+   sub-goal counts equally, whatever the precision of its estimate, so the estimand does not
+   depend on the data (an inverse-variance mean would weigh the outcomes by how precisely they
+   happen to be measured, and with exact knowledge of every effect would still rank the factors
+   worse: Spearman 0.67 instead of 0.84 on the known-answer datasets). The standard error treats
+   the outcomes as independent; outcomes of one sub-goal measured in the same areas are
+   correlated, so it is optimistic (documented; the down-weighting ``w`` below absorbs part of it).
 3. **Normal-normal pooling** per (factor, sub-goal): prior = literature ``N(d_lit, se_lit^2 +
    tau^2)``; local likelihood ``N(d_loc, (se_loc^2 + tau^2) / w)``; posterior
 
@@ -24,6 +27,20 @@ Steps (``merge_effects``):
    (between-source heterogeneity on the d scale) and ``w = 0.5`` (local ecological evidence counts
    half). With ``w = 1`` this is the random-effects inverse-variance mean of the two sources with
    a known tau^2; with ``tau = 0`` as well, the fixed-effect mean.
+
+**Empirical-Bayes shrinkage of local-only pairs** (``shrink_local_only``, on by default). A pair
+without literature has no prior but its own data; its local estimates come from as few as 12
+wijken and are noisy (standard errors of 0.1-0.3 SD at wijk level), and a flat prior lets that
+noise straight into the ranking. So, before step 2, every local estimate whose (factor, sub-goal)
+pair has no literature row is shrunk towards 0 with a normal prior ``N(0, A)`` whose variance
+``A`` is estimated from the data by marginal maximum likelihood over *all* estimated local
+associations of the same area level (``estimate_i ~ N(0, A + se_i^2)``;
+``empirical_bayes_prior_variance``): posterior mean ``estimate * A / (A + se^2)``, SD
+``se * sqrt(A / (A + se^2))``. Precise (buurt-level) estimates barely move; estimates that are
+mostly noise move most. ``d_local_unshrunk`` keeps the combined local estimate before shrinkage.
+Pairs with literature are not shrunk here: the literature is their prior (step 3). Measured on
+the known-answer datasets: median Spearman of the local-only ranking with the true ranking 0.50
+without, 0.57 with shrinkage (``tests/ml/test_known_answer.py``).
 
 Labels (``source``): ``merged`` (both), ``literature_only`` (no local estimate, or not estimable),
 ``local_only`` (no literature row). Placeholder literature rows (``is_placeholder``) count as
@@ -41,11 +58,11 @@ from scipy import stats
 
 from models_ml.associations import NOTE
 
-METHOD_VERSION = "merge-1.0.0"
+METHOD_VERSION = "merge-1.1.0"
 R_CLIP = 0.95
 
 COLUMNS = [
-    "factor_id", "subgoal_id", "link_id", "d_local", "se_local", "n_outcomes_local", "outcomes_local",
+    "factor_id", "subgoal_id", "link_id", "d_local", "se_local", "d_local_unshrunk", "n_outcomes_local", "outcomes_local",
     "d_literature", "se_literature", "evidence_grade", "literature_is_placeholder", "citation",
     "d_merged", "se_merged", "ci90_lower", "ci90_upper", "local_share", "source", "tau", "local_weight",
     "note", "method_version",
@@ -55,10 +72,12 @@ COLUMNS = [
 @dataclass(frozen=True)
 class MergeConfig:
     """tau: between-source heterogeneity SD on the d scale; local_weight: w in (0, 1], the weight of
-    local ecological evidence (its variance is divided by w)."""
+    local ecological evidence (its variance is divided by w); shrink_local_only: empirical-Bayes
+    shrinkage towards 0 of the local estimates of pairs without literature."""
 
     tau: float = 0.1
     local_weight: float = 0.5
+    shrink_local_only: bool = True
 
 
 def to_cohens_d(estimate, std_error) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +90,7 @@ def to_cohens_d(estimate, std_error) -> tuple[np.ndarray, np.ndarray]:
 
 
 def combine_outcomes(associations: pd.DataFrame) -> pd.DataFrame:
-    """Per (factor_id, subgoal_id): inverse-variance weighted d over the estimated outcome rows.
+    """Per (factor_id, subgoal_id): the mean d over the estimated outcome rows, se = sqrt(sum se^2) / n.
 
     Returns columns factor_id, subgoal_id, d_local, se_local, n_outcomes_local, outcomes_local.
     """
@@ -81,15 +100,64 @@ def combine_outcomes(associations: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["factor_id", "subgoal_id", "d_local", "se_local", "n_outcomes_local",
                                      "outcomes_local"])
     est["d"], est["se_d"] = to_cohens_d(est["estimate"], est["std_error"])
-    est["w"] = 1 / est["se_d"] ** 2
-    est["wd"] = est["w"] * est["d"]
+    est["var_d"] = est["se_d"] ** 2
     g = est.groupby(["factor_id", "subgoal_id"])
     out = pd.DataFrame({
-        "d_local": g["wd"].sum() / g["w"].sum(),
-        "se_local": np.sqrt(1 / g["w"].sum()),
+        "d_local": g["d"].mean(),
+        "se_local": np.sqrt(g["var_d"].sum()) / g.size(),
         "n_outcomes_local": g.size(),
         "outcomes_local": g["outcome_indicator_id"].agg(lambda s: ";".join(sorted(s))),
     }).reset_index()
+    return out
+
+
+def empirical_bayes_prior_variance(estimate, std_error) -> float:
+    """Marginal maximum-likelihood ``A`` of the model ``estimate_i ~ N(0, A + se_i^2)``.
+
+    The variance of the true effects around 0 that the spread of the estimates supports beyond
+    their own sampling error; 0 when the estimates are no more spread than their errors explain.
+    """
+    from scipy.optimize import minimize_scalar
+
+    b = np.asarray(estimate, dtype=float)
+    v = np.asarray(std_error, dtype=float) ** 2
+    ok = np.isfinite(b) & np.isfinite(v)
+    b, v = b[ok], v[ok]
+    if len(b) < 2:
+        return float("nan")
+
+    def neg_loglik(log_a: float) -> float:
+        t = np.exp(log_a) + v
+        return 0.5 * float(np.sum(np.log(t) + b**2 / t))
+
+    best = minimize_scalar(neg_loglik, bounds=(np.log(1e-8), np.log(10.0)), method="bounded")
+    a = float(np.exp(best.x))
+    return 0.0 if a <= 1e-7 else a
+
+
+def shrink_local_only(associations: pd.DataFrame, literature_pairs: set[tuple[str, str]]) -> pd.DataFrame:
+    """Empirical-Bayes shrinkage towards 0 of the estimated local associations whose (factor_id,
+    subgoal_id) has no literature; the prior variance per ``area_level`` from all its estimates.
+
+    Returns a copy with ``estimate`` and ``std_error`` replaced by the posterior mean and SD on
+    those rows and ``shrunk`` (bool) marking them.
+    """
+    out = associations.copy()
+    out["shrunk"] = False
+    est = (out["status"] == "estimated") & out["estimate"].notna() & (out["std_error"] > 0)
+    no_lit = np.array([k not in literature_pairs for k in zip(out["factor_id"], out["subgoal_id"])], dtype=bool)
+    levels = out["area_level"] if "area_level" in out else pd.Series("all", index=out.index)
+    for level in levels[est].unique():
+        in_level = est & (levels == level)
+        a = empirical_bayes_prior_variance(out.loc[in_level, "estimate"], out.loc[in_level, "std_error"])
+        if not np.isfinite(a):
+            continue
+        rows = in_level & no_lit
+        se2 = out.loc[rows, "std_error"] ** 2
+        k = a / (a + se2)
+        out.loc[rows, "estimate"] = out.loc[rows, "estimate"] * k
+        out.loc[rows, "std_error"] = np.sqrt(se2 * k)
+        out.loc[rows, "shrunk"] = True
     return out
 
 
@@ -134,6 +202,13 @@ def merge_effects(associations: pd.DataFrame, literature: pd.DataFrame,
     """
     cfg = config or MergeConfig()
     local = combine_outcomes(associations)
+    if cfg.shrink_local_only:
+        pairs = set(zip(literature["factor_id"], literature["subgoal_id"]))
+        shrunk = combine_outcomes(shrink_local_only(associations, pairs))
+        local = shrunk.merge(local[["factor_id", "subgoal_id", "d_local"]].rename(columns={"d_local": "d_local_unshrunk"}),
+                             on=["factor_id", "subgoal_id"], how="left")
+    else:
+        local["d_local_unshrunk"] = local["d_local"]
     lit = literature.rename(columns={"effect_size_d": "d_literature", "se_d": "se_literature",
                                      "is_placeholder": "literature_is_placeholder"})
     lit = lit[["link_id", "factor_id", "subgoal_id", "d_literature", "se_literature", "evidence_grade",

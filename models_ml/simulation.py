@@ -332,8 +332,10 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     planted chain coefficients (SE 0; links that were not planted have strength 0), with the same
     factor scores and hence the same room for improvement; its ``impact`` (identical in every
     draw). ``with_literature=True`` merges with the seed's literature weights as the pipeline does
-    (measured: no better). Returns ``spearman`` (of -rank_median with the true impact; ties get average ranks)
-    and the number of factors compared.
+    (measured: no better). Returns ``spearman`` (of -rank_median with the true impact; ties get average ranks),
+    ``spearman_ceiling`` (the same for an oracle that knows the true effect of every pair the data
+    can estimate and, like the estimator, nothing of the pairs it cannot: what no estimator on
+    these data can beat) and the number of factors compared.
     """
     from scipy.stats import spearmanr
 
@@ -357,7 +359,19 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     est, _ = ranking.rank_factors(est_model, scores, phases, ranking.RankingConfig(n_draws=n_draws))
     both = pick(est)[["rank_median"]].join(pick(tru)[["impact"]], how="inner")
     rho = spearmanr(-both["rank_median"].astype(float), both["impact"].astype(float)).statistic
-    return {"spearman": float(rho), "n_factors": int(len(both))}
+    # the ceiling: every pair the data can estimate known exactly (its true effect, SE ~0), the
+    # pairs it cannot estimate unknown (as for the estimator), chains exact
+    ok = (associations["status"] == "estimated").to_numpy()
+    exact = associations.copy()
+    t = truth["true_effect"].where(truth["effect_sd"] != 0, 0.0).fillna(0.0).to_numpy()
+    exact.loc[ok, "estimate"], exact.loc[ok, "std_error"] = t[ok], 1e-9
+    oracle_model = ranking.build_model(factors, subgoals, merge.merge_effects(
+        exact, no_literature, merge.MergeConfig(tau=0.0, local_weight=1.0, shrink_local_only=False)),
+        _true_chains(links, ground_truth_dir))  # SE ~0 everywhere: the one draw is the point value
+    ora, _ = ranking.rank_factors(oracle_model, scores, phases, ranking.RankingConfig(n_draws=1))
+    both_o = pick(ora)[["impact"]].rename(columns={"impact": "oracle"}).join(pick(tru)[["impact"]], how="inner")
+    rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
+    return {"spearman": float(rho), "spearman_ceiling": float(rho_o), "n_factors": int(len(both))}
 
 
 def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=None,
@@ -394,6 +408,7 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
     out["seed"] = seed
     if ranking:
         out["ranking_spearman"] = rank["spearman"]
+        out["ranking_spearman_ceiling"] = rank["spearman_ceiling"]
     return out
 
 
@@ -427,4 +442,6 @@ def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
         return {}
     rho = results.groupby("seed")["ranking_spearman"].first()
     return {"ranking_spearman_median": float(rho.median()), "ranking_spearman_mean": float(rho.mean()),
-            "ranking_spearman_min": float(rho.min()), "ranking_spearman_share_ge_0_8": float((rho >= 0.8).mean())}
+            "ranking_spearman_min": float(rho.min()), "ranking_spearman_share_ge_0_8": float((rho >= 0.8).mean()),
+            **({"ranking_spearman_ceiling_median": float(results.groupby("seed")["ranking_spearman_ceiling"].first().median())}
+               if "ranking_spearman_ceiling" in results else {})}

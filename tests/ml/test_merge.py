@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from models_ml.associations import NOTE
-from models_ml.merge import MergeConfig, combine_outcomes, merge_effects, pool, to_cohens_d
+from models_ml.merge import (MergeConfig, combine_outcomes, empirical_bayes_prior_variance, merge_effects, pool,
+                             shrink_local_only, to_cohens_d)
 
 
 def test_r_to_d_conversion_and_delta_se():
@@ -42,7 +43,7 @@ def _assoc(rows):
     return pd.DataFrame([{**base, **r} for r in rows])
 
 
-def test_outcomes_of_a_subgoal_are_combined_by_inverse_variance():
+def test_outcomes_of_a_subgoal_count_equally():
     a = _assoc([
         {"outcome_indicator_id": "o1", "factor_id": "f", "estimate": 0.2, "std_error": 0.05},
         {"outcome_indicator_id": "o2", "factor_id": "f", "estimate": 0.1, "std_error": 0.10},
@@ -50,9 +51,8 @@ def test_outcomes_of_a_subgoal_are_combined_by_inverse_variance():
     ])
     out = combine_outcomes(a).iloc[0]
     d, se = to_cohens_d([0.2, 0.1], [0.05, 0.10])
-    w = 1 / se**2
-    assert out["d_local"] == pytest.approx((w * d).sum() / w.sum(), abs=1e-12)
-    assert out["se_local"] == pytest.approx(np.sqrt(1 / w.sum()), abs=1e-12)
+    assert out["d_local"] == pytest.approx(d.mean(), abs=1e-12)  # not weighted by precision
+    assert out["se_local"] == pytest.approx(np.sqrt((se**2).sum()) / 2, abs=1e-12)
     assert out["n_outcomes_local"] == 2 and out["outcomes_local"] == "o1;o2"
 
 
@@ -68,7 +68,7 @@ def test_labels_literature_only_local_only_and_merged():
         ("lit__sub", "lit", "sub", 0.3, 0.1, "B", False, "Other 2019"),
         ("thin__sub", "thin", "sub", 0.2, 0.15, "placeholder", True, None),
     ], columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d", "evidence_grade", "is_placeholder", "citation"])
-    cfg = MergeConfig(tau=0.1, local_weight=0.5)
+    cfg = MergeConfig(tau=0.1, local_weight=0.5, shrink_local_only=False)  # shrinkage: tests below
     out = merge_effects(a, lit, cfg).set_index("factor_id")
     assert out.loc["both", "source"] == "merged"
     assert out.loc["lit", "source"] == "literature_only"      # literature, no local data
@@ -89,3 +89,50 @@ def test_labels_literature_only_local_only_and_merged():
     assert out.loc["both", "evidence_grade"] == "A" and out.loc["both", "citation"] == "Someone 2020"
     assert (out["note"] == NOTE).all() and out["method_version"].notna().all()
     assert (out["ci90_lower"] < out["d_merged"]).all()
+
+
+def test_empirical_bayes_prior_variance_is_the_marginal_mle():
+    # equal standard errors: closed form A = max(0, mean(b^2) - se^2)
+    rng = np.random.default_rng(3)
+    b = rng.normal(0, np.sqrt(0.04 + 0.01), 4000)
+    a = empirical_bayes_prior_variance(b, np.full_like(b, 0.1))
+    assert a == pytest.approx(max(0.0, np.mean(b**2) - 0.01), rel=1e-3)
+    assert a == pytest.approx(0.04, rel=0.1)
+    # estimates no more spread than their errors: no true variance
+    assert empirical_bayes_prior_variance(rng.normal(0, 0.1, 2000), np.full(2000, 0.2)) == 0.0
+    assert np.isnan(empirical_bayes_prior_variance([0.1], [0.1]))
+
+
+def test_shrinkage_moves_noisy_local_only_estimates_most_and_leaves_literature_pairs_alone():
+    rng = np.random.default_rng(5)
+    n = 60
+    truth = np.where(np.arange(n) < 10, 0.4, 0.0)
+    se = np.where(np.arange(n) % 2 == 0, 0.03, 0.25)  # precise and noisy estimates alike
+    a = _assoc([{"outcome_indicator_id": f"o{i}", "factor_id": f"f{i}", "estimate": truth[i] + rng.normal(0, se[i]),
+                 "std_error": se[i], "area_level": "buurt"} for i in range(n)])
+    with_lit = {("f0", "sub"), ("f1", "sub")}
+    out = shrink_local_only(a, with_lit)
+    k = out["estimate"] / a["estimate"]
+    assert (out.loc[:1, "estimate"] == a.loc[:1, "estimate"]).all() and not out.loc[:1, "shrunk"].any()
+    assert out.loc[2:, "shrunk"].all() and ((k[2:] > 0) & (k[2:] < 1)).all()
+    assert k[2:][se[2:] == 0.03].min() > 0.9 > 0.5 > k[2:][se[2:] == 0.25].max()  # precise barely move
+    assert (out.loc[2:, "std_error"] < a.loc[2:, "std_error"]).all()
+    # the prior variance is per area level: a level of pure noise is shrunk to 0
+    noise = _assoc([{"outcome_indicator_id": f"w{i}", "factor_id": f"g{i}", "estimate": rng.normal(0, 0.2),
+                     "std_error": 0.2, "area_level": "wijk"} for i in range(40)])
+    both = shrink_local_only(pd.concat([a, noise], ignore_index=True), set())
+    assert both.loc[both["area_level"] == "wijk", "estimate"].abs().max() < 0.05
+    assert both.loc[both["area_level"] == "buurt", "estimate"].abs().max() > 0.3
+
+
+def test_merge_reports_the_unshrunk_local_estimate():
+    a = _assoc([{"outcome_indicator_id": f"o{i}", "factor_id": f"f{i}", "estimate": e, "std_error": 0.1,
+                 "area_level": "wijk"} for i, e in enumerate([0.5, -0.3, 0.05, 0.2, -0.1])])
+    lit = pd.DataFrame([("f0__sub", "f0", "sub", 0.4, 0.1, "A", False, "Someone 2020")],
+                       columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d", "evidence_grade", "is_placeholder", "citation"])
+    out = merge_effects(a, lit).set_index("factor_id")
+    raw = merge_effects(a, lit, MergeConfig(shrink_local_only=False)).set_index("factor_id")
+    assert (out["d_local_unshrunk"] == raw["d_local"]).all()
+    assert out.loc["f0", "d_local"] == raw.loc["f0", "d_local"]  # literature pair: not shrunk
+    others = out.index != "f0"
+    assert (out.loc[others, "d_local"].abs() < out.loc[others, "d_local_unshrunk"].abs()).all()
