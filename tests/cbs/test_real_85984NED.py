@@ -233,6 +233,7 @@ def test_no_indicator_of_the_factor_model_can_be_computed_from_the_8_real_topics
                     "pol_geweld_per_1000", "pol_misdrijven_per_1000", "pol_woninginbraken_per_1000"]
 
 
+@pytest.mark.slow  # a dbt build (about 20 s, once for these tests)
 def test_real_figures_arrive_in_staging_and_the_long_table_exactly(real_marts):
     warehouse, rotterdam = real_marts
     got = query(warehouse, "select area_code, source_column, value from intermediate.int_source_values "
@@ -244,6 +245,7 @@ def test_real_figures_arrive_in_staging_and_the_long_table_exactly(real_marts):
     assert gm["AantalInwoners_5"] == 670610 and gm["area_level"] == "gemeente" and gm["gemeente_name"] == "Rotterdam"
 
 
+@pytest.mark.slow  # a dbt build (about 20 s, once for these tests)
 def test_dim_area_holds_rotterdam_and_its_21_wijken(real_marts):
     warehouse, rotterdam = real_marts
     wijken = sorted(code for code in rotterdam if code.startswith("WK"))
@@ -255,6 +257,7 @@ def test_dim_area_holds_rotterdam_and_its_21_wijken(real_marts):
     assert area.loc[area["area_code"] == "GM0599", "area_name"].item() == "Rotterdam"
 
 
+@pytest.mark.slow  # a dbt build (about 20 s, once for these tests)
 def test_rotterdam_2024_wijken_feed_the_marts_and_the_gemeente_is_their_exact_sum(real_marts):
     warehouse, rotterdam = real_marts
     values = query(warehouse, "select * from marts.fct_indicator_value where year = 2024")
@@ -288,6 +291,7 @@ def test_rotterdam_2024_wijken_feed_the_marts_and_the_gemeente_is_their_exact_su
     assert staat["indicator_id"] == "test_mannen_pct" and staat["value"] == pytest.approx(gemeente["value"])
 
 
+@pytest.mark.slow  # a dbt build (about 20 s, once for these tests)
 def test_2023_extract_with_buurten_is_summed_from_its_buurten_only(real_marts):
     """The recorded 2023 table has the gemeente, two wijken and three buurten: the buurten feed the marts,
     their wijk rows and the gemeente row do not (nothing counted twice)."""
@@ -306,6 +310,7 @@ def test_2023_extract_with_buurten_is_summed_from_its_buurten_only(real_marts):
     assert years.values.tolist() == [[2023, "buurt", "buurt"], [2024, "wijk", "wijk"]]  # per year the finest level
 
 
+@pytest.mark.slow  # a dbt build (about 20 s, once for these tests)
 def test_youth_care_figure_arrives_as_the_gemeentes_own_row_but_is_suppressed_without_a_count(real_marts):
     """The youth-care table gives Rotterdam's 2023 percentage only (no buurt or wijk figure, no count of young
     people): it reaches fct_indicator_value as the gemeente's own row and is withheld by disclosure control,
