@@ -106,8 +106,13 @@ at_levels as (
 finest as (
     -- only the finest of those levels, per indicator, year and gemeente
     select *
-    from at_levels
-    qualify level_rank = min(level_rank) over (partition by indicator_id, year, {{ gemeente_of('area_code') }})
+    from (
+        select
+            *,
+            min(level_rank) over (partition by indicator_id, year, {{ gemeente_of('area_code') }}) as finest_rank
+        from at_levels
+    ) as ranked
+    where level_rank = finest_rank
 )
 
 select
