@@ -12,3 +12,8 @@
 {% macro wijk_of(code) -%}
     case when left({{ code }}, 2) in ('WK', 'BU') then 'WK' || substr({{ code }}, 3, 6) end
 {%- endmacro %}
+
+{#- The order of the levels, finest first: buurt 1, wijk 2, gemeente 3. -#}
+{% macro level_rank(level) -%}
+    case {{ level }} when 'buurt' then 1 when 'wijk' then 2 when 'gemeente' then 3 end
+{%- endmacro %}

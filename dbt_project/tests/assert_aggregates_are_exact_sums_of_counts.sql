@@ -1,5 +1,7 @@
 -- Wijk and gemeente values are exact aggregates of the counts below them: numerator and
--- denominator equal the sums over the base areas, and value = multiplier x sum(num) / sum(den).
+-- denominator equal the sums over the base areas (the buurten, or where a gemeente has only wijk
+-- figures its wijken), and value = multiplier x sum(num) / sum(den). A gemeente's own row in
+-- int_indicator_base (no finer figures) is not an aggregate and is not summed here.
 with base as (
     select * from {{ ref('int_indicator_base') }}
     where numerator is not null and denominator is not null and denominator > 0
@@ -13,7 +15,7 @@ expected as (
     union all
     select indicator_id, year, {{ gemeente_of('area_code') }},
         sum(numerator), sum(denominator)
-    from base
+    from base where area_level in ('buurt', 'wijk')
     group by all
 )
 

@@ -1,7 +1,13 @@
--- Numerator, denominator and value of every indicator at its base area level (buurt or wijk),
--- per year, straight from the sources. Any two of the three may be given by the indicators seed;
--- the third is derived (value = multiplier x numerator / denominator), so that higher levels can be
--- computed from counts. Survey prevalences (GGD) carry their confidence interval and respondents.
+-- Numerator, denominator and value of every indicator per year, straight from the sources, at the
+-- finest level available: per indicator, year and gemeente, the rows of the indicator's base level
+-- (buurt or wijk) where the gemeente has any there; otherwise its wijk rows (for a buurt indicator);
+-- otherwise the gemeente's own row. One level per indicator, year and gemeente, so that
+-- int_indicator_value aggregates the higher levels from it without counting anything twice.
+-- A row exists where the source gives the indicator's own figure (numerator or value); a
+-- denominator alone makes no row. Any two of numerator, denominator and value may be given by the
+-- indicators seed; the third is derived (value = multiplier x numerator / denominator), so that
+-- higher levels can be computed from counts. Survey prevalences (GGD) carry their confidence
+-- interval and respondents.
 with indicators as (
     select * from {{ ref('indicators') }}
 ),
@@ -83,19 +89,41 @@ combined as (
     select * from register_and_count_sources
     union all
     select * from survey_sources
+),
+
+at_levels as (
+    -- rows at the indicator's base level or coarser (a buurt indicator: buurt, wijk or gemeente rows)
+    select
+        c.*,
+        {{ area_level('c.area_code') }} as area_level,
+        {{ level_rank(area_level('c.area_code')) }} as level_rank
+    from combined as c
+    inner join indicators as i on i.indicator_id = c.indicator_id
+    where c.area_code is not null
+      and {{ level_rank(area_level('c.area_code')) }} >= {{ level_rank('i.area_level') }}
+),
+
+finest as (
+    -- only the finest of those levels, per indicator, year and gemeente
+    select *
+    from (
+        select
+            *,
+            min(level_rank) over (partition by indicator_id, year, {{ gemeente_of('area_code') }}) as finest_rank
+        from at_levels
+    ) as ranked
+    where level_rank = finest_rank
 )
 
 select
     c.indicator_id,
     c.year,
     c.area_code,
-    {{ area_level('c.area_code') }} as area_level,
+    c.area_level,
     coalesce(c.numerator, c.value * c.denominator / i.multiplier) as numerator,
     coalesce(c.denominator, case when c.value > 0 then c.numerator * i.multiplier / c.value end) as denominator,
     coalesce(c.value, case when c.denominator > 0 then i.multiplier * c.numerator / c.denominator end) as value,
     c.ci_lower,
     c.ci_upper
-from combined as c
+from finest as c
 inner join indicators as i on i.indicator_id = c.indicator_id
-where c.area_code is not null
-  and {{ area_level('c.area_code') }} = i.area_level

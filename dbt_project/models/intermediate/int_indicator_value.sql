@@ -1,7 +1,11 @@
--- Every indicator at every level (buurt, wijk, gemeente) per year. Wijk and gemeente values are
--- exact aggregates of the counts below them: sum of numerators over sum of denominators, never an
--- average of percentages. Survey prevalences (measured per wijk) aggregate to the gemeente weighted
--- by respondents. Each value carries a standard error for judging change:
+-- Every indicator at every level (buurt, wijk, gemeente) per year. The rows of int_indicator_base
+-- (the finest level available per indicator, year and gemeente) are kept as given; the levels above
+-- them are exact aggregates of their counts: sum of numerators over sum of denominators, never an
+-- average of percentages. Where a gemeente has buurt rows, its wijken and the gemeente are summed
+-- from the buurten; where it has only wijk rows, the gemeente is summed from the wijken; where it has
+-- only its own row, that row is the value. derived_from_level says which level a value comes from.
+-- Survey prevalences (measured per wijk) aggregate to the gemeente weighted by respondents.
+-- Each value carries a standard error for judging change:
 --   survey prevalence: the 95% CI half-width / 1.96 (at gemeente level: binomial on respondents);
 --   percentage: binomial, multiplier x sqrt(p (1 - p) / denominator);
 --   rate per 1,000 or count: Poisson, multiplier x sqrt(numerator) / denominator;
@@ -25,16 +29,19 @@ complete as (
 
 wijk_from_buurten as (
     select indicator_id, year, wijk_code as area_code, 'wijk' as area_level,
-        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as areas_aggregated
+        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as areas_aggregated,
+        'buurt' as derived_from_level
     from complete where area_level = 'buurt'
     group by all
 ),
 
 gemeente_from_below as (
+    -- from the buurten or the wijken, whichever int_indicator_base holds for this gemeente (never both)
     select indicator_id, year, gemeente_code as area_code, 'gemeente' as area_level,
-        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as areas_aggregated
-    from complete
-    group by all
+        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as areas_aggregated,
+        area_level as derived_from_level
+    from complete where area_level in ('buurt', 'wijk')
+    group by indicator_id, year, gemeente_code, area_level
 ),
 
 aggregated as (
@@ -45,12 +52,12 @@ aggregated as (
 
 all_levels as (
     select indicator_id, year, area_code, area_level, numerator, denominator, value,
-        ci_lower, ci_upper, 1 as areas_aggregated, false as is_aggregate
+        ci_lower, ci_upper, 1 as areas_aggregated, false as is_aggregate, area_level as derived_from_level
     from base
     union all
     select a.indicator_id, a.year, a.area_code, a.area_level, a.numerator, a.denominator,
         i.multiplier * a.numerator / a.denominator as value,
-        null, null, a.areas_aggregated, true
+        null, null, a.areas_aggregated, true, a.derived_from_level
     from aggregated as a
     inner join indicators as i on i.indicator_id = a.indicator_id
 )
@@ -82,6 +89,7 @@ select
             then i.multiplier * sqrt(v.numerator) / v.denominator
     end as standard_error,
     v.areas_aggregated,
-    v.is_aggregate
+    v.is_aggregate,
+    v.derived_from_level
 from all_levels as v
 inner join indicators as i on i.indicator_id = v.indicator_id

@@ -1,7 +1,9 @@
 -- The value of every indicator for every area (buurt, wijk, gemeente) and year, with numerator,
--- denominator, unit, source and confidence interval. Disclosure control: a value based on fewer
--- than var('min_persons') persons (denominator), or counting between 1 and min_persons - 1 persons
--- (numerator of a count-based unit), is suppressed: value, counts and interval null, flag set.
+-- denominator, unit, source, confidence interval and the level it was derived from (the finest
+-- level the source gives for the gemeente, see int_indicator_base). Disclosure control: a value
+-- based on fewer than var('min_persons') persons (denominator), or counting between 1 and
+-- min_persons - 1 persons (numerator of a count-based unit), is suppressed: value, counts and
+-- interval null, flag set.
 {% set min_persons = var('min_persons') %}
 with v as (
     select * from {{ ref('int_indicator_value') }}
@@ -41,6 +43,7 @@ select
     case when is_suppressed then null else standard_error end as standard_error,
     is_suppressed,
     is_aggregate,
-    areas_aggregated::integer as areas_aggregated
+    areas_aggregated::integer as areas_aggregated,
+    derived_from_level
 from flagged
 where value is not null or is_suppressed
