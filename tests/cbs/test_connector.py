@@ -52,6 +52,25 @@ def test_2023_table_with_changed_keys_is_mapped_to_the_contract_and_ingested(cli
     assert got == {"GM0599": 664311, "WK059901": 42010, "BU05990110": 16010, "BU05990111": 26000, "WK059903": 310, "BU05990310": 310}
 
 
+def test_2024_table_with_the_contracts_own_keys_is_written_one_to_one_and_ingested(client, tmp_path):
+    extracts = tmp_path / "extracts"
+    report = fetch_kerncijfers(client, 2024, ["GM0599"], extracts)
+    assert report.table == "85984NED" and report.rows == 6 and report.columns_left_out == ()  # two pages joined
+    assert report.metadata.title == "Kerncijfers wijken en buurten 2024" and report.metadata.period_key is None
+    header = report.path.read_text("utf-8").splitlines()[0].split(";")
+    assert header == [c.name for c in load_contract("cbs_kerncijfers").file_columns]
+    rows = read(report.path)
+    assert [r["WijkenEnBuurten"] for r in rows] == ["GM0599    ", "WK059901  ", "BU05990110", "BU05990111", "WK059903  ", "BU05990310"]
+    assert rows[2]["PercentageJongerenMetJeugdzorg_99"] == "13,0" and rows[2]["InBezitWoningcorporatie_49"] == "48"
+    assert rows[5]["InBezitWoningcorporatie_49"] == "." and rows[5]["JongerenMetJeugdzorgInNatura_98"] == "."  # secret
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        result = ingest_source(load_contract("cbs_kerncijfers"), extracts, con, SCOPE)
+        assert result.rows_loaded == 6 and result.rows_quarantined == 0
+        got = dict(con.execute('select "WijkenEnBuurten", "BasisonderwijsVmboMbo1_75" from raw.cbs_kerncijfers where jaar = 2024').fetchall())
+    assert got == {"GM0599": 152300, "WK059901": 11350, "BU05990110": 3900, "BU05990111": 7450, "WK059903": 5, "BU05990310": 5}
+
+
 def test_youth_care_table_fills_the_key_figures_extract_of_its_year(client, tmp_path):
     extracts = tmp_path / "extracts"
     fetch_kerncijfers(client, 2023, ["GM0599"], extracts)

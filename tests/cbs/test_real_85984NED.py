@@ -141,10 +141,13 @@ TEST_INDICATOR = {
 
 
 def _replay_with_recorded_fixtures(tmp_path: Path) -> tuple[Path, dict[str, dict]]:
-    """The real 2024 pages plus the recorded 2023 key figures and youth-care table in one replay folder."""
+    """The real 2024 pages plus the recorded 2023 key figures and youth-care table in one replay folder (not the
+    recorded 85984NED responses of tests/cbs/fixtures: here 2024 is the real table)."""
     folder, rotterdam = _replay_dir(tmp_path)
     index = json.loads((folder / "index.json").read_text("utf-8"))
     for url, file in json.loads((FIXTURES / "index.json").read_text("utf-8")).items():
+        if file.startswith("85984NED/"):
+            continue
         (folder / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(FIXTURES / file, folder / file)
         index[url] = file

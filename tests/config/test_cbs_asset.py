@@ -1,6 +1,7 @@
 """The CBS connector wired as the Dagster asset cbs_statline_extracts, in replay mode (recorded
 responses, no network): configured by file, it writes the 2023 key-figures extract that
-raw/cbs_kerncijfers then loads; a year without recorded responses fails without retries."""
+raw/cbs_kerncijfers then loads; a request without a recorded response (a gemeente the recordings do not
+hold) fails without retries."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from pipelines.settings import PROJECT_DIR, load_settings
 FIXTURES = PROJECT_DIR / "tests" / "cbs" / "fixtures"
 
 
-def settings_with(tmp_path, years):
+def settings_with(tmp_path, years, gemeenten=("GM0599",)):
     (tmp_path / "extracts").mkdir(exist_ok=True)
     config = {
-        "municipality": {"gemeenten": ["GM0599"]},
+        "municipality": {"gemeenten": list(gemeenten)},
         "years": {"first": 2020, "last": 2024},
         "paths": {"data_dir": "data", "extract_dir": "extracts"},
         "cbs": {"mode": "replay", "tables": ["kerncijfers"], "years": years, "fixtures": str(FIXTURES)},
@@ -46,8 +47,9 @@ def test_replayed_cbs_extract_is_fetched_and_ingested(tmp_path):
     assert materialization.metadata["requests_made"].value == 5  # metadata + three pages, from the replay
 
 
-def test_year_without_responses_fails_fast_with_the_connectors_message(tmp_path):
-    result = run(settings_with(tmp_path, [2024]), ["cbs_statline_extracts"])
+def test_request_without_a_recorded_response_fails_fast_with_the_connectors_message(tmp_path):
+    # the table's metadata is recorded, its rows for Amsterdam (GM0363) are not: the replay answers 404
+    result = run(settings_with(tmp_path, [2023], gemeenten=["GM0363"]), ["cbs_statline_extracts"])
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "CBS StatLine" in str(failure.event_specific_data.error) and "not retried" in str(failure.event_specific_data.error)
