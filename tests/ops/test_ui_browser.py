@@ -144,11 +144,11 @@ def test_the_ui_shows_groups_checks_schedules_and_backfills_every_year_from_a_cl
             shot(page, "backfill")
             assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS, f"backfill ended {backfill.status}\n{log.read_text()[-3000:]}"
 
-            page.goto(f"{base}/runs")
+            page.goto(f"{base}/runs/b/{backfill.backfill_id}?tab=runs")  # the runs page groups them under the backfill
             page.wait_for_load_state("networkidle")
             page.locator("a[href*='/runs/'][href*='-']").first.wait_for()  # the backfill's runs are listed
             page.get_by_text("Success", exact=True).first.wait_for()
-            shot(page, "runs")
+            shot(page, "backfill_runs")
         finally:
             shot(page, "last")
             browser.close()
