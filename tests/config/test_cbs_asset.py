@@ -54,7 +54,7 @@ def test_a_year_partition_fetches_only_its_own_table(tmp_path):
     other = run(settings, ["cbs_statline_extracts"], years=(2021, 2022))
     assert other.success  # 2021 and 2022 are not asked of CBS (cbs.years): nothing fetched, nothing failed
     assert not (settings.extract_dir / "kerncijfers_wijken_en_buurten_2023.csv").exists()
-    assert [m.partition for m in other.get_asset_materialization_events()] == ["2021", "2022"]
+    assert sorted(m.partition for m in other.get_asset_materialization_events()) == ["2021", "2022"]
     own = run(settings, ["cbs_statline_extracts"], years=(2023, 2023))
     assert own.success and (settings.extract_dir / "kerncijfers_wijken_en_buurten_2023.csv").is_file()
 
