@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 with pip):
 #   make run    set up, then materialise every asset on the built-in demo data
 #   make test   set up, then run the whole test suite (what CI runs)
-# More: make ui (Dagster UI on http://127.0.0.1:3000), make dbt-build, make docs, make bench, make clean.
+# More: make ui (Dagster UI on http://127.0.0.1:3000), make backfill, make dbt-build, make docs, make bench, make clean.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PORT ?= 3000
 
-.PHONY: setup run test ui bench bench-ml bench-national dbt-prepare dbt-build docs clean
+.PHONY: setup run backfill test ui bench bench-ml bench-national dbt-prepare dbt-build docs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -28,9 +28,22 @@ setup: $(STAMP)
 dbt-prepare: setup
 	@$(BIN)/dagster-dbt project prepare-and-package --file pipelines/defs/dbt/project.py >/dev/null
 
+# the sources are partitioned by year: every asset, every year (python -m pipelines.years prints e.g. 2015...2024), one run
 run: dbt-prepare
-	$(BIN)/dagster asset materialize --select '*' -m pipelines.definitions
+	$(BIN)/dagster asset materialize --select '*' --partition-range "$$($(BIN)/python -m pipelines.years)" -m pipelines.definitions
 	@$(BIN)/python -m pipelines.summary
+
+# reload the sources for some years and rebuild everything downstream, in one run:
+#   make backfill                      every year
+#   make backfill YEARS=2023...2024    2023 and 2024 only (other years' rows stay as they are)
+#   make backfill YEARS=2023 SELECT='raw/ggd_monitor*'   one source, one year
+SELECT ?= group:sources*
+YEARS ?=
+backfill: dbt-prepare
+	@years="$(YEARS)"; years="$${years:-$$($(BIN)/python -m pipelines.years)}"; \
+	case "$$years" in *...*) ;; *) years="$$years...$$years" ;; esac; \
+	echo "dagster asset materialize --select '$(SELECT)' --partition-range $$years -m pipelines.definitions"; \
+	$(BIN)/dagster asset materialize --select '$(SELECT)' --partition-range "$$years" -m pipelines.definitions
 
 test: dbt-prepare
 	$(BIN)/python -m pytest

@@ -10,14 +10,17 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs import cbs, dbt, landing, ml, ops, publish, quality, sources
+from pipelines.defs.partitions import with_single_run_backfills
 from pipelines.defs.resources import warehouse_resource
 from pipelines.settings import Settings, load_settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """All assets, checks and resources for one deployment's settings."""
-    # ops: schedules, automation (eager on staging/marts/ml/publish), freshness checks, alert sensors
-    return ops.with_automation(dg.Definitions.merge(
+    # ops: schedules, automation (eager on staging/marts/ml/publish), freshness checks, alert sensors;
+    # partitions: the sources are partitioned by year, and every asset backfills in a single run, so that
+    # `dagster asset materialize --select '*' --partition-range <first>...<last>` runs the whole graph at once
+    return with_single_run_backfills(ops.with_automation(dg.Definitions.merge(
         sources.build_defs(settings),
         cbs.build_defs(settings),
         landing.build_defs(settings),
@@ -30,7 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             resources={"warehouse": warehouse_resource(settings)},
             executor=dg.in_process_executor,
         ),
-    ))
+    )))
 
 
 defs = build_definitions(load_settings())

@@ -10,7 +10,8 @@ its synthetic extracts are generated into ``<data dir>/demo/extracts``. Environm
 - ``FACTORENMODEL_GEMEENTEN``: comma-separated CBS codes of the deployment's gemeenten
   (default ``GM9999`` for the demo; area codes of municipal extracts must lie in these).
 - ``FACTORENMODEL_FIRST_YEAR`` / ``FACTORENMODEL_LAST_YEAR``: the years that may be loaded
-  (default 2000 to the current year).
+  (default 2000 to the current year; for the demo, the demo's years 2015-2024 within them). Each
+  year is one partition of the source assets (``Settings.years``).
 - ``FACTORENMODEL_DEMO_SEED``: seed of the demo generator.
 - ``FACTORENMODEL_MAX_DATA_AGE_YEARS``: how many years the newest year of a published mart may lie
   before the reference year (the last year, or this year) before its Great Expectations freshness
@@ -30,6 +31,7 @@ configuration file, which wins over the built-in default. A wrong configuration 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Mapping
@@ -97,8 +99,28 @@ class Settings:
         return self.data_dir / "quality" / "data_docs"
 
     @property
+    def years(self) -> tuple[int, ...]:
+        """The years the pipeline loads, oldest first: one partition of every source asset each.
+
+        ``first_year`` to ``last_year`` (without a last year: this calendar year); for the synthetic
+        demo, the demo's years within them (the generator writes 2015-2024 and nothing else).
+        """
+        return _years(self.first_year, self.last_year, self.is_demo)
+
+    @property
     def scope(self) -> Scope:
-        return Scope(gemeenten=self.gemeenten, first_year=self.first_year, last_year=self.last_year)
+        """What the contracts accept: the gemeenten and exactly the years of ``years``."""
+        return Scope(gemeenten=self.gemeenten, first_year=self.years[0], last_year=self.years[-1])
+
+
+def _years(first: int, last: int | None, is_demo: bool) -> tuple[int, ...]:
+    last = last if last is not None else dt.date.today().year
+    if is_demo:
+        from pipelines.demo.config import DemoConfig
+
+        demo = DemoConfig()
+        first, last = max(first, demo.first_year), min(last, demo.last_year)
+    return tuple(range(first, last + 1))
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -152,14 +174,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{cfg.path}: municipality.gemeenten: required for a real municipality (CBS codes such as GM0599)")
     first_year = _int(env, "FACTORENMODEL_FIRST_YEAR", None)
     last_year = _int(env, "FACTORENMODEL_LAST_YEAR", None)
+    first_year = first_year if first_year is not None else (cfg.first_year or 2000)
+    last_year = last_year if last_year is not None else cfg.last_year
+    if not _years(first_year, last_year, is_demo):
+        shown = f"{first_year}-{last_year if last_year is not None else dt.date.today().year}"
+        if is_demo:
+            raise SettingsError(
+                f"FACTORENMODEL_FIRST_YEAR / FACTORENMODEL_LAST_YEAR (years.first / years.last) select {shown}, which holds "
+                "no year of the synthetic demo (2015-2024); widen the years or set an extract folder"
+            )
+        raise SettingsError(
+            f"FACTORENMODEL_FIRST_YEAR / FACTORENMODEL_LAST_YEAR (years.first / years.last) select no year: {shown}; "
+            "the first year must not lie after the last"
+        )
     return Settings(
         data_dir=data_dir,
         warehouse_path=warehouse,
         extract_dir=Path(extract_dir_setting).resolve() if extract_dir_setting else data_dir / "demo" / "extracts",
         is_demo=is_demo,
         gemeenten=gemeenten,
-        first_year=first_year if first_year is not None else (cfg.first_year or 2000),
-        last_year=last_year if last_year is not None else cfg.last_year,
+        first_year=first_year,
+        last_year=last_year,
         demo_seed=_int(env, "FACTORENMODEL_DEMO_SEED", DEFAULT_DEMO_SEED),
         max_data_age_years=_int(env, "FACTORENMODEL_MAX_DATA_AGE_YEARS", 3),
         active_sources=cfg.sources,

@@ -4,9 +4,10 @@ Plain Python, no Dagster: ``ingest_source`` reads every extract file of a source
 against the source's contract and writes ``raw.<source>`` (valid rows) and
 ``quarantine.<source>`` (invalid rows with file, row number and reason) in one transaction.
 A file that cannot be read as the source at all raises ``ExtractError`` and nothing is written.
+``ingest_source(..., years=[2023])`` loads one year (a yearly partition) and leaves the others.
 """
 
 from pipelines.ingest.errors import ExtractError
-from pipelines.ingest.ingest import IngestResult, ingest_source, validate_source
+from pipelines.ingest.ingest import IngestResult, extract_years, ingest_source, validate_source
 
-__all__ = ["ExtractError", "IngestResult", "ingest_source", "validate_source"]
+__all__ = ["ExtractError", "IngestResult", "extract_years", "ingest_source", "validate_source"]

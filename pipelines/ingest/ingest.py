@@ -3,6 +3,13 @@
 Every row of every file ends up either in ``raw.<source>`` or in ``quarantine.<source>`` with a
 reason; ``IngestResult`` counts them per file so that rows in = rows loaded + rows quarantined
 can be checked. Any file-level problem raises ``ExtractError`` before anything is written.
+
+**Years.** A load can be limited to some years (a yearly partition, or a range of them): then only
+the rows of those years are validated into ``raw`` / ``quarantine`` and replace the earlier rows
+of those years; the other years stay exactly as they were. A row belongs to the year in its year
+column. A row whose year cannot be read or lies outside the deployment's years belongs to no year:
+it is quarantined by every load that reads its file (so it is never lost). Files whose name gives
+the year (CBS key figures) are only read for their own year.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import fnmatch
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +30,10 @@ from data_contracts.pandera_schema import Scope
 from pipelines.ingest.errors import ExtractError
 from pipelines.ingest.load import write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS, parse_extract
-from pipelines.ingest.read import read_extract_file
+from pipelines.ingest.read import read_extract_file, year_from_name
 from pipelines.ingest.validate import row_reasons
+
+YEAR_COLUMN = "_year"  # quarantine: the year (partition) a rejected row belongs to; null when it has none
 
 
 @dataclass(frozen=True)
@@ -35,17 +45,41 @@ class FileSummary:
     rows_quarantined: int
     ignored_columns: tuple[str, ...] = ()
     absent_optional_columns: tuple[str, ...] = ()
+    rows_other_years: int = 0  # rows of years this load did not cover: left as they were
+
+
+@dataclass(frozen=True)
+class YearCount:
+    """Rows of one file and one year (``year`` None: rows without a readable year within the deployment's)."""
+
+    file: str
+    year: int | None
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
 
 
 @dataclass
 class IngestResult:
-    """What happened to every row of a source's extracts."""
+    """What happened to every row of a source's extracts (of the years loaded)."""
 
     source: str
     files: list[FileSummary]
     reasons: Counter = field(default_factory=Counter)  # reason kind -> rows
     quarantine_preview: pd.DataFrame = field(default_factory=pd.DataFrame)
-    years: list[int] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)  # years with loaded rows
+    load_years: tuple[int, ...] | None = None  # the years this load replaced; None: every year (whole tables)
+    by_year: list[YearCount] = field(default_factory=list)
+
+    @property
+    def rows_other_years(self) -> int:
+        return sum(f.rows_other_years for f in self.files)
+
+    def year_totals(self, year: int | None) -> tuple[int, int, int]:
+        """(rows in, loaded, quarantined) of one year over all files."""
+        counts = [c for c in self.by_year if c.year == year]
+        return (sum(c.rows_in for c in counts), sum(c.rows_loaded for c in counts),
+                sum(c.rows_quarantined for c in counts))
 
     @property
     def rows_in(self) -> int:
@@ -75,26 +109,92 @@ def find_extract_files(contract: SourceContract, extract_dir: Path) -> list[Path
     return files
 
 
+def files_for_years(
+    contract: SourceContract, files: list[Path], years: Collection[int] | None, all_years: Collection[int]
+) -> list[Path]:
+    """The files a load of ``years`` must read: all of them, except that a file whose name gives its
+    year (CBS key figures) is skipped when that year is one of the deployment's years but not loaded."""
+    pattern = contract.file_format.year_from_file_name
+    if years is None or not pattern:
+        return files
+    kept = []
+    for path in files:
+        try:
+            year = year_from_name(path, pattern)
+        except ExtractError:
+            kept.append(path)  # read it, so that the load fails with the file's problem
+            continue
+        if year in years or year not in all_years:
+            kept.append(path)
+    return kept
+
+
+def row_years(text: pd.Series, all_years: Collection[int]) -> pd.Series:
+    """The year of every row from its year column as delivered; <NA> when unreadable or not a deployment year."""
+    stripped = text.astype("string").str.strip()
+    readable = stripped.str.fullmatch(r"\d{1,4}").fillna(False).astype(bool)
+    years = pd.to_numeric(stripped.where(readable), errors="coerce").astype("Int64")
+    return years.where(years.isin(list(all_years)))
+
+
+def extract_years(path: Path, contract: SourceContract) -> list[int]:
+    """The years an extract file holds rows of (readable years of its year column, or of its name)."""
+    records = read_extract_file(path, contract)
+    if records.year_from_name is not None:
+        return [records.year_from_name] if records.rows else []
+    position = {name: i for i, name in enumerate(records.header)}.get(contract.year_column)
+    if position is None:
+        return []
+    years = {row[position].strip() for row in records.rows if len(row) > position}
+    return sorted(int(y) for y in years if re.fullmatch(r"\d{1,4}", y))
+
+
 def _reason_kind(reason: str) -> str:
     """A reason without the offending value, to count reasons by kind."""
     return re.sub(r" \(value .*\)$", "", reason)
 
 
+def _load_years(years: Collection[int] | None, scope: Scope) -> tuple[frozenset[int] | None, frozenset[int]]:
+    """(years to load, or None for every year; every year of the deployment)."""
+    first, last = scope.year_range
+    all_years = frozenset(range(first, last + 1))
+    if years is None:
+        return None, all_years
+    wanted = frozenset(int(y) for y in years)
+    outside = sorted(wanted - all_years)
+    if outside:
+        raise ValueError(f"cannot load years {outside}: the deployment's years are {first}-{last}")
+    return (None if wanted == all_years else wanted), all_years
+
+
 def validate_source(
-    contract: SourceContract, files: list[Path], scope: Scope = Scope()
+    contract: SourceContract, files: list[Path], scope: Scope = Scope(), years: Collection[int] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, IngestResult]:
-    """Split the rows of the given files into loadable and quarantined rows; write nothing."""
+    """Split the rows of the given files into loadable and quarantined rows; write nothing.
+
+    ``years``: keep only the rows of these years (and the rows that belong to no year); None: all rows.
+    The quarantined rows carry the year they belong to in ``_year``.
+    """
+    load_years, all_years = _load_years(years, scope)
     records = [read_extract_file(path, contract) for path in files]
     parsed = parse_extract(records, contract)
     reasons = row_reasons(parsed, contract, scope)
     bad = pd.Series(parsed.text.index.isin(list(reasons)), index=parsed.text.index)
+    year = row_years(parsed.text[contract.year_column], all_years)
+    if load_years is None:
+        ours = pd.Series(True, index=parsed.text.index)
+    else:  # this load's years, and rows of no year (quarantined by every load that reads their file)
+        ours = (year.isna() | year.isin(list(load_years))).astype(bool)
 
-    loaded = parsed.typed[~bad].copy()
-    loaded["_source_file"] = parsed.text.loc[~bad, "_source_file"]
-    loaded["_source_row"] = parsed.text.loc[~bad, "_source_row"].astype("int64")
-    quarantined = parsed.text[bad].copy()
+    keep = ours & ~bad
+    loaded = parsed.typed[keep].copy()
+    loaded["_source_file"] = parsed.text.loc[keep, "_source_file"]
+    loaded["_source_row"] = parsed.text.loc[keep, "_source_row"].astype("int64")
+    rejected = ours & bad
+    quarantined = parsed.text[rejected].copy()
     quarantined["_source_row"] = quarantined["_source_row"].astype("int64")
     quarantined["_reason"] = ["; ".join(reasons[i]) for i in quarantined.index]
+    quarantined[YEAR_COLUMN] = year[rejected]
 
     summaries = []
     for rec in records:
@@ -103,14 +203,21 @@ def validate_source(
             FileSummary(
                 file=rec.path.name,
                 sha256=hashlib.sha256(rec.path.read_bytes()).hexdigest(),
-                rows_in=len(rec.rows),
-                rows_loaded=int((in_file & ~bad).sum()),
-                rows_quarantined=int((in_file & bad).sum()),
+                rows_in=int((in_file & ours).sum()),
+                rows_loaded=int((in_file & keep).sum()),
+                rows_quarantined=int((in_file & rejected).sum()),
                 ignored_columns=tuple(rec.ignored_columns),
                 absent_optional_columns=tuple(rec.absent_optional_columns),
+                rows_other_years=int((in_file & ~ours).sum()),
             )
         )
-    kinds = Counter(_reason_kind(r) for rs in reasons.values() for r in rs)
+    counts = pd.DataFrame({"file": parsed.text["_source_file"], "year": year, "loaded": keep, "quarantined": rejected})[ours]
+    by_year = [
+        YearCount(file=str(file), year=None if pd.isna(y) else int(y), rows_in=int(len(group)),
+                  rows_loaded=int(group["loaded"].sum()), rows_quarantined=int(group["quarantined"].sum()))
+        for (file, y), group in counts.groupby(["file", "year"], dropna=False, sort=True)
+    ]
+    kinds = Counter(_reason_kind(r) for i in quarantined.index for r in reasons[i])
     preview_columns = ["_source_file", "_source_row", "_reason"]
     result = IngestResult(
         source=contract.name,
@@ -118,9 +225,11 @@ def validate_source(
         reasons=kinds,
         quarantine_preview=quarantined[preview_columns].head(20).reset_index(drop=True),
         years=sorted(int(y) for y in loaded[contract.year_column].dropna().unique()),
+        load_years=None if load_years is None else tuple(sorted(load_years)),
+        by_year=by_year,
     )
     return loaded[[*contract.column_names, "_source_file", "_source_row"]], quarantined[
-        [*contract.column_names, *LINEAGE_COLUMNS, "_reason"]
+        [*contract.column_names, *LINEAGE_COLUMNS, "_reason", YEAR_COLUMN]
     ], result
 
 
@@ -130,23 +239,34 @@ def ingest_source(
     con: duckdb.DuckDBPyConnection,
     scope: Scope = Scope(),
     run_id: str | None = None,
+    years: Collection[int] | None = None,
 ) -> IngestResult:
-    """Validate every extract file of a source and load it; raise ExtractError and write nothing on a bad file."""
-    files = find_extract_files(contract, extract_dir)
-    loaded, quarantined, result = validate_source(contract, files, scope)
+    """Validate the extract files of a source and load them; raise ExtractError and write nothing on a bad file.
+
+    ``years`` None (or every year of ``scope``): ``raw`` and ``quarantine`` are replaced as a whole.
+    Otherwise only those years are loaded: their rows replace the earlier rows of those years, in one
+    transaction, and every other year is left as it was.
+    """
+    load_years, all_years = _load_years(years, scope)
+    files = files_for_years(contract, find_extract_files(contract, extract_dir), load_years, all_years)
+    loaded, quarantined, result = validate_source(contract, files, scope, load_years)
+    sha = {f.file: f.sha256 for f in result.files}
     file_log = pd.DataFrame(
         [
             {
                 "source": contract.name,
-                "source_file": f.file,
-                "file_sha256": f.sha256,
-                "rows_in": f.rows_in,
-                "rows_loaded": f.rows_loaded,
-                "rows_quarantined": f.rows_quarantined,
+                "source_file": c.file,
+                "file_sha256": sha[c.file],
+                "rows_in": c.rows_in,
+                "rows_loaded": c.rows_loaded,
+                "rows_quarantined": c.rows_quarantined,
                 "run_id": run_id,
+                "year": c.year,
             }
-            for f in result.files
-        ]
+            for c in result.by_year
+        ],
+        columns=["source", "source_file", "file_sha256", "rows_in", "rows_loaded", "rows_quarantined", "run_id", "year"],
     )
-    write_source(con, contract, loaded, quarantined, file_log)
+    file_log["year"] = file_log["year"].astype("Int64")
+    write_source(con, contract, loaded, quarantined, file_log, years=load_years, files_read=[p.name for p in files])
     return result

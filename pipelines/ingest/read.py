@@ -62,7 +62,7 @@ def _check_delimiter(path: Path, header_line: str, delimiter: str) -> None:
     raise ExtractError(path, f"has a single-column header; this source's columns are separated by {delimiter!r}")
 
 
-def _year_from_name(path: Path, pattern: str | None) -> int | None:
+def year_from_name(path: Path, pattern: str | None) -> int | None:
     if not pattern:
         return None
     match = re.search(pattern, path.name)
@@ -83,7 +83,7 @@ def read_extract_file(path: Path, contract: SourceContract) -> FileRecords:
     text = _decode(path, data, fmt.encoding)
     first_line = text.split("\n", 1)[0].rstrip("\r")
     _check_delimiter(path, first_line, fmt.delimiter)
-    year = _year_from_name(path, fmt.year_from_file_name)
+    year = year_from_name(path, fmt.year_from_file_name)
 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, strict=False)
     header = [h.strip() for h in next(reader)]

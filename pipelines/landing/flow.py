@@ -17,7 +17,9 @@ Layout of a landing folder ``L``::
 2. ``stage`` writes a recognised file into the extract folder in its contract's CSV form (replacing
    an extract of the same name: a corrected version), checks it reads as that source, and moves the
    original to ``.processing/``. Any problem: ``reject``.
-3. The ingestion asset of the source loads every extract of that source, then calls
+   ``Pending.years`` records the years whose rows change (those of the file and of the extract it
+   replaced): the sensor's run loads those year partitions.
+3. The ingestion asset of the source loads the extracts of those years, then calls
    ``finish_source``: staged files it loaded move to ``archive/`` with a manifest line.
    If the ingestion rejects a staged file (``fail_source``), it moves to ``rejected/``, its staged
    copy is removed and the extract it replaced restored.
@@ -37,7 +39,7 @@ from pathlib import Path
 
 from data_contracts.contract import SourceContract
 from pipelines.ingest import ExtractError
-from pipelines.ingest.ingest import FileSummary
+from pipelines.ingest.ingest import FileSummary, extract_years
 from pipelines.ingest.read import read_extract_file
 from pipelines.landing.convert import to_contract_csv
 from pipelines.landing.detect import FORMATS, csv_name, detect_source
@@ -80,6 +82,14 @@ class Pending:
     staged_sha256: str
     previous: str | None  # backup of the extract it replaced, if any
     staged_at: str
+    years: tuple[int, ...] = ()  # years whose rows change: those of the staged file and of the extract it replaced
+
+
+def _years_of(path: Path, contract: SourceContract) -> set[int]:
+    try:
+        return set(extract_years(path, contract))
+    except ExtractError:
+        return set()  # an unreadable earlier version: its rows were never loaded
 
 
 def _is_candidate(path: Path) -> bool:
@@ -215,6 +225,7 @@ def stage(landing_dir: Path, dropped: DroppedFile, contract: SourceContract, ext
     if previous is None and target.exists() and not superseded:
         previous = work / "previous" / target.name
         shutil.copy2(target, previous)
+    years = _years_of(candidate, contract) | (_years_of(previous, contract) if previous else set())
     extract_dir.mkdir(parents=True, exist_ok=True)
     candidate.replace(target)
     (work / "staged").rmdir()
@@ -222,6 +233,7 @@ def stage(landing_dir: Path, dropped: DroppedFile, contract: SourceContract, ext
     pending = Pending(
         sha256=dropped.sha256, source=contract.name, original=dropped.path.name, staged=str(target),
         staged_sha256=sha256(target), previous=str(previous) if previous else None, staged_at=_now(),
+        years=tuple(sorted(years)),
     )
     (work / "pending.json").write_text(json.dumps(asdict(pending), indent=1), "utf-8")
     return pending
@@ -233,7 +245,8 @@ def pending_files(landing_dir: Path, source: str | None = None) -> list[Pending]
         return []
     found = []
     for record in sorted(folder.glob("*/pending.json")):
-        pending = Pending(**json.loads(record.read_text("utf-8")))
+        fields = json.loads(record.read_text("utf-8"))
+        pending = Pending(**{**fields, "years": tuple(fields.get("years", ()))})
         if source is None or pending.source == source:
             found.append(pending)
     return found

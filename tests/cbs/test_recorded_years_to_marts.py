@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from pipelines.cbs import load_mapping
+from pipelines.defs.partitions import all_years_tags
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings, load_settings
 from tests.cbs.helpers import FIXTURES
@@ -82,7 +83,8 @@ def run(tmp_path_factory) -> tuple[Settings, dg.ExecuteInProcessResult]:
     before = os.environ.get("FACTORENMODEL_WAREHOUSE")  # the dbt asset points dbt at the warehouse through this variable
     try:
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), asset_selection=list(keys), raise_on_error=False)
+            instance=dg.DagsterInstance.ephemeral(), asset_selection=list(keys), raise_on_error=False,
+            tags=all_years_tags(settings))  # the source assets are partitioned by year: every year in one run
     finally:
         if before is None:
             os.environ.pop("FACTORENMODEL_WAREHOUSE", None)
@@ -113,10 +115,14 @@ def test_the_run_succeeds_with_every_check_passing(run):
     names = {(c.asset_key.to_user_string(), c.check_name) for c in checks}
     assert {("raw/cbs_kerncijfers", "contract_cbs_kerncijfers"), ("marts/fct_indicator_value", "great_expectations")} <= names
 
-    (cbs,) = [e.materialization for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("cbs_statline_extracts")]
+    cbs = {e.partition: e.materialization for e in result.get_asset_materialization_events()
+           if e.asset_key == dg.AssetKey("cbs_statline_extracts")}
+    assert sorted(cbs) == ["2020", "2021", "2022", "2023", "2024"]  # one materialisation per year partition
     # 2023: metadata, table info and three pages; 2024: metadata, table info and two pages; youth care: three
-    assert cbs.metadata["requests_made"].value == 5 + 4 + 3
-    assert cbs.metadata["youth_care_cells_filled"].value == 1  # Rotterdam 2023; its 2024 figure is secret in the table
+    # (the figures are the run's, repeated on each year's materialisation)
+    assert {m.metadata["requests_made"].value for m in cbs.values()} == {5 + 4 + 3}
+    # Rotterdam 2023; its 2024 figure is secret in the table
+    assert {m.metadata["youth_care_cells_filled"].value for m in cbs.values()} == {1}
     assert sorted(p.name for p in settings.extract_dir.glob("kerncijfers_*.csv")) == [
         "kerncijfers_wijken_en_buurten_2023.csv", "kerncijfers_wijken_en_buurten_2024.csv"]
 

@@ -14,6 +14,7 @@ from data_contracts.contract import load_contract, load_contracts
 from data_contracts.pandera_schema import Scope
 from pipelines.ingest import ingest_source
 from pipelines.landing import LandingError, detect_source, fail_source, finish_source, read_manifest, take_in
+from pipelines.landing.flow import pending_files
 
 POLICE_HEADER = "jaar;buurtcode;verdachten_12_17;verdachten_18_24;halt_verwijzingen;misdrijven_totaal;geweldsmisdrijven;woninginbraken\n"
 POLICE_ROWS = "2023;BU99990101;3;5;4;130;23;3\n2023;BU99990102;3;4;1;87;14;4\n"
@@ -123,3 +124,16 @@ def test_files_still_being_written_wait(dirs):
     assert (landing / "politie_2024.csv.part").exists()
     pending = json.loads(next((landing / ".processing").glob("*/pending.json")).read_text())
     assert pending["source"] == "politie_jeugdverdachten" and pending["original"] == "politie_2023.csv"
+
+
+def test_a_staged_file_records_the_years_it_changes(dirs):
+    """The years of the dropped file, and of the extract it replaces (the rows of those years change)."""
+    landing, extracts = dirs
+    (extracts / "politie_export.csv").write_text(POLICE_HEADER + POLICE_ROWS.replace("2023;", "2021;"), "utf-8")
+    (landing / "politie_export.csv").write_text(
+        POLICE_HEADER + POLICE_ROWS + POLICE_ROWS.replace("2023;", "2024;").replace("BU99990101", "BU99990103"), "utf-8")
+    (landing / "ggd_2024.csv").write_text(GGD_HEADER + GGD_ROW, "utf-8")
+    intake = take_in(landing, extracts, CONTRACTS)
+    assert [p.years for p in intake.staged["politie_jeugdverdachten"]] == [(2021, 2023, 2024)]
+    assert [p.years for p in intake.staged["ggd_monitor"]] == [(2024,)]
+    assert [p.years for p in pending_files(landing, "ggd_monitor")] == [(2024,)]  # kept in pending.json

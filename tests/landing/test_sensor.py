@@ -6,7 +6,8 @@ and the rows in the warehouse and the marts.
 
 The extracts are the synthetic Demostad extracts (GM9999), used here as if a municipality had
 delivered them. The police extract was delivered before up to 2023 (the baseline run); the export
-up to 2024 arrives through the drop folder.
+up to 2024 arrives through the drop folder. The sources are partitioned by year: the sensor's runs
+cover the years the dropped file changes, and a corrected file for one year reloads that year only.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pytest
 import yaml
 
 from pipelines.definitions import build_definitions
-from pipelines.defs.landing import SENSOR_NAME
+from pipelines.defs.landing import SENSOR_NAME, YEARS_TAG
+from pipelines.defs.partitions import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, all_years_tags
 from pipelines.demo.generator import generate_demo
 from pipelines.landing import read_manifest
 from pipelines.settings import load_settings
@@ -41,6 +43,10 @@ def execute(defs, instance, request) -> dg.ExecuteInProcessResult:
     job = defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(instance=instance, asset_selection=list(request.asset_selection), tags=request.tags,
                                   raise_on_error=False)
+
+
+def years_of(request) -> tuple[str, str]:
+    return request.tags[ASSET_PARTITION_RANGE_START_TAG], request.tags[ASSET_PARTITION_RANGE_END_TAG]
 
 
 def warehouse(settings, sql):
@@ -72,8 +78,9 @@ def deployment(tmp_path_factory):
     settings = load_settings({"FACTORENMODEL_CONFIG": str(root / "factorenmodel.yaml")})
     defs = build_definitions(settings)
     instance = dg.DagsterInstance.ephemeral()
-    # the deployment as it stood: every asset materialised, police figures up to 2023
-    baseline = defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
+    # the deployment as it stood: every asset materialised for every year, police figures up to 2023
+    assert settings.years == tuple(range(2015, 2027))
+    baseline = defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance, tags=all_years_tags(settings))
     assert baseline.success
     assert warehouse(settings, "select max(jaar) from raw.politie_jeugdverdachten") == [(2023,)]
     return root, settings, defs, instance
@@ -93,6 +100,8 @@ def test_drop_folder_sensor_end_to_end(deployment):
     selected = {k.to_user_string() for k in first.asset_selection}
     assert "raw/politie_jeugdverdachten" in selected and "marts/fct_indicator_value" in selected
     assert "raw/ggd_monitor" not in selected and first.run_key == json.loads(cursor)["seen"][0]
+    assert years_of(first) == ("2015", "2024")  # the years of the file (2015-2024) and of the extract it replaced
+    assert first.tags[YEARS_TAG] == ",".join(map(str, range(2015, 2025)))
     result = execute(defs, instance, first)
     assert result.success
     rows = warehouse(settings, "select count(*), sum(misdrijven_totaal) from raw.politie_jeugdverdachten")[0]
@@ -143,3 +152,41 @@ def test_drop_folder_sensor_end_to_end(deployment):
     # 4. the same broken file again is rejected again; the duplicate again is archived again; no run
     requests, cursor = run_requests(defs, instance, cursor)
     assert requests == []
+
+
+def test_a_corrected_file_for_one_year_reloads_that_year_only(deployment):
+    """A corrected GGD 2023 file: the sensor asks for partition 2023 only (and what is downstream); 2023's rows
+    change, every other year's rows (and their load times and ingest log) stay exactly as they were. To keep
+    the test short only the ingestion of the requested run is executed (the first test runs a whole request)."""
+    root, settings, defs, instance = deployment
+    landing = settings.landing_dir
+    name = "ggd_gezondheidsmonitor_2023.csv"
+    untimed = "select * exclude (_loaded_at) from raw.ggd_monitor"
+    before = {year: warehouse(settings, f"select *, _loaded_at from raw.ggd_monitor where jaar = {year} order by all")
+              for year in settings.years}
+    log_before = warehouse(settings, "select * from meta.ingest_log where source = 'ggd_monitor' and year <> 2023 order by all")
+    corrected = pd.read_csv(settings.extract_dir / name, sep=";", dtype=str, keep_default_na=False)
+    corrected.loc[0, "aantal_respondenten"] = str(int(corrected.loc[0, "aantal_respondenten"]) + 7)
+    corrected.to_csv(landing / name, sep=";", index=False)
+
+    requests, _ = run_requests(defs, instance, json.dumps({"seen": []}))
+    (request,) = requests
+    assert years_of(request) == ("2023", "2023") and request.tags[YEARS_TAG] == "2023"
+    assert "marts/fct_indicator_value" in {k.to_user_string() for k in request.asset_selection}
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(["raw", "ggd_monitor"])], tags=request.tags)
+    assert result.success
+    ingested = [e.partition for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["raw", "ggd_monitor"])]
+    assert ingested == ["2023"]
+
+    for year in settings.years:
+        after = warehouse(settings, f"select *, _loaded_at from raw.ggd_monitor where jaar = {year} order by all")
+        if year != 2023:
+            assert after == before[year], year  # untouched, load time included
+    assert warehouse(settings, "select * from meta.ingest_log where source = 'ggd_monitor' and year <> 2023 order by all") == log_before
+    changed = warehouse(settings, f"{untimed} where jaar = 2023 and aantal_respondenten = {corrected.loc[0, 'aantal_respondenten']} "
+                                  f"and wijkcode = '{corrected.loc[0, 'wijkcode']}' and indicator_code = '{corrected.loc[0, 'indicator_code']}'")
+    assert len(changed) == 1
+    assert len(warehouse(settings, "select * from raw.ggd_monitor where jaar = 2023")) == len(before[2023])
+    (entry,) = [m for m in read_manifest(landing) if m["file"] == name]
+    assert entry["status"] == "loaded" and entry["rows_loaded"] == len(corrected) and entry["rows_quarantined"] == 0

@@ -16,6 +16,7 @@ from pipelines.settings import PROJECT_DIR
 PROJECT_DAGSTER_YAML = PROJECT_DIR / ".dagster_home" / "dagster.yaml"
 VENV_BIN = Path(sys.executable).parent
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts" / "ops"
+DEMO_YEARS = "2015...2024"  # the demo's year partitions, as `dagster asset materialize --partition-range` takes them
 
 
 def dagster_home(tmp_path: Path, config: Path = PROJECT_DAGSTER_YAML) -> Path:

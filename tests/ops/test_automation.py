@@ -1,11 +1,13 @@
 """Declarative automation: after a new extract is loaded, the automation sensor's conditions request
-staging, the marts and the serving copy (and nothing else), without anyone launching a run."""
+staging, the marts and the serving copy (and nothing else), without anyone launching a run. The
+sources are partitioned by year: reloading one year partition is enough to trigger the rebuild."""
 
 import dagster as dg
 import pytest
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.ops import AUTOMATION_SENSOR_NAME
+from pipelines.defs.partitions import all_years_tags
 from tests.pipeline.runs import settings_for
 
 NEW_EXTRACT_SOURCE = dg.AssetKey(["raw", "ggd_monitor"])
@@ -24,15 +26,18 @@ def test_a_new_extract_flows_through_to_the_marts_and_the_serving_copy(tmp_path)
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
-    assert job.execute_in_process(instance=instance).success  # the first full run
+    assert job.execute_in_process(instance=instance, tags=all_years_tags(settings)).success  # the first full run, every year
 
     settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert _requested(settled) == set()  # everything is up to date: nothing to do
 
-    # a new GGD extract arrives and is loaded (by the drop-folder sensor or a click on raw/ggd_monitor)
-    extract = next((settings.extract_dir).glob("*ggd*"))
+    # a new GGD extract for 2024 arrives and that year is loaded (by the drop-folder sensor or a click on
+    # raw/ggd_monitor, partition 2024)
+    extract = settings.extract_dir / "ggd_gezondheidsmonitor_2024.csv"
     extract.write_bytes(extract.read_bytes())
-    assert job.execute_in_process(instance=instance, asset_selection=[NEW_EXTRACT_SOURCE]).success
+    new_year = job.execute_in_process(instance=instance, asset_selection=[NEW_EXTRACT_SOURCE], partition_key="2024")
+    assert new_year.success
+    assert [e.partition for e in new_year.get_asset_materialization_events()] == ["2024"]  # that year only
 
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
     requested = _requested(tick)

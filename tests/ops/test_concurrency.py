@@ -13,7 +13,7 @@ from dagster._core.events import DagsterEventType
 
 from pipelines.demo.generator import generate_demo
 from pipelines.settings import DEFAULT_DEMO_SEED, PROJECT_DIR
-from tests.ops.helpers import PROJECT_DAGSTER_YAML, VENV_BIN, dagster_home, instance_at, subprocess_env
+from tests.ops.helpers import DEMO_YEARS, PROJECT_DAGSTER_YAML, VENV_BIN, dagster_home, instance_at, subprocess_env
 
 SOURCES = ["raw/cbs_kerncijfers", "raw/gebiedsindeling", "raw/gemeente_registraties", "raw/ggd_monitor"]
 
@@ -53,6 +53,7 @@ def test_two_runs_launched_at_once_both_succeed_one_writer_at_a_time(tmp_path):
     env = subprocess_env(home, data_dir)
     command = [
         str(VENV_BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select", ",".join(SOURCES),
+        "--partition-range", DEMO_YEARS,  # the sources are partitioned by year: every year
     ]
     # create the instance's storage once, as `make` does before any run: two processes creating a
     # fresh SQLite run storage at the same instant race on CREATE TABLE (not what this test is about)

@@ -18,7 +18,7 @@ import pytest
 from dagster._core.events import DagsterEventType
 
 from pipelines.settings import PROJECT_DIR
-from tests.ops.helpers import VENV_BIN, dagster_home, free_port, instance_at, subprocess_env
+from tests.ops.helpers import DEMO_YEARS, VENV_BIN, dagster_home, free_port, instance_at, subprocess_env
 
 POSTGRES_YAML = PROJECT_DIR / "deploy" / "dagster.postgres.yaml"
 
@@ -77,7 +77,8 @@ def test_run_history_lives_in_postgresql(tmp_path, postgres):
     )
     started = time.monotonic()
     proc = subprocess.run(
-        [str(VENV_BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select", "group:sources"],
+        [str(VENV_BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select", "group:sources",
+         "--partition-range", DEMO_YEARS],  # the sources are partitioned by year
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]

@@ -19,6 +19,26 @@ from pipelines.settings import Settings
 
 
 ML_MARTS = "path:models/marts/ml"
+INDIRECT_SELECTION = "DBT_INDIRECT_SELECTION"  # read by dagster-dbt when it builds the dbt command
+_DEPLOYMENT_INDIRECT_SELECTION = os.environ.get(INDIRECT_SELECTION)  # an operator's own setting, kept for whole runs
+
+
+def _indirect_selection(context: dg.AssetExecutionContext) -> None:
+    """In a run of part of the dbt models, run only the dbt tests whose models are all built by now.
+
+    A backfill from the UI builds the graph in several runs (the seeds and what needs only them, then
+    the yearly sources, then the rest), and on a fresh warehouse dbt's default ("eager") would also
+    run a test of a selected model that reads a model of a later run, which does not exist yet.
+    "buildable" runs a test when every model it reads is selected or upstream of the selection; the
+    test then runs in the later run. A run of every model keeps dbt's default (every test runs).
+    """
+    assets_def = context.assets_def  # in a subset it holds the selected keys; its node keys are all of them
+    if set(assets_def.keys_by_output_name.values()) != set(assets_def.node_keys_by_output_name.values()):
+        os.environ[INDIRECT_SELECTION] = "buildable"
+    elif _DEPLOYMENT_INDIRECT_SELECTION is None:
+        os.environ.pop(INDIRECT_SELECTION, None)
+    else:
+        os.environ[INDIRECT_SELECTION] = _DEPLOYMENT_INDIRECT_SELECTION
 
 
 def build_dbt_assets(settings: Settings, name: str = "factorenmodel_dbt", select: str = "fqn:*",
@@ -35,6 +55,7 @@ def build_dbt_assets(settings: Settings, name: str = "factorenmodel_dbt", select
     def factorenmodel_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # dbt runs as a subprocess and finds the warehouse through its profile's env_var().
         os.environ["FACTORENMODEL_WAREHOUSE"] = str(settings.warehouse_path)
+        _indirect_selection(context)
         args = ["build"]
         if settings.dbt_vars:  # deployment's dbt variables (min_persons from the configuration)
             args += ["--vars", json.dumps(settings.dbt_vars)]

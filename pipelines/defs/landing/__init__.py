@@ -4,10 +4,14 @@ Every ``landing.interval_seconds`` the sensor ``landing_folder_sensor`` calls
 ``pipelines.landing.take_in``: files are recognised by their contract, staged into the extract
 folder (duplicates by content hash are archived without a run; unreadable or unrecognised files
 go to ``rejected/`` with a report), and one ``RunRequest`` per affected source asks for
-``raw/<source>`` and everything downstream of it. The run key is the file's SHA-256 (several files
-of one source in one look: a hash of their hashes), so the same content never launches twice. The
-ingestion asset archives the files it loaded, with their row counts, in ``archive/manifest.jsonl``.
-The cursor is JSON: ``{"seen": [sha256, ...]}``.
+``raw/<source>`` and everything downstream of it, for the **affected year partitions**: the years
+the dropped file holds rows of, and those of the extract it replaced (a corrected 2023 file reloads
+2023 only). One run covers them as a partition range, first to last affected year (years in between
+are reloaded unchanged); a file with no year of the deployment's years (all its rows will be
+quarantined) reloads the newest year, so that it is read, quarantined and archived. The run key is
+the file's SHA-256 (several files of one source in one look: a hash of their hashes), so the same
+content never launches twice. The ingestion asset archives the files it loaded, with their row
+counts, in ``archive/manifest.jsonl``. The cursor is JSON: ``{"seen": [sha256, ...]}``.
 """
 
 from __future__ import annotations
@@ -18,11 +22,20 @@ import json
 import dagster as dg
 
 from data_contracts.contract import load_contracts
+from pipelines.defs.partitions import year_range_tags
 from pipelines.landing import take_in
+from pipelines.landing.flow import Pending
 from pipelines.settings import Settings
 
 SENSOR_NAME = "landing_folder_sensor"
 LANDING_TAG = "factorenmodel/landing_files"
+YEARS_TAG = "factorenmodel/years"
+
+
+def affected_years(staged: list[Pending], settings: Settings) -> list[int]:
+    """The deployment's years whose rows the staged files change; the newest year when none is."""
+    years = sorted({y for p in staged for y in p.years} & set(settings.years))
+    return years or [settings.years[-1]]
 
 
 def run_key(hashes: list[str]) -> str:
@@ -48,8 +61,9 @@ def build_landing_sensor(settings: Settings) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             f"Watches the drop folder {landing_dir}: each new or changed CSV, XLSX or Parquet file (by content hash) is "
-            "recognised by its source contract, staged into the extract folder, and a run of raw/<source> and everything "
-            "downstream is launched. Loaded files move to archive/ (manifest.jsonl), failing files to rejected/ with a report."
+            "recognised by its source contract, staged into the extract folder, and a run of raw/<source> (the year "
+            "partitions the file changes) and everything downstream is launched. Loaded files move to archive/ "
+            "(manifest.jsonl), failing files to rejected/ with a report."
         ),
     )
     def landing_folder_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
@@ -64,11 +78,14 @@ def build_landing_sensor(settings: Settings) -> dg.SensorDefinition:
         for source, staged in sorted(intake.staged.items()):
             hashes = [p.sha256 for p in staged]
             seen.update(hashes)
+            years = affected_years(staged, settings)
+            context.log.info(f"{source}: {', '.join(p.original for p in staged)} changes the years {', '.join(map(str, years))}")
             requests.append(
                 dg.RunRequest(
                     run_key=run_key(hashes),
                     asset_selection=downstream_keys(context, source),
-                    tags={LANDING_TAG: ",".join(p.original for p in staged)[:200], "factorenmodel/source": source},
+                    tags={LANDING_TAG: ",".join(p.original for p in staged)[:200], "factorenmodel/source": source,
+                          YEARS_TAG: ",".join(map(str, years))[:200], **year_range_tags(years[0], years[-1])},
                 )
             )
         if not requests and not intake.duplicates and not intake.rejected:

@@ -4,6 +4,8 @@
   ``dagster schedule start``):
   ``full_refresh`` (every asset) on ``yearly_full_refresh``, and ``cbs_release_check``
   (``raw/cbs_kerncijfers``, what feeds it and everything downstream) on ``monthly_cbs_release_check``.
+  The sources are partitioned by year: the yearly refresh covers every year in one run, the monthly
+  check the years CBS is asked for (``cbs_release_years``).
 - Declarative automation: every asset of the groups ``staging``, ``marts``, ``ml`` and ``publish``
   that sets no condition of its own gets ``AutomationCondition.eager()`` (``with_automation``): when
   an upstream asset is materialised (a new extract from the drop folder, a monthly CBS release) the
@@ -22,6 +24,7 @@ import dagster as dg
 
 from pipelines.defs.ops.alerts import build_alert_sensors
 from pipelines.defs.ops.freshness import build_serving_freshness_check, build_source_freshness_checks
+from pipelines.defs.partitions import all_years_tags, year_range_tags
 from pipelines.settings import Settings
 
 CBS_SOURCE_KEY = dg.AssetKey(["raw", "cbs_kerncijfers"])
@@ -51,23 +54,55 @@ cbs_release_job = dg.define_asset_job(
     tags={"factorenmodel/kind": "cbs_release_check"},
 )
 
-yearly_full_refresh = dg.ScheduleDefinition(
-    name="yearly_full_refresh",
-    job=full_refresh_job,
-    cron_schedule=YEARLY_FULL_REFRESH_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Once a year (2 January, 02:00 Amsterdam time): the whole pipeline, every source reloaded.",
-)
 
-monthly_cbs_release_check = dg.ScheduleDefinition(
-    name="monthly_cbs_release_check",
-    job=cbs_release_job,
-    cron_schedule=MONTHLY_CBS_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every month (3rd, 06:00 Amsterdam time): CBS Kerncijfers and everything downstream of it.",
-)
+
+def cbs_release_years(settings: Settings) -> list[int]:
+    """The years the monthly CBS check reloads: the years CBS is asked for (within the deployment's
+    years), or every year when CBS is not fetched (key figures dropped by hand, or the demo)."""
+    years = list(settings.years)
+    if settings.cbs_enabled:
+        from pipelines.defs.cbs import cbs_years
+
+        fetched = [y for y in cbs_years(settings) if y in settings.years]
+        if fetched:
+            return list(range(fetched[0], fetched[-1] + 1))
+    return years
+
+
+def build_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+    """The two schedules; each run covers its years of the yearly partitions in one run."""
+
+    @dg.schedule(
+        name="yearly_full_refresh",
+        job=full_refresh_job,
+        cron_schedule=YEARLY_FULL_REFRESH_CRON,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=(
+            f"Once a year (2 January, 02:00 Amsterdam time): the whole pipeline, every source reloaded for every "
+            f"year ({settings.years[0]}-{settings.years[-1]}) in one run."
+        ),
+    )
+    def yearly_full_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        return dg.RunRequest(tags=all_years_tags(settings))
+
+    release_years = cbs_release_years(settings)
+
+    @dg.schedule(
+        name="monthly_cbs_release_check",
+        job=cbs_release_job,
+        cron_schedule=MONTHLY_CBS_CRON,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=(
+            f"Every month (3rd, 06:00 Amsterdam time): CBS Kerncijfers for {release_years[0]}-{release_years[-1]} "
+            "and everything downstream of it."
+        ),
+    )
+    def monthly_cbs_release_check(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        return dg.RunRequest(tags=year_range_tags(release_years[0], release_years[-1]))
+
+    return [yearly_full_refresh, monthly_cbs_release_check]
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
     AUTOMATION_SENSOR_NAME,
@@ -118,7 +153,7 @@ def build_defs(settings: Settings, serving_key: dg.AssetKey | None = None) -> dg
         checks.append(build_source_freshness_checks(settings, year_columns))
     return dg.Definitions(
         jobs=[full_refresh_job, cbs_release_job],
-        schedules=[yearly_full_refresh, monthly_cbs_release_check],
+        schedules=build_schedules(settings),
         sensors=[automation_sensor, *build_alert_sensors(settings)],
         asset_checks=checks,
     )

@@ -7,10 +7,16 @@ asset checks show the pandera result in the UI:
 - ``contract_<source>`` (warning): passes when no row had to be quarantined; otherwise lists the
   reasons and the first quarantined rows.
 - ``rows_accounted_<source>`` (error, blocking): rows in = rows loaded + rows quarantined.
+
+The asset is partitioned by year (``pipelines/defs/partitions.py``): a run of some years loads only
+those years' rows, which replace the earlier rows of those years (``ingest_source(years=...)``); a
+run of every year replaces the tables as a whole. Each year's materialisation carries that year's
+counts (rows in, loaded, quarantined); the checks and the run-level metadata cover the run's years.
 """
 
 
 import time
+import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -18,9 +24,10 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from data_contracts.contract import SourceContract
-from pipelines.defs.sources.metadata import ingest_metadata, markdown_table
+from pipelines.defs.partitions import run_years, years_partitions
+from pipelines.defs.sources.metadata import ingest_metadata, markdown_table, year_metadata
 from pipelines.ingest import ExtractError, ingest_source
-from pipelines.ingest.load import write_source
+from pipelines.ingest.load import TableMismatchError, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS
 from pipelines.landing import fail_source, finish_source
 from pipelines.settings import Settings
@@ -57,86 +64,108 @@ def build_source_asset(
         ),
     ]
 
-    @dg.asset(
-        key=key,
-        group_name="sources",
-        kinds={"duckdb", "pandera"},
-        deps=list(upstream),
-        check_specs=check_specs,
-        pool=WAREHOUSE_POOL,
-        description=(
-            f"{contract.title}. {contract.description} Validated on arrival against the data contract "
-            f"data_contracts/sources/{contract.path.name}; valid rows in raw.{contract.name}, invalid rows "
-            f"with file, row number and reason in quarantine.{contract.name}."
-        ),
-        metadata={"contract": f"data_contracts/sources/{contract.path.name}", "contract_version": contract.version},
-    )
-    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-        context.log.info(f"Ingesting {contract.name} from {settings.extract_dir}")
-        started = time.perf_counter()
-        try:
-            with warehouse.get_connection() as con:
-                result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id)
-        except ExtractError as exc:
-            metadata = {"file": str(exc.path), "problem": exc.problem}
-            if settings.landing_dir is not None:
-                # a file staged from the drop folder: to rejected/ with a report, the extract it replaced restored
-                report = fail_source(settings.landing_dir, contract.name, exc.path, exc.problem)
-                if report is not None:
-                    metadata["rejected_report"] = str(report)
-            raise dg.Failure(
-                description=f"Extract of source {contract.name!r} rejected, nothing written: {exc}",
-                metadata=metadata,
-                allow_retries=False,
-            ) from None
-        archived = []
-        if settings.landing_dir is not None:
-            archived = finish_source(settings.landing_dir, contract.name, result.files, context.run.run_id)
-            for entry in archived:
-                context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
-        for summary in result.files:
-            context.log.info(
-                f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
-                f"{summary.rows_quarantined} quarantined"
-            )
-        quarantine_ok = result.rows_quarantined == 0
-        metadata = ingest_metadata(result, contract)
-        metadata["duration_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - started, 3))
-        if archived:
-            metadata["landing_files_archived"] = dg.MetadataValue.md(markdown_table(
-                {"file": e["file"], "sha256": e["sha256"][:12], "staged as": e["staged_as"], "rows loaded": e["rows_loaded"],
-                 "rows quarantined": e["rows_quarantined"]} for e in archived))
-        return dg.MaterializeResult(
-            metadata=metadata,
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=contract_check_name(contract.name),
-                    passed=quarantine_ok,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "rows_quarantined": result.rows_quarantined,
-                        "reasons": dg.MetadataValue.md(
-                            markdown_table({"reason": r, "rows": n} for r, n in result.reasons.most_common())
-                        ),
-                        "first_quarantined_rows": dg.MetadataValue.md(
-                            markdown_table(result.quarantine_preview.to_dict("records"))
-                        ),
-                    },
-                ),
-                dg.AssetCheckResult(
-                    check_name=accounted_check_name(contract.name),
-                    passed=result.accounted_for,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        "rows_in": result.rows_in,
-                        "rows_loaded": result.rows_loaded,
-                        "rows_quarantined": result.rows_quarantined,
-                    },
-                ),
-            ],
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # backfill_policy is "beta" in Dagster 1.13
+
+        @dg.asset(
+            key=key,
+            group_name="sources",
+            kinds={"duckdb", "pandera"},
+            deps=list(upstream),
+            check_specs=check_specs,
+            pool=WAREHOUSE_POOL,
+            partitions_def=years_partitions(settings),
+            backfill_policy=dg.BackfillPolicy.single_run(),
+            description=(
+                f"{contract.title}. {contract.description} Validated on arrival against the data contract "
+                f"data_contracts/sources/{contract.path.name}; valid rows in raw.{contract.name}, invalid rows "
+                f"with file, row number and reason in quarantine.{contract.name}. Partitioned by year "
+                f"({contract.year_column}): a run of some years replaces only those years' rows."
+            ),
+            metadata={"contract": f"data_contracts/sources/{contract.path.name}", "contract_version": contract.version,
+                      "partitioned_by": f"year ({contract.year_column})"},
         )
+        def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+            return _run_ingest(context, warehouse, contract, settings)
 
     return _ingest
+
+
+def _run_ingest(
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, contract: SourceContract, settings: Settings
+) -> dg.MaterializeResult:
+    years = run_years(context, settings)
+    every_year = years == list(settings.years)
+    shown = "every year" if every_year else ", ".join(map(str, years))
+    context.log.info(f"Ingesting {contract.name} from {settings.extract_dir}: {shown}")
+    started = time.perf_counter()
+    try:
+        with warehouse.get_connection() as con:
+            result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id,
+                                   years=None if every_year else years)
+    except TableMismatchError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    except ExtractError as exc:
+        metadata = {"file": str(exc.path), "problem": exc.problem}
+        if settings.landing_dir is not None:
+            # a file staged from the drop folder: to rejected/ with a report, the extract it replaced restored
+            report = fail_source(settings.landing_dir, contract.name, exc.path, exc.problem)
+            if report is not None:
+                metadata["rejected_report"] = str(report)
+        raise dg.Failure(
+            description=f"Extract of source {contract.name!r} rejected, nothing written: {exc}",
+            metadata=metadata,
+            allow_retries=False,
+        ) from None
+    archived = []
+    if settings.landing_dir is not None:
+        archived = finish_source(settings.landing_dir, contract.name, result.files, context.run.run_id)
+        for entry in archived:
+            context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
+    for summary in result.files:
+        context.log.info(
+            f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
+            f"{summary.rows_quarantined} quarantined"
+        )
+    quarantine_ok = result.rows_quarantined == 0
+    metadata = ingest_metadata(result, contract, years)
+    metadata["duration_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - started, 3))
+    for year in years:  # each year's materialisation: that year's own counts
+        context.add_asset_metadata(year_metadata(result, year), partition_key=str(year))
+    if archived:
+        metadata["landing_files_archived"] = dg.MetadataValue.md(markdown_table(
+            {"file": e["file"], "sha256": e["sha256"][:12], "staged as": e["staged_as"], "rows loaded": e["rows_loaded"],
+             "rows quarantined": e["rows_quarantined"]} for e in archived))
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=contract_check_name(contract.name),
+                passed=quarantine_ok,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "rows_quarantined": result.rows_quarantined,
+                    "reasons": dg.MetadataValue.md(
+                        markdown_table({"reason": r, "rows": n} for r, n in result.reasons.most_common())
+                    ),
+                    "first_quarantined_rows": dg.MetadataValue.md(
+                        markdown_table(result.quarantine_preview.to_dict("records"))
+                    ),
+                },
+            ),
+            dg.AssetCheckResult(
+                check_name=accounted_check_name(contract.name),
+                passed=result.accounted_for,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "rows_in": result.rows_in,
+                    "rows_loaded": result.rows_loaded,
+                    "rows_quarantined": result.rows_quarantined,
+                    "years": ", ".join(map(str, years)),
+                },
+            ),
+        ],
+    )
 
 
 def build_inactive_source_asset(contract: SourceContract, settings: Settings) -> dg.AssetsDefinition:
