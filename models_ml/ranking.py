@@ -103,6 +103,53 @@ def total_effects(d: np.ndarray, b: np.ndarray) -> np.ndarray:
     return d @ np.linalg.inv(eye - b)
 
 
+def _quantile_positions(n, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where ``np.quantile(x, q)`` (method 'linear') of a sample of size ``n`` (an array of sizes)
+    looks in the sorted sample: positions below and above and the weight of the one above,
+    computed as numpy computes them (virtual index ``(n - 1) q``), so that ``_lerp`` of the two
+    order statistics is ``np.quantile`` to the bit."""
+    n = np.asarray(n)
+    virtual = (n - 1) * np.float64(q)
+    below = np.floor(virtual)
+    gamma = virtual - below
+    below = below.astype(np.intp)
+    above = below + 1
+    last = virtual >= n - 1
+    below, above = np.where(last, n - 1, below), np.where(last, n - 1, above)
+    first = virtual < 0
+    below, above = np.where(first, 0, below), np.where(first, 0, above)
+    return below, above, gamma
+
+
+def _lerp(a, b, t):
+    """numpy's quantile interpolation between neighbouring order statistics (same rounding)."""
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+
+
+def _group_quantile(values: np.ndarray, group: np.ndarray, q: float) -> np.ndarray:
+    """Per row, the ``q`` quantile of the non-missing values of its group: what
+    ``groupby(...).transform(lambda x: x.quantile(q))`` gives (``np.percentile``, linear), to the bit,
+    without a Python call per group."""
+    out = np.full(len(values), np.nan)
+    if not len(values):
+        return out
+    ok = ~np.isnan(values) & (group >= 0)
+    order = np.lexsort((values, group))  # by group, then value; missing values last in their group
+    order = order[ok[order]]
+    n_groups = int(group.max()) + 1
+    n = np.bincount(group[ok], minlength=n_groups)
+    start = np.concatenate(([0], np.cumsum(n)[:-1]))
+    sorted_values = values[order]
+    has = n > 0
+    q = np.true_divide(np.float64(q) * 100.0, 100)  # pandas asks np.percentile for q * 100
+    below, above, gamma = _quantile_positions(n[has], q)
+    per_group = np.full(n_groups, np.nan)
+    per_group[has] = _lerp(sorted_values[start[has] + below], sorted_values[start[has] + above], gamma)
+    out[group >= 0] = per_group[group[group >= 0]]
+    return out
+
+
 def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: float = 0.25) -> pd.DataFrame:
     """Gap of every wijk to the best quartile of the gemeente's wijken, per factor, newest year.
 
@@ -114,8 +161,9 @@ def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: 
     s = s[s["year"] == newest].drop(columns=["factor_type"], errors="ignore").merge(
         factors[["factor_id", "factor_type"]], on="factor_id")
     s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6])
-    group = s.groupby(["gemeente_code", "factor_id"])["score"]
-    low, high = group.transform(lambda x: x.quantile(quantile)), group.transform(lambda x: x.quantile(1 - quantile))
+    group = s.groupby(["gemeente_code", "factor_id"]).ngroup().to_numpy()
+    score = s["score"].to_numpy(dtype=float)
+    low, high = _group_quantile(score, group, quantile), _group_quantile(score, group, 1 - quantile)
     risk = s["factor_type"] == "risk"
     s["gap"] = np.where(risk, np.maximum(0.0, s["score"] - low), np.maximum(0.0, high - s["score"]))
     return s[["area_code", "gemeente_code", "factor_id", "gap"]].reset_index(drop=True)
@@ -134,29 +182,12 @@ def _draws(model: Model, config: RankingConfig) -> np.ndarray:
 CHUNK_BYTES = 64 * 2**20  # impacts of one chunk of areas (n_draws x areas x factors, float64)
 
 
-def _order_stat_positions(n: int, q: float) -> tuple[int, int, float]:
-    """Positions (below, above) in the sorted sample and the weight of ``np.quantile(x, q)`` (method
-    'linear', Hyndman & Fan 7), computed as numpy does, so that the result is the same to the bit."""
-    virtual = np.float64(n) * np.float64(q) + (1 + np.float64(q) * (1 - 1 - 1)) - 1
-    if virtual >= n - 1:
-        return n - 1, n - 1, 0.0
-    if virtual < 0:
-        return 0, 0, 0.0
-    below = int(np.floor(virtual))
-    return below, below + 1, float(virtual - below)
-
-
-def _lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """numpy's quantile interpolation between neighbouring order statistics (same rounding)."""
-    diff = b - a
-    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
-
-
 def _summaries(n: int) -> dict[str, tuple]:
     """For ``n`` draws: which order statistics give the median and the 5th / 95th percentiles."""
     half = n // 2
     median = (half, half) if n % 2 else (half - 1, half)
-    return {"median": median, "lower": _order_stat_positions(n, 0.05), "upper": _order_stat_positions(n, 0.95)}
+    lower, upper = (tuple(x.item() for x in _quantile_positions(n, q)) for q in (0.05, 0.95))
+    return {"median": median, "lower": lower, "upper": upper}
 
 
 def _median(x_lo: np.ndarray, x_hi: np.ndarray) -> np.ndarray:

@@ -73,6 +73,8 @@ def synthetic(seed: int, n_gemeenten: int = 3, n_factors: int = 12):
                     continue  # f05 never scored: listed, not ranked
                 for year in (2022, 2023):
                     score = 0.0 if j == 4 else round(float(rng.normal()), 1)  # f04: every gap 0; ties elsewhere
+                    if j == 8 and w == 1:
+                        score = np.nan  # a missing score: no gap for f08 in this wijk
                     rows.append((code, "wijk", year, f"f{j:02d}", score))
     scores = pd.DataFrame(rows, columns=["area_code", "area_level", "year", "factor_id", "score"])
     phases = pd.DataFrame(
@@ -92,15 +94,29 @@ def test_rank_factors_matches_the_per_wijk_loop(seed, n_draws):
     assert_same_ranking(new[0], old[0])
     assert_same_ranking(new[1], old[1])
     assert new[1]["explanation"].str.contains("Via de keten naar").any()  # the chain sentence is exercised
+    assert (~new[1]["rankable"]).any() and new[1]["room_for_improvement"].eq(0).any()
 
 
-def test_small_chunks_and_goal_weights_give_the_same_rows(monkeypatch):
+@pytest.mark.parametrize("q", [0.05, 0.1, 0.25, 0.3, 0.5, 0.75, 0.9, 1.0, 0.0])
+def test_group_quantile_is_pandas_quantile_to_the_bit(q):
+    rng = np.random.default_rng(7)
+    group = rng.integers(0, 40, 600)
+    values = rng.normal(size=600)
+    values[rng.random(600) < 0.1] = np.nan
+    values[group == 3] = np.nan  # a group without values
+    expected = pd.Series(values).groupby(group).transform(lambda x: x.quantile(q)).to_numpy()
+    got = ranking._group_quantile(values, group, q)
+    assert np.array_equal(np.isnan(got), np.isnan(expected)) and np.array_equal(got[~np.isnan(got)], expected[~np.isnan(expected)])
+
+
+def test_small_chunks_goal_weights_and_another_reference_give_the_same_rows(monkeypatch):
     monkeypatch.setattr(ranking, "CHUNK_BYTES", 1)  # one area per chunk
     model, scores, phases = synthetic(5, n_gemeenten=4)
     weights = {"gezond_a": 3.0, "veilig_b": 0.5}
-    new = ranking.rank_factors(model, scores, phases, ranking.RankingConfig(n_draws=200, top_k=3, goal_weights=weights))
-    old = legacy_ranking.rank_factors(model, scores, phases,
-                                      legacy_ranking.RankingConfig(n_draws=200, top_k=3, goal_weights=weights))
+    new = ranking.rank_factors(model, scores, phases, ranking.RankingConfig(
+        n_draws=200, top_k=3, goal_weights=weights, reference_quantile=0.1))
+    old = legacy_ranking.rank_factors(model, scores, phases, legacy_ranking.RankingConfig(
+        n_draws=200, top_k=3, goal_weights=weights, reference_quantile=0.1))
     assert_same_ranking(new[0], old[0])
     assert_same_ranking(new[1], old[1])
 
