@@ -26,6 +26,11 @@ The ranking is not a ranking by prevalence: ``rank_by_room_for_improvement`` sho
 beside it; a factor with much room but weak effects ranks lower than one with less room and
 strong effects. The effects are the merged local (ecological) and literature estimates: they are
 associations, not proven causal effects, and the ranking says so.
+
+**Computation.** The draws are shared by every scope and area; ``rank_areas`` ranks all areas of a
+scope at once (every wijk of every gemeente in one call), in chunks of areas that bound the memory
+of the per-draw impacts (``CHUNK_BYTES``). Its rows are the same, to the bit and in the same order,
+as ranking one area at a time (``tests/ml/test_ranking_equivalence.py``).
 """
 
 from __future__ import annotations
@@ -317,7 +322,8 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
             rank_lower[sel] = _lerp(rank_at(lo), rank_at(hi), t)
             lo, hi, t = stats["upper"]
             rank_upper[sel] = _lerp(rank_at(lo), rank_at(hi), t)
-            p_top[sel] = (cum[:, :, config.top_k - 1] if k >= config.top_k else np.full((len(rows), k), n)) / n
+            in_top = min(config.top_k, k)  # draws with a rank <= top_k
+            p_top[sel] = (cum[:, :, in_top - 1] if in_top > 0 else np.zeros((len(rows), k), dtype=int)) / n
     room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="min").to_numpy()
     m_point = np.linalg.inv(np.eye(n_f) - model.b_mean)
     t_point = model.d_mean @ m_point

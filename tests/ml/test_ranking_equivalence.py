@@ -85,12 +85,13 @@ def synthetic(seed: int, n_gemeenten: int = 3, n_factors: int = 12):
     return model, scores, phases
 
 
-@pytest.mark.parametrize("seed, n_draws", [(1, 300), (2, 101), (3, 1), (4, 1000)])
-def test_rank_factors_matches_the_per_wijk_loop(seed, n_draws):
+@pytest.mark.parametrize("seed, n_draws, top_k", [(1, 300, 5), (2, 101, 5), (3, 1, 5), (4, 1000, 5), (5, 50, 0), (6, 50, 40)])
+def test_rank_factors_matches_the_per_wijk_loop(seed, n_draws, top_k):
     model, scores, phases = synthetic(seed)
-    config = ranking.RankingConfig(n_draws=n_draws, seed=seed)
+    config = ranking.RankingConfig(n_draws=n_draws, seed=seed, top_k=top_k)
     new = ranking.rank_factors(model, scores, phases, config)
-    old = legacy_ranking.rank_factors(model, scores, phases, legacy_ranking.RankingConfig(n_draws=n_draws, seed=seed))
+    old = legacy_ranking.rank_factors(model, scores, phases,
+                                      legacy_ranking.RankingConfig(n_draws=n_draws, seed=seed, top_k=top_k))
     assert_same_ranking(new[0], old[0])
     assert_same_ranking(new[1], old[1])
     assert new[1]["explanation"].str.contains("Via de keten naar").any()  # the chain sentence is exercised
