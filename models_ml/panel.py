@@ -221,8 +221,9 @@ class FilledScores:
 
         The areas are given factorised: ``uniques[codes]`` (codes -1: no area)."""
         rows = np.append(self.areas.get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
-        cols = np.searchsorted(self.years, np.asarray(years))
-        known = rows >= 0
+        years = np.asarray(years)
+        cols = np.minimum(np.searchsorted(self.years, years), len(self.years) - 1)
+        known = (rows >= 0) & (self.years[cols] == years)
         out = np.full(len(rows), np.nan)
         out[known] = self.values[rows[known], cols[known]]
         return out, bool(self.filled[rows[known], cols[known]].any())
