@@ -34,14 +34,30 @@ def _codes(s: pd.Series) -> np.ndarray:
     return pd.factorize(s, sort=True)[0]
 
 
-def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str) -> dict | None:
-    """Standardised FE coefficient of ``to`` on ``from``; None when too little data at every level."""
+def _by_level_and_factor(scores: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """The score rows of every (area level, factor), each in table order: split once, not per link."""
+    return {key: part for key, part in scores.groupby(["area_level", "factor_id"], sort=False)}
+
+
+def _link_rows(parts: dict, level: str, from_id: str, to_id: str) -> pd.DataFrame:
+    """The rows of the two factors at one level (what filtering ``scores`` on both gives, up to the
+    order between the two factors, which the pivot does not depend on)."""
+    frames = [parts[(level, f)] for f in dict.fromkeys((from_id, to_id)) if (level, f) in parts]
+    return pd.concat(frames) if frames else pd.DataFrame(columns=["area_code", "year", "factor_id", "score"])
+
+
+def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict | None = None) -> dict | None:
+    """Standardised FE coefficient of ``to`` on ``from``; None when too little data at every level.
+
+    ``parts``: ``scores`` split by area level and factor (``_by_level_and_factor``), to estimate
+    many links without filtering the whole table for each."""
+    parts = _by_level_and_factor(scores) if parts is None else parts
     best = None
     for level in ("buurt", "wijk"):
-        s = scores[scores["area_level"] == level]
-        wide = s[s["factor_id"].isin([from_id, to_id])].pivot_table(
-            index=["area_code", "year"], columns="factor_id", values="score"
-        )
+        rows = _link_rows(parts, level, from_id, to_id)
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(index=["area_code", "year"], columns="factor_id", values="score")
         if from_id not in wide or to_id not in wide:
             continue
         wide = wide.dropna().reset_index()
@@ -72,9 +88,10 @@ def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     ``scores``: marts.fct_factor_score (area_code, area_level, year, factor_id, score).
     """
     rows = []
+    parts = _by_level_and_factor(scores)
     for link in links.itertuples(index=False):
         sign = 1.0 if link.effect_direction == "increases" else -1.0
-        local = estimate_link(scores, link.from_factor_id, link.to_factor_id)
+        local = estimate_link(scores, link.from_factor_id, link.to_factor_id, parts=parts)
         row = {"link_id": link.link_id, "from_factor_id": link.from_factor_id,
                "to_factor_id": link.to_factor_id, "effect_direction": link.effect_direction}
         if local is None:

@@ -133,6 +133,22 @@ def link_sampling_variance(value, numerator, denominator, multiplier, standard_e
 EXACT_VARIANCE_MAX_COUNT = 30.0  # below this expected count (of events or non-events) the exact variance is used
 
 
+def _poisson_pmf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``scipy.stats.poisson.pmf(k[None, :], mu[:, None])`` for counts ``k >= 0`` and ``mu > 0``, to the bit.
+
+    scipy computes ``clip(exp(xlogy(k, mu) - gammaln(k + 1) - mu), 0, 1)`` element by element, after
+    checking and broadcasting its arguments; here ``log(mu)`` (as ``xlogy(1, mu)``, the same
+    function) is taken once per row and ``gammaln(k + 1)`` once per count, which is about 30 times
+    faster on the national panels. ``xlogy(k, mu)`` is ``k * log(mu)`` (0 for k = 0).
+    """
+    from scipy import special
+
+    k = np.asarray(k, dtype=float)
+    log_mu = special.xlogy(1.0, np.asarray(mu, dtype=float))[:, None]
+    xlogy = np.where(k[None, :] == 0, 0.0, k[None, :] * log_mu)
+    return np.clip(np.exp(xlogy - special.gammaln(k + 1)[None, :] - np.asarray(mu, dtype=float)[:, None]), 0, 1)
+
+
 def exact_count_variance(numerator, denominator, link: str, area=None) -> np.ndarray:
     """Sampling variance of the link-scale value of a count-based indicator, computed exactly.
 
@@ -167,7 +183,7 @@ def exact_count_variance(numerator, denominator, link: str, area=None) -> np.nda
         small = ok & (mu < EXACT_VARIANCE_MAX_COUNT)
         if small.any():
             k = np.arange(int(EXACT_VARIANCE_MAX_COUNT + 10 * np.sqrt(EXACT_VARIANCE_MAX_COUNT) + 30))
-            pmf = st.poisson.pmf(k[None, :], mu[small][:, None])
+            pmf = _poisson_pmf(k, mu[small])
             lk = np.log(np.maximum(k, 0.5))[None, :]
             m1 = (pmf * lk).sum(axis=1) / pmf.sum(axis=1)
             out[small] = (pmf * lk**2).sum(axis=1) / pmf.sum(axis=1) - m1**2
@@ -191,17 +207,61 @@ def exact_count_variance(numerator, denominator, link: str, area=None) -> np.nda
     return out
 
 
-def _fill_years(score: pd.Series, years: list[int]) -> tuple[dict, set]:
+@dataclass
+class FilledScores:
+    """One factor's scores at one level on an area x year grid, gaps filled (see ``_fill_years``)."""
+
+    areas: pd.Index  # area codes (rows)
+    years: np.ndarray  # the requested years (columns)
+    values: np.ndarray  # (areas, years) filled scores
+    filled: np.ndarray  # (areas, years) True where the score was interpolated or carried to an end
+
+    def lookup(self, codes: np.ndarray, uniques, years) -> tuple[np.ndarray, bool]:
+        """Scores of the (area, year) pairs (NaN for an unknown area) and whether any was filled.
+
+        The areas are given factorised: ``uniques[codes]`` (codes -1: no area)."""
+        rows = np.append(self.areas.get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
+        years = np.asarray(years)
+        cols = np.minimum(np.searchsorted(self.years, years), len(self.years) - 1)
+        known = (rows >= 0) & (self.years[cols] == years)
+        out = np.full(len(rows), np.nan)
+        out[known] = self.values[rows[known], cols[known]]
+        return out, bool(self.filled[rows[known], cols[known]].any())
+
+
+def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
     """Fill an (area_code, year) series of factor scores to ``years``: gaps within each area
-    linearly, the ends by the nearest measured value. Returns {(area, year): score} and the
-    (area, year) keys that were filled."""
+    linearly (by year), the ends by the nearest measured value.
+
+    The same numbers as ``unstack("year").interpolate(method="index", axis=1, limit_area="inside")
+    .ffill(axis=1).bfill(axis=1)`` (which calls ``np.interp`` area by area), computed with one
+    ``np.interp`` call for all areas: every area's years are shifted by its own offset, so that no
+    interpolation crosses two areas and every difference of years stays exact.
+    """
     grid = score.unstack("year")
     all_years = sorted(set(grid.columns) | set(years))
     grid = grid.reindex(columns=all_years)
-    before = grid.notna()
-    filled = grid.interpolate(method="index", axis=1, limit_area="inside").ffill(axis=1).bfill(axis=1)
-    new = (filled.notna() & ~before)[years].stack()
-    return filled[years].stack().to_dict(), set(new[new].index)
+    values = grid.to_numpy(dtype=float, copy=True)
+    before = ~np.isnan(values)
+    n_rows, n_cols = values.shape
+    pos = np.arange(n_cols)
+    last = np.maximum.accumulate(np.where(before, pos, -1), axis=1)  # last measured column so far
+    nxt = np.minimum.accumulate(np.where(before, pos, n_cols)[:, ::-1], axis=1)[:, ::-1]  # next measured
+    inside = ~before & (last >= 0) & (nxt < n_cols)
+    if inside.any():
+        x = np.asarray(all_years, dtype=float) - float(all_years[0])
+        shifted = np.arange(n_rows, dtype=float)[:, None] * (x[-1] + 1.0) + x[None, :]
+        values[inside] = np.interp(shifted[inside], shifted[before], values[before])
+    ends = ~before & ~inside
+    if ends.any():
+        rows = np.nonzero(ends)[0]
+        source = np.where(last[ends] >= 0, last[ends], nxt[ends])  # ffill, then bfill for the start
+        ok = source < n_cols
+        values[rows[ok], np.nonzero(ends)[1][ok]] = values[rows[ok], source[ok]]
+    want = np.searchsorted(all_years, years)
+    done = ~np.isnan(values)
+    return FilledScores(areas=grid.index, years=np.asarray(years), values=values[:, want],
+                        filled=(done & ~before)[:, want])
 
 
 def load_inputs(con) -> dict[str, pd.DataFrame]:
@@ -262,11 +322,12 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
     out_ind = ind[ind["measures"] == "subgoal"].sort_values("indicator_id")
     if outcomes is not None:
         out_ind = out_ind[out_ind["indicator_id"].isin(outcomes)]
+    rows_of = values.groupby(["indicator_id", "area_level"], sort=False).indices  # positions, in table order
     for row in out_ind.itertuples(index=False):
         link = LINK_BY_UNIT.get(row.unit, "log")
         orient = 1 if row.direction == "higher_is_worse" else -1
         level = row.area_level
-        v = values[(values["indicator_id"] == row.indicator_id) & (values["area_level"] == level)].copy()
+        v = values.iloc[rows_of.get((row.indicator_id, level), np.array([], dtype=int))].copy()
         mult = float(row.multiplier) if pd.notna(row.multiplier) else 1.0
         v["y_link"] = orient * link_transform(v["value"], v["numerator"], v["denominator"], mult, link)
         v["y_sampling_var"] = link_sampling_variance(v["value"], v["numerator"], v["denominator"], mult,
@@ -285,19 +346,22 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         missing = []
         own = score_wide.get(level)
         wijk = score_wide.get("wijk")
+        area_years = v["year"].to_numpy()
+        area_codes, area_uniques = pd.factorize(v["area_code"])
+        parents = None  # the wijk of every buurt row, for wijk-level factors in a buurt panel
         for f in factors:
             if own is not None and f in own.columns and own[f].notna().any():
-                d, filled = fill(level, f, years)
-                keys = list(zip(v["area_code"], v["year"]))
-                if filled.intersection(keys):
+                cols[f], any_filled = fill(level, f, years).lookup(area_codes, area_uniques, area_years)
+                if any_filled:
                     flags[f].append("interpolated_years")
-                cols[f] = [d.get(k, np.nan) for k in keys]
             elif level == "buurt" and wijk is not None and f in wijk.columns and wijk[f].notna().any():
-                d, filled = fill("wijk", f, years)
-                if filled.intersection((parent_wijk(a), y) for a, y in zip(v["area_code"], v["year"])):
+                if parents is None:
+                    parents = pd.factorize(pd.Series([parent_wijk(a) for a in area_uniques], dtype=object))
+                    parents = (np.append(parents[0], -1)[area_codes], parents[1])
+                cols[f], any_filled = fill("wijk", f, years).lookup(parents[0], parents[1], area_years)
+                if any_filled:
                     flags[f].append("interpolated_years")
                 flags[f].append("wijk_score_for_buurt")
-                cols[f] = [d.get((parent_wijk(a), y), np.nan) for a, y in zip(v["area_code"], v["year"])]
             else:
                 missing.append(f)
         data = v.reset_index(drop=True)

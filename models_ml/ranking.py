@@ -26,6 +26,11 @@ The ranking is not a ranking by prevalence: ``rank_by_room_for_improvement`` sho
 beside it; a factor with much room but weak effects ranks lower than one with less room and
 strong effects. The effects are the merged local (ecological) and literature estimates: they are
 associations, not proven causal effects, and the ranking says so.
+
+**Computation.** The draws are shared by every scope and area; ``rank_areas`` ranks all areas of a
+scope at once (every wijk of every gemeente in one call), in chunks of areas that bound the memory
+of the per-draw impacts (``CHUNK_BYTES``). Its rows are the same, to the bit and in the same order,
+as ranking one area at a time (``tests/ml/test_ranking_equivalence.py``).
 """
 
 from __future__ import annotations
@@ -103,6 +108,53 @@ def total_effects(d: np.ndarray, b: np.ndarray) -> np.ndarray:
     return d @ np.linalg.inv(eye - b)
 
 
+def _quantile_positions(n, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where ``np.quantile(x, q)`` (method 'linear') of a sample of size ``n`` (an array of sizes)
+    looks in the sorted sample: positions below and above and the weight of the one above,
+    computed as numpy computes them (virtual index ``(n - 1) q``), so that ``_lerp`` of the two
+    order statistics is ``np.quantile`` to the bit."""
+    n = np.asarray(n)
+    virtual = (n - 1) * np.float64(q)
+    below = np.floor(virtual)
+    gamma = virtual - below
+    below = below.astype(np.intp)
+    above = below + 1
+    last = virtual >= n - 1
+    below, above = np.where(last, n - 1, below), np.where(last, n - 1, above)
+    first = virtual < 0
+    below, above = np.where(first, 0, below), np.where(first, 0, above)
+    return below, above, gamma
+
+
+def _lerp(a, b, t):
+    """numpy's quantile interpolation between neighbouring order statistics (same rounding)."""
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+
+
+def _group_quantile(values: np.ndarray, group: np.ndarray, q: float) -> np.ndarray:
+    """Per row, the ``q`` quantile of the non-missing values of its group: what
+    ``groupby(...).transform(lambda x: x.quantile(q))`` gives (``np.percentile``, linear), to the bit,
+    without a Python call per group."""
+    out = np.full(len(values), np.nan)
+    if not len(values):
+        return out
+    ok = ~np.isnan(values) & (group >= 0)
+    order = np.lexsort((values, group))  # by group, then value; missing values last in their group
+    order = order[ok[order]]
+    n_groups = int(group.max()) + 1
+    n = np.bincount(group[ok], minlength=n_groups)
+    start = np.concatenate(([0], np.cumsum(n)[:-1]))
+    sorted_values = values[order]
+    has = n > 0
+    q = np.true_divide(np.float64(q) * 100.0, 100)  # pandas asks np.percentile for q * 100
+    below, above, gamma = _quantile_positions(n[has], q)
+    per_group = np.full(n_groups, np.nan)
+    per_group[has] = _lerp(sorted_values[start[has] + below], sorted_values[start[has] + above], gamma)
+    out[group >= 0] = per_group[group[group >= 0]]
+    return out
+
+
 def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: float = 0.25) -> pd.DataFrame:
     """Gap of every wijk to the best quartile of the gemeente's wijken, per factor, newest year.
 
@@ -114,8 +166,9 @@ def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: 
     s = s[s["year"] == newest].drop(columns=["factor_type"], errors="ignore").merge(
         factors[["factor_id", "factor_type"]], on="factor_id")
     s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6])
-    group = s.groupby(["gemeente_code", "factor_id"])["score"]
-    low, high = group.transform(lambda x: x.quantile(quantile)), group.transform(lambda x: x.quantile(1 - quantile))
+    group = s.groupby(["gemeente_code", "factor_id"]).ngroup().to_numpy()
+    score = s["score"].to_numpy(dtype=float)
+    low, high = _group_quantile(score, group, quantile), _group_quantile(score, group, 1 - quantile)
     risk = s["factor_type"] == "risk"
     s["gap"] = np.where(risk, np.maximum(0.0, s["score"] - low), np.maximum(0.0, high - s["score"]))
     return s[["area_code", "gemeente_code", "factor_id", "gap"]].reset_index(drop=True)
@@ -131,79 +184,183 @@ def _draws(model: Model, config: RankingConfig) -> np.ndarray:
     return total_effects(d, b)
 
 
-def _explain(model: Model, j: int, weights: np.ndarray, gap: float, t_point: np.ndarray,
-             m_point: np.ndarray, rankable: bool) -> tuple[str, float]:
-    """A sentence a policy adviser can read: which sub-goals and chains carry the factor's impact."""
-    name = model.factors.loc[j, "name_nl"]
-    if not rankable:
-        return (f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze factor "
-                f"voorkomt (ruimte voor verbetering onbekend). {CAVEAT}"), float("nan")
-    orient = model.orientation[j]
-    per_goal = weights * t_point[:, j] * orient * gap
-    total = per_goal.sum()
-    direct = (weights * model.d_mean[:, j] * orient * gap).sum()
-    direct_share = float(direct / total) if abs(total) > 1e-12 else float("nan")
-    if total <= 0 or gap <= 0:
-        reason = "geen ruimte voor verbetering in dit gebied" if gap <= 0 else "geen schadelijke samenhang gevonden"
-        return f"{name}: weinig te winnen ({reason}). {CAVEAT}", direct_share
-    top = np.argsort(-per_goal)[:3]
-    goals = ", ".join(
-        f"{model.subgoals.loc[s, 'name_nl']} ({100 * per_goal[s] / total:.0f}%)" for s in top if per_goal[s] > 0
-    )
-    text = f"{name}: de winst loopt vooral via {goals}."
-    # the strongest chain: the downstream factor that carries most of the indirect part
-    indirect = {}
-    for k in range(len(model.factors)):
-        if k != j and abs(m_point[k, j]) > 1e-9:
-            indirect[k] = (weights * model.d_mean[:, k]).sum() * m_point[k, j] * orient * gap
-    if indirect:
-        k = max(indirect, key=lambda k: indirect[k])
-        if indirect[k] > 0.05 * total:
-            text += (f" Via de keten naar {model.factors.loc[k, 'name_nl']} komt daar "
-                     f"{100 * indirect[k] / total:.0f}% bij.")
-    return f"{text} {CAVEAT}", direct_share
+CHUNK_BYTES = 64 * 2**20  # impacts of one chunk of areas (n_draws x areas x factors, float64)
+
+
+def _summaries(n: int) -> dict[str, tuple]:
+    """For ``n`` draws: which order statistics give the median and the 5th / 95th percentiles."""
+    half = n // 2
+    median = (half, half) if n % 2 else (half - 1, half)
+    lower, upper = (tuple(x.item() for x in _quantile_positions(n, q)) for q in (0.05, 0.95))
+    return {"median": median, "lower": lower, "upper": upper}
+
+
+def _median(x_lo: np.ndarray, x_hi: np.ndarray) -> np.ndarray:
+    """``np.median`` from its two middle order statistics (the mean of the two, as numpy computes it)."""
+    return (x_lo + x_hi) / 2.0
+
+
+def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
+                  eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """A sentence a policy adviser can read per area and eligible factor: which sub-goals and chains
+    carry the factor's impact; and the direct share of the impact.
+
+    ``g``: (areas, F) gaps (0 where unknown), ``rankable``: (areas, F). Returns the texts in row order
+    (area by area, eligible factors in factor order) and direct_share (areas, F). Every number is
+    computed with the same floating-point operations, in the same order, as the per-factor
+    explanation of ranking-1.0.0, so that the texts are identical.
+    """
+    names = model.factors["name_nl"].tolist()
+    goal_names = model.subgoals["name_nl"].tolist()
+    orient = model.orientation
+    # per_goal[a, j, s] = w_s * T[s, j] * orientation_j * gap_aj; direct likewise with D
+    per_goal_unit = (weights[:, None] * t_point * orient).T  # (F, S)
+    direct_unit = (weights[:, None] * model.d_mean * orient).T
+    per_goal = np.ascontiguousarray(per_goal_unit[None, :, :] * g[:, :, None])
+    total = per_goal.sum(axis=-1)  # pairwise sum over the contiguous last axis, as a 1-D sum
+    direct = np.ascontiguousarray(direct_unit[None, :, :] * g[:, :, None]).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct_share = np.where(np.abs(total) > 1e-12, direct / total, np.nan)
+        pct_goal = 100 * per_goal / total[:, :, None]
+    top = np.argsort(-per_goal, axis=-1)[:, :, :3]
+    # the strongest chain: indirect[a, j, k] = (sum_s w_s D[s, k]) * M[k, j] * orientation_j * gap_aj
+    via = np.array([(weights * model.d_mean[:, k]).sum() for k in range(len(names))])
+    chain_ok = np.abs(m_point) > 1e-9  # [k, j]
+    np.fill_diagonal(chain_ok, False)
+    indirect_unit = via[:, None] * m_point * orient  # [k, j]
+    indirect = indirect_unit.T[None, :, :] * g[:, :, None]  # [a, j, k]
+    indirect = np.where(chain_ok.T[None, :, :], indirect, -np.inf)
+    best = np.argmax(indirect, axis=-1)
+    best_value = np.take_along_axis(indirect, best[:, :, None], axis=-1)[:, :, 0]
+    has_chain = chain_ok.any(axis=0)  # per factor j
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct_chain = 100 * best_value / total
+    texts: list[str] = []
+    cols = np.flatnonzero(eligible)
+    for a in range(g.shape[0]):
+        for j in cols:
+            name = names[j]
+            if not rankable[a, j]:
+                texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
+                             f"factor voorkomt (ruimte voor verbetering onbekend). {CAVEAT}")
+                continue
+            gap, tot = g[a, j], total[a, j]
+            if tot <= 0 or gap <= 0:
+                reason = "geen ruimte voor verbetering in dit gebied" if gap <= 0 else "geen schadelijke samenhang gevonden"
+                texts.append(f"{name}: weinig te winnen ({reason}). {CAVEAT}")
+                continue
+            goals = ", ".join(f"{goal_names[s]} ({pct_goal[a, j, s]:.0f}%)"
+                              for s in top[a, j] if per_goal[a, j, s] > 0)
+            text = f"{name}: de winst loopt vooral via {goals}."
+            if has_chain[j] and best_value[a, j] > 0.05 * tot:
+                text += (f" Via de keten naar {names[best[a, j]]} komt daar "
+                         f"{pct_chain[a, j]:.0f}% bij.")
+            texts.append(f"{text} {CAVEAT}")
+    return texts, direct_share
+
+
+def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
+               eligible: np.ndarray, config: RankingConfig) -> pd.DataFrame:
+    """Rank the eligible factors with known gaps for many areas at once (one set of weights).
+
+    ``gaps``: (areas, F) room for improvement (NaN where unknown). Returns one row per area and
+    eligible factor (area by area, factors in factor order) with column ``area_index`` (row of
+    ``gaps``) and the ranking columns of ``rank_scope``.
+
+    The impact of factor j in draw n is ``base[n, j] * gap_j`` with ``base = sum_s w_s T[n, s, j]
+    orientation_j``, shared by all areas. Because gap >= 0, the sorted impacts of an area are its
+    gap times the sorted ``base``, so the median and 90% interval of the impact need no per-area
+    sort. The ranks do: per chunk of areas with the same rankable factors, the impacts of every
+    draw are sorted (``argsort``, as for one area) and the ranks counted per factor; the median,
+    90% interval and top-k probability of the rank follow from those counts.
+    """
+    gaps = np.atleast_2d(np.asarray(gaps, dtype=float))
+    n_areas, n_f = gaps.shape
+    n = draws.shape[0]
+    rankable = eligible[None, :] & np.isfinite(gaps)
+    g = np.where(np.isfinite(gaps), gaps, 0.0)
+    base = np.einsum("s,nsf->nf", weights, draws) * model.orientation  # (n, F)
+    stats = _summaries(n)
+    sorted_base = np.sort(base, axis=0)
+
+    def impact_at(pos: int) -> np.ndarray:  # (areas, F): the pos-th smallest impact of every area
+        return sorted_base[pos][None, :] * g
+
+    impact = _median(impact_at(stats["median"][0]), impact_at(stats["median"][1]))
+    lo, hi, t = stats["lower"]
+    impact_lower = _lerp(impact_at(lo), impact_at(hi), t)
+    lo, hi, t = stats["upper"]
+    impact_upper = _lerp(impact_at(lo), impact_at(hi), t)
+
+    # ranks: counts[a, j, r] = number of draws in which factor j has rank r + 1 in area a
+    rank_median = np.full((n_areas, n_f), np.nan)
+    rank_lower, rank_upper, p_top = rank_median.copy(), rank_median.copy(), rank_median.copy()
+    masks, group = np.unique(rankable, axis=0, return_inverse=True)
+    group = np.asarray(group).reshape(-1)
+    for m, mask in enumerate(masks):
+        idx = np.flatnonzero(mask)
+        k = len(idx)
+        if k == 0:
+            continue
+        members = np.flatnonzero(group == m)
+        step = max(1, CHUNK_BYTES // (8 * n * k))
+        for start in range(0, len(members), step):
+            rows = members[start:start + step]
+            neg = -(base[:, None, idx] * g[rows][:, idx][None, :, :])  # (n, chunk, k), as -impact[:, idx]
+            order = np.argsort(neg, axis=-1)  # order[n, a, p]: the factor at rank p + 1
+            a_code = np.arange(len(rows))[None, :, None]
+            flat = (a_code * k + order) * k + np.arange(k)[None, None, :]
+            counts = np.bincount(flat.ravel(), minlength=len(rows) * k * k).reshape(len(rows), k, k)
+            cum = np.cumsum(counts, axis=-1)
+
+            def rank_at(pos: int) -> np.ndarray:  # the pos-th smallest rank (1-based), (chunk, k)
+                return 1.0 + (cum <= pos).sum(axis=-1)
+
+            sel = np.ix_(rows, idx)
+            rank_median[sel] = _median(rank_at(stats["median"][0]), rank_at(stats["median"][1]))
+            lo, hi, t = stats["lower"]
+            rank_lower[sel] = _lerp(rank_at(lo), rank_at(hi), t)
+            lo, hi, t = stats["upper"]
+            rank_upper[sel] = _lerp(rank_at(lo), rank_at(hi), t)
+            in_top = min(config.top_k, k)  # draws with a rank <= top_k
+            p_top[sel] = (cum[:, :, in_top - 1] if in_top > 0 else np.zeros((len(rows), k), dtype=int)) / n
+    room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="min").to_numpy()
+    m_point = np.linalg.inv(np.eye(n_f) - model.b_mean)
+    t_point = model.d_mean @ m_point
+    texts, direct_share = _explanations(model, weights, g, rankable, eligible, t_point, m_point)
+
+    cols = np.flatnonzero(eligible)
+    area_index = np.repeat(np.arange(n_areas), len(cols))
+    factor_index = np.tile(cols, n_areas)
+    ok = rankable[area_index, factor_index]
+
+    def pick(values: np.ndarray, where: np.ndarray = ok) -> np.ndarray:
+        return np.where(where, values[area_index, factor_index], np.nan)
+
+    return pd.DataFrame({
+        "area_index": area_index,
+        "factor_id": model.factors["factor_id"].to_numpy()[factor_index],
+        "factor_type": model.factors["factor_type"].to_numpy()[factor_index],
+        "rankable": ok,
+        "impact": pick(impact),
+        "impact_ci90_lower": pick(impact_lower),
+        "impact_ci90_upper": pick(impact_upper),
+        "rank_median": pick(rank_median),
+        "rank_ci90_lower": pick(rank_lower),
+        "rank_ci90_upper": pick(rank_upper),
+        "p_top5": pick(p_top),
+        "room_for_improvement": pick(gaps, np.isfinite(gaps[area_index, factor_index])),
+        "rank_by_room_for_improvement": pick(room_rank),
+        "direct_share": pick(direct_share),
+        "explanation": texts,
+    })
 
 
 def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
                eligible: np.ndarray, config: RankingConfig) -> pd.DataFrame:
     """Rank the eligible factors with known gaps for one scope (one set of weights and gaps)."""
-    rankable = eligible & np.isfinite(gaps)
-    g = np.where(np.isfinite(gaps), gaps, 0.0)
-    # impact per draw: (n, F) = sum_s w_s T[n, s, j] * orientation_j * gap_j
-    impact = np.einsum("s,nsf->nf", weights, draws) * model.orientation * g
-    idx = np.flatnonzero(rankable)
-    ranks = np.full(impact.shape, np.nan)
-    if len(idx):
-        order = np.argsort(-impact[:, idx], axis=1)
-        r = np.empty_like(order)
-        np.put_along_axis(r, order, np.arange(1, len(idx) + 1)[None, :].repeat(len(order), 0), axis=1)
-        ranks[:, idx] = r
-    room_rank = pd.Series(np.where(rankable, g, np.nan)).rank(ascending=False, method="min")
-    m_point = np.linalg.inv(np.eye(len(model.factors)) - model.b_mean)
-    t_point = model.d_mean @ m_point
-    rows = []
-    for j in range(len(model.factors)):
-        if not eligible[j]:
-            continue
-        explanation, direct_share = _explain(model, j, weights, g[j], t_point, m_point, bool(rankable[j]))
-        ok = bool(rankable[j])
-        rows.append({
-            "factor_id": model.factors.loc[j, "factor_id"],
-            "factor_type": model.factors.loc[j, "factor_type"],
-            "rankable": ok,
-            "impact": float(np.median(impact[:, j])) if ok else None,
-            "impact_ci90_lower": float(np.quantile(impact[:, j], 0.05)) if ok else None,
-            "impact_ci90_upper": float(np.quantile(impact[:, j], 0.95)) if ok else None,
-            "rank_median": float(np.median(ranks[:, j])) if ok else None,
-            "rank_ci90_lower": float(np.quantile(ranks[:, j], 0.05)) if ok else None,
-            "rank_ci90_upper": float(np.quantile(ranks[:, j], 0.95)) if ok else None,
-            "p_top5": float(np.mean(ranks[:, j] <= config.top_k)) if ok else None,
-            "room_for_improvement": float(gaps[j]) if np.isfinite(gaps[j]) else None,
-            "rank_by_room_for_improvement": float(room_rank[j]) if ok else None,
-            "direct_share": direct_share if ok else None,
-            "explanation": explanation,
-        })
-    return pd.DataFrame(rows)
+    return rank_areas(model, draws, np.asarray(gaps, dtype=float)[None, :], weights, eligible,
+                      config).drop(columns="area_index")
 
 
 def _weights(model: Model, config: RankingConfig, domain: str | None = None) -> np.ndarray:
@@ -218,31 +375,44 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     """City-wide rankings (gemeente, per domain, per life phase) and per-wijk rankings.
 
     ``scores``: marts.fct_factor_score; ``life_phases``: factor_id, life_phase_id.
-    Returns (``mart_factor_ranking`` rows, ``mart_factor_ranking_area`` rows) with ``RANKING_COLUMNS``.
+    Returns (``mart_factor_ranking`` rows, ``mart_factor_ranking_area`` rows) with ``RANKING_COLUMNS``:
+    per gemeente (in code order) its scopes (gemeente, domains, life phases) factor by factor, and
+    every wijk (gemeente by gemeente, in code order). All areas of a scope are ranked at once from
+    the same draws (``rank_areas``).
     """
     cfg = config or RankingConfig()
     draws = _draws(model, cfg)
     gaps = room_for_improvement(scores, model.factors, cfg.reference_quantile)
     fids = model.factors["factor_id"]
     all_factors = np.ones(len(fids), dtype=bool)
-    city, areas = [], []
-    for gemeente, per in gaps.groupby("gemeente_code"):
-        city_gap = per.groupby("factor_id")["gap"].mean().reindex(fids).to_numpy()
-        scopes = [("gemeente", gemeente, _weights(model, cfg), all_factors)]
-        scopes += [("domain", d, _weights(model, cfg, d), all_factors)
-                   for d in sorted(model.subgoals["domain_id"].unique())]
-        for phase, members in life_phases.groupby("life_phase_id"):
-            scopes.append(("life_phase", phase, _weights(model, cfg), fids.isin(members["factor_id"]).to_numpy()))
-        for scope_type, scope_id, w, eligible in scopes:
-            city.append(rank_scope(model, draws, city_gap, w, eligible, cfg).assign(
-                scope_type=scope_type, scope_id=scope_id, area_code=gemeente))
-        for wijk, own in per.groupby("area_code"):
-            wijk_gap = own.set_index("factor_id")["gap"].reindex(fids).to_numpy()
-            areas.append(rank_scope(model, draws, wijk_gap, _weights(model, cfg), all_factors, cfg).assign(
-                scope_type="wijk", scope_id=wijk, area_code=wijk))
+    gemeenten = sorted(gaps["gemeente_code"].unique())
+    if not gemeenten:
+        empty = pd.DataFrame(columns=RANKING_COLUMNS)
+        return empty, empty.copy()
+    # city-wide gap: the mean gap of the gemeente's wijken (pandas' groupby mean, as per gemeente)
+    city_gap = (gaps.groupby(["gemeente_code", "factor_id"])["gap"].mean().unstack("factor_id")
+                .reindex(index=gemeenten, columns=fids).to_numpy(dtype=float))
+    scopes = [("gemeente", None, _weights(model, cfg), all_factors)]
+    scopes += [("domain", d, _weights(model, cfg, d), all_factors) for d in sorted(model.subgoals["domain_id"].unique())]
+    for phase, members in life_phases.groupby("life_phase_id"):
+        scopes.append(("life_phase", phase, _weights(model, cfg), fids.isin(members["factor_id"]).to_numpy()))
+    city = []
+    for order, (scope_type, scope_id, w, eligible) in enumerate(scopes):
+        part = rank_areas(model, draws, city_gap, w, eligible, cfg)
+        area = np.asarray(gemeenten, dtype=object)[part["area_index"].to_numpy()]
+        city.append(part.assign(scope_type=scope_type, scope_id=area if scope_id is None else scope_id,
+                                area_code=area, _scope=order))
+    wijken = gaps[["gemeente_code", "area_code"]].drop_duplicates().sort_values(["gemeente_code", "area_code"])
+    wijk_gap = (gaps.set_index(["area_code", "factor_id"])["gap"].unstack("factor_id")
+                .reindex(index=wijken["area_code"], columns=fids).to_numpy(dtype=float))
+    part = rank_areas(model, draws, wijk_gap, _weights(model, cfg), all_factors, cfg)
+    codes = wijken["area_code"].to_numpy(dtype=object)[part["area_index"].to_numpy()]
+    areas = part.assign(scope_type="wijk", scope_id=codes, area_code=codes)
+    city_df = (pd.concat(city, ignore_index=True).sort_values(["area_index", "_scope"], kind="stable")
+               if city else pd.DataFrame(columns=RANKING_COLUMNS))
     out = []
-    for parts in (city, areas):
-        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RANKING_COLUMNS)
+    for df in (city_df, areas):
+        df = df.reset_index(drop=True)
         df["n_draws"], df["method_version"] = cfg.n_draws, METHOD_VERSION
         out.append(df[RANKING_COLUMNS])
     return out[0], out[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models_ml.panel import build_panels, link_transform
+from models_ml.panel import _fill_years, _poisson_pmf, build_panels, link_transform
 
 
 def _inputs(n_buurten=12, years=range(2015, 2021), seed=0):
@@ -76,3 +76,40 @@ def test_zero_and_full_percentages_stay_finite():
     x = np.array([0.0, 5.0, 10.0])
     out = link_transform(100 * x / 10, x, np.array([10.0] * 3), 100, "logit")
     assert np.isfinite(out).all() and out[0] < out[1] < out[2]
+
+
+def _fill_years_pandas(score: pd.Series, years: list[int]):
+    """The per-area pandas fill that ``_fill_years`` replaced (the reference)."""
+    grid = score.unstack("year")
+    all_years = sorted(set(grid.columns) | set(years))
+    grid = grid.reindex(columns=all_years)
+    before = grid.notna()
+    filled = grid.interpolate(method="index", axis=1, limit_area="inside").ffill(axis=1).bfill(axis=1)
+    new = (filled.notna() & ~before)[years].stack()
+    return filled[years].stack().to_dict(), set(new[new].index)
+
+
+def test_fill_years_gives_the_numbers_of_pandas_interpolate_to_the_bit():
+    rng = np.random.default_rng(3)
+    rows = []
+    for a in range(300):
+        measured = sorted(rng.choice(np.arange(2013, 2025), size=rng.integers(1, 8), replace=False))
+        rows += [(f"A{a:03d}", int(y), float(rng.normal())) for y in measured]
+    score = pd.DataFrame(rows, columns=["area_code", "year", "score"]).set_index(["area_code", "year"])["score"]
+    years = list(range(2015, 2023))  # outside and inside the measured years, some never measured
+    values, filled = _fill_years_pandas(score, years)
+    result = _fill_years(score, years)
+    keys = [(a, y) for a in result.areas for y in years]
+    codes, uniques = pd.factorize(pd.Series([a for a, _ in keys] + ["unknown"]))
+    got, any_filled = result.lookup(codes, uniques, np.array([y for _, y in keys] + [2015]))
+    assert np.array_equal(got[:-1], np.array([values[k] for k in keys])) and np.isnan(got[-1])
+    assert any_filled and len(filled) > 100
+    assert {k for k, f in zip(keys, result.filled.ravel()) if f} == filled
+
+
+def test_poisson_pmf_is_scipys_to_the_bit():
+    from scipy import stats
+
+    mu = np.concatenate([np.random.default_rng(4).uniform(1e-9, 30, 5000), [1e-6, 0.5, 29.99]])
+    k = np.arange(115)
+    assert np.array_equal(_poisson_pmf(k, mu), stats.poisson.pmf(k[None, :], mu[:, None]))

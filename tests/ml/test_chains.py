@@ -1,0 +1,60 @@
+"""Chain strengths: estimating many links from one split of the scores gives what filtering the
+whole score table for every link gave, and a link without data falls back on the prior."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+
+from models_ml import chains
+
+
+def _scores(seed: int = 0) -> pd.DataFrame:
+    """Buurt and wijk scores of four factors over 6 years; f_up drives f_down; f_wijk only at wijk level."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for level, n_areas, prefix in (("buurt", 40, "BU"), ("wijk", 12, "WK")):
+        for a in range(n_areas):
+            base = rng.normal(size=4)
+            for year in range(2015, 2021):
+                up = base[0] + rng.normal()
+                values = {"f_up": up, "f_down": base[1] + 0.5 * up + rng.normal(), "f_other": base[2] + rng.normal()}
+                if level == "wijk":
+                    values["f_wijk"] = base[3] + rng.normal()
+                for factor, score in values.items():
+                    if rng.random() < 0.05:
+                        continue  # unbalanced
+                    rows.append((f"{prefix}{a:06d}", level, year, factor, score))
+    rows.append(("BU000001", "buurt", 2015, "f_up", 0.3))  # a duplicate: averaged by the pivot
+    return pd.DataFrame(rows, columns=["area_code", "area_level", "year", "factor_id", "score"])
+
+
+def _link_by_filtering(scores, from_id, to_id, level):
+    """The rows of one link as the per-link version found them (filter the whole table)."""
+    s = scores[scores["area_level"] == level]
+    return s[s["factor_id"].isin([from_id, to_id])].pivot_table(index=["area_code", "year"], columns="factor_id",
+                                                                  values="score")
+
+
+def test_split_scores_give_the_same_link_panels_and_estimates():
+    scores = _scores()
+    parts = chains._by_level_and_factor(scores)
+    for from_id, to_id in (("f_up", "f_down"), ("f_other", "f_wijk"), ("f_up", "f_up")):
+        for level in ("buurt", "wijk"):
+            rows = chains._link_rows(parts, level, from_id, to_id)
+            if rows.empty:
+                assert _link_by_filtering(scores, from_id, to_id, level).empty
+                continue
+            pdt.assert_frame_equal(rows.pivot_table(index=["area_code", "year"], columns="factor_id", values="score"),
+                                   _link_by_filtering(scores, from_id, to_id, level), check_exact=True)
+        assert chains.estimate_link(scores, from_id, to_id) == chains.estimate_link(scores, from_id, to_id, parts=parts)
+
+
+def test_chains_estimate_local_links_and_fall_back_on_the_prior():
+    links = pd.DataFrame([("l1", "f_up", "f_down", "increases"), ("l2", "f_other", "f_missing", "decreases")],
+                         columns=["link_id", "from_factor_id", "to_factor_id", "effect_direction"])
+    out = chains.estimate_chains(links, _scores()).set_index("link_id")
+    assert out.loc["l1", "source"] == "local" and out.loc["l1", "area_level"] == "buurt"
+    assert 0.2 < out.loc["l1", "coefficient"] < 0.8 and out.loc["l1", "std_error"] > 0
+    assert out.loc["l2", "source"] == "prior" and out.loc["l2", "coefficient"] == -chains.PRIOR_STRENGTH
