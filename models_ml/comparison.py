@@ -7,6 +7,10 @@ areas (GroupKFold over areas): the error says how well a model predicts areas it
 Importance is permutation importance on the full fit (how much the error grows when one factor's
 values are shuffled), the model-agnostic counterpart of a coefficient. Ecological (area-level)
 associations, not individual causal effects.
+
+Models are fitted with one thread (``threadpool_limits(1)``): the panels are small, and the model
+assets of one run share the machine's cores; an OpenMP model (e.g. scikit-learn's histogram
+gradient boosting) on several threads was 5x slower on the demo under load (3.3 s vs 17.9 s).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import threadpool_limits
 
 from models_ml.associations import NOTE, within_transform
 from models_ml.estimators import EstimatorSpec
@@ -42,6 +47,11 @@ def _within(panel: OutcomePanel) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
 
 def evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validated error per outcome and permutation importance per factor, for one model."""
+    with threadpool_limits(limits=1):
+        return _evaluate(spec, panels, seed)
+
+
+def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     cv_rows, imp_rows = [], []
     for panel in panels:
         if panel.data.dropna(subset=["y", *panel.factors]).empty:
