@@ -4,9 +4,6 @@ upstream of ``raw/cbs_kerncijfers``. Part of the graph only when the configurati
 (``cbs.mode: statline`` or ``replay``). Partitioned by year like the sources: a run fetches the
 tables of its years only (a year without a mapped CBS table fetches nothing)."""
 
-
-import warnings
-
 import dagster as dg
 
 from pipelines.cbs import (
@@ -49,28 +46,24 @@ def build_cbs_asset(settings: Settings) -> dg.AssetsDefinition:
     cbs = settings.cbs
     years = cbs_years(settings)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)  # backfill_policy is "beta" in Dagster 1.13
-
-        @dg.asset(
-            key=CBS_EXTRACTS_KEY,
-            group_name="sources",
-            kinds={"python", "csv"},
-            retry_policy=CBS_RETRY_POLICY,
-            partitions_def=years_partitions(settings),
-            backfill_policy=dg.BackfillPolicy.single_run(),
-            description=(
-                f"CBS StatLine (OData v3, mode {cbs.mode}): fetches Kerncijfers wijken en buurten for {years} "
-                f"{'and the youth-care table ' if 'jeugdzorg' in cbs.tables else ''}for gemeenten "
-                f"{', '.join(sorted(settings.gemeenten))} and their wijken and buurten, maps the columns through "
-                "data_contracts/mappings/ and writes kerncijfers_wijken_en_buurten_<year>.csv into the extract folder "
-                "for raw/cbs_kerncijfers. Raw responses are cached per day; transient errors are retried. Partitioned "
-                "by year: a run fetches the tables of its years."
-            ),
-            metadata={"mode": cbs.mode, "tables": ", ".join(cbs.tables), "years": ", ".join(map(str, years))},
-        )
-        def _cbs_statline_extracts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-            return _fetch(context, settings, years)
+    @dg.asset(
+        key=CBS_EXTRACTS_KEY,
+        group_name="sources",
+        kinds={"python", "csv"},
+        retry_policy=CBS_RETRY_POLICY,
+        partitions_def=years_partitions(settings),
+        description=(
+            f"CBS StatLine (OData v3, mode {cbs.mode}): fetches Kerncijfers wijken en buurten for {years} "
+            f"{'and the youth-care table ' if 'jeugdzorg' in cbs.tables else ''}for gemeenten "
+            f"{', '.join(sorted(settings.gemeenten))} and their wijken and buurten, maps the columns through "
+            "data_contracts/mappings/ and writes kerncijfers_wijken_en_buurten_<year>.csv into the extract folder "
+            "for raw/cbs_kerncijfers. Raw responses are cached per day; transient errors are retried. Partitioned "
+            "by year: a run fetches the tables of its years."
+        ),
+        metadata={"mode": cbs.mode, "tables": ", ".join(cbs.tables), "years": ", ".join(map(str, years))},
+    )
+    def _cbs_statline_extracts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return _fetch(context, settings, years)
 
     return _cbs_statline_extracts
 

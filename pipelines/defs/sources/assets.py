@@ -16,7 +16,6 @@ counts (rows in, loaded, quarantined); the checks and the run-level metadata cov
 
 
 import time
-import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -64,29 +63,25 @@ def build_source_asset(
         ),
     ]
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)  # backfill_policy is "beta" in Dagster 1.13
-
-        @dg.asset(
-            key=key,
-            group_name="sources",
-            kinds={"duckdb", "pandera"},
-            deps=list(upstream),
-            check_specs=check_specs,
-            pool=WAREHOUSE_POOL,
-            partitions_def=years_partitions(settings),
-            backfill_policy=dg.BackfillPolicy.single_run(),
-            description=(
-                f"{contract.title}. {contract.description} Validated on arrival against the data contract "
-                f"data_contracts/sources/{contract.path.name}; valid rows in raw.{contract.name}, invalid rows "
-                f"with file, row number and reason in quarantine.{contract.name}. Partitioned by year "
-                f"({contract.year_column}): a run of some years replaces only those years' rows."
-            ),
-            metadata={"contract": f"data_contracts/sources/{contract.path.name}", "contract_version": contract.version,
-                      "partitioned_by": f"year ({contract.year_column})"},
-        )
-        def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-            return _run_ingest(context, warehouse, contract, settings)
+    @dg.asset(
+        key=key,
+        group_name="sources",
+        kinds={"duckdb", "pandera"},
+        deps=list(upstream),
+        check_specs=check_specs,
+        pool=WAREHOUSE_POOL,
+        partitions_def=years_partitions(settings),
+        description=(
+            f"{contract.title}. {contract.description} Validated on arrival against the data contract "
+            f"data_contracts/sources/{contract.path.name}; valid rows in raw.{contract.name}, invalid rows "
+            f"with file, row number and reason in quarantine.{contract.name}. Partitioned by year "
+            f"({contract.year_column}): a run of some years replaces only those years' rows."
+        ),
+        metadata={"contract": f"data_contracts/sources/{contract.path.name}", "contract_version": contract.version,
+                  "partitioned_by": f"year ({contract.year_column})"},
+    )
+    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        return _run_ingest(context, warehouse, contract, settings)
 
     return _ingest
 
