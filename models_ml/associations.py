@@ -10,11 +10,14 @@ causal effect** (every output row says so in ``note``).
 
 Two estimation paths:
 
-* ``ols_fe_cr1`` — OLS on the within-transformed data; cluster-robust standard errors by area with
-  the CR1 small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (G areas, N observations, K slope
-  coefficients; the fixed effects are absorbed and not counted, as for statsmodels' ``cov_type=
-  'cluster'`` on the same within-transformed data); the 90% interval uses the t distribution with
-  G-1 degrees of freedom.
+* ``ols_fe_cr3`` (default) — OLS on the within-transformed data; cluster-robust standard errors
+  by area from the cluster jackknife (CR3, closed form: leave one area out, refit; scaled by
+  ``(G-1)/G``); the 90% interval uses the t distribution with G-1 degrees of freedom. CR3 rather
+  than CR1 because the demo's wijk-level outcomes have 12 areas: with CR1 the z-scores of zero
+  effects had SD 1.3 and the wijk intervals were too narrow (``AssociationConfig.cluster_se``).
+* ``ols_fe_cr1`` (``cluster_se="CR1"``) — the same with the CR1 small-sample factor ``G/(G-1) *
+  (N-1)/(N-K)`` (G areas, N observations, K slope coefficients; the fixed effects are absorbed and
+  not counted, as for statsmodels' ``cov_type='cluster'`` on the same within-transformed data).
 * ``ridge_fe_bootstrap`` — a scikit-learn pipeline ``StandardScaler + RidgeCV`` on the within-
   transformed data, with the penalty chosen by grouped K-fold cross-validation over areas (no area
   in both a training and a validation fold); uncertainty from an area-clustered pairs bootstrap
@@ -45,7 +48,7 @@ from scipy import stats
 
 from models_ml.panel import OutcomePanel
 
-METHOD_VERSION = "associations-1.0.0"
+METHOD_VERSION = "associations-1.1.0"
 NOTE = "Ecological (area-level) association, not an individual causal effect."
 MIN_AREAS = 10
 MIN_YEARS = 3
@@ -66,6 +69,7 @@ class AssociationConfig:
 
     regularisation: 'auto' (ridge only when max VIF > vif_collinear), 'none' (OLS + CR1) or 'ridge'.
     n_boot: bootstrap draws of the ridge path; seed: its random seed.
+    cluster_se: 'CR3' (cluster jackknife, default) or 'CR1' for the OLS path's standard errors.
     alphas: candidate ridge penalties; cv_folds: grouped CV folds over areas.
     """
 
@@ -78,6 +82,7 @@ class AssociationConfig:
     min_years: int = MIN_YEARS
     min_obs_per_predictor: int = MIN_OBS_PER_PREDICTOR
     vif_collinear: float = VIF_COLLINEAR
+    cluster_se: str = "CR3"
 
 
 # --------------------------------------------------------------------------- linear algebra helpers
@@ -107,17 +112,45 @@ def within_transform(values: np.ndarray, area: np.ndarray, year: np.ndarray,
     return x[:, 0] if squeeze else x
 
 
-def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    """CR1 cluster-robust covariance of OLS coefficients: G/(G-1) * (N-1)/(N-K) * sandwich."""
+def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, kind: str = "CR1") -> np.ndarray:
+    """Cluster-robust covariance of OLS coefficients.
+
+    ``CR1``: ``G/(G-1) * (N-1)/(N-K) * sandwich`` (statsmodels' ``cov_type='cluster'``).
+    ``CR3``: the cluster jackknife in closed form, ``(G-1)/G * sum_g (b_(g) - b)(b_(g) - b)'`` with
+    ``b - b_(g) = (X'X)^-1 X_g' (I - H_gg)^-1 e_g`` (leave-one-cluster-out OLS on the same rows;
+    Bell & McCaffrey 2002, MacKinnon, Nielsen & Webb 2023). With few clusters CR1 is too small:
+    measured on the known-answer datasets, the z-scores of zero effects estimated from 12 wijken
+    have SD 1.3 under CR1; CR3 corrects most of it.
+    """
     n, k = x.shape
     bread = np.linalg.inv(x.T @ x)
     g = int(clusters.max()) + 1
-    scores = np.zeros((g, k))
-    np.add.at(scores, clusters, x * resid[:, None])
-    meat = scores.T @ scores
     n_g = len(np.unique(clusters))
-    factor = n_g / (n_g - 1) * (n - 1) / (n - k)
-    return factor * bread @ meat @ bread
+    if kind == "CR1":
+        scores = np.zeros((g, k))
+        np.add.at(scores, clusters, x * resid[:, None])
+        meat = scores.T @ scores
+        factor = n_g / (n_g - 1) * (n - 1) / (n - k)
+        return factor * bread @ meat @ bread
+    if kind != "CR3":
+        raise ValueError(f"kind must be 'CR1' or 'CR3', not {kind!r}")
+    # clusters batched by size: (m, s, k) blocks, one batched solve per size (national scale: 14,000 areas)
+    order = np.argsort(clusters, kind="stable")
+    sizes = np.bincount(clusters)[clusters[order]]
+    deltas = []
+    for s in np.unique(sizes):
+        rows = order[sizes == s].reshape(-1, s)  # stable sort keeps each cluster's rows together
+        xg, eg = x[rows], resid[rows]
+        h = np.einsum("msk,kl,mtl->mst", xg, bread, xg)
+        a = np.eye(s) - h
+        try:
+            u = np.linalg.solve(a, eg[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a cluster that alone identifies a coefficient: pseudo-inverse
+            u = np.einsum("mst,mt->ms", np.linalg.pinv(a), eg)
+        deltas.append(np.einsum("kl,msl,ms->mk", bread, xg, u))
+    deltas = np.concatenate(deltas)
+    centred = deltas - deltas.mean(axis=0)
+    return (n_g - 1) / n_g * centred.T @ centred
 
 
 def vif(x: np.ndarray) -> np.ndarray:
@@ -169,10 +202,10 @@ def _codes(s: pd.Series) -> np.ndarray:
     return pd.factorize(s, sort=True)[0]
 
 
-def _ols(xw: np.ndarray, yw: np.ndarray, clusters: np.ndarray):
+def _ols(xw: np.ndarray, yw: np.ndarray, clusters: np.ndarray, kind: str = "CR1"):
     beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
     resid = yw - xw @ beta
-    cov = cluster_robust_cov(xw, resid, clusters)
+    cov = cluster_robust_cov(xw, resid, clusters, kind)
     return beta, np.sqrt(np.diag(cov))
 
 
@@ -297,11 +330,11 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
         beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, area, year, cfg)
         method = "ridge_fe_bootstrap"
     else:
-        beta, se = _ols(xw, yw, area)
+        beta, se = _ols(xw, yw, area, cfg.cluster_se)
         t = stats.t.ppf((1 + CI_LEVEL) / 2, df=base["n_areas"] - 1)
         lo, hi = beta - t * se, beta + t * se
         alpha = None
-        method = "ols_fe_cr1"
+        method = f"ols_fe_{cfg.cluster_se.lower()}"
     for j, f in enumerate(cols):
         rows.append({**base, "factor_id": f, "estimate": float(beta[j]), "std_error": float(se[j]),
                      "ci90_lower": float(lo[j]), "ci90_upper": float(hi[j]), "method": method, "alpha": alpha,

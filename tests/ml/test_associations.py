@@ -12,7 +12,7 @@ from models_ml.associations import (
 )
 from tests.ml.helpers import make_panel
 
-OLS = AssociationConfig(regularisation="none")
+OLS = AssociationConfig(regularisation="none", cluster_se="CR1")  # the statsmodels cross-checks
 
 
 @pytest.mark.parametrize("drop_frac", [0.0, 0.15])  # balanced and unbalanced panels
@@ -68,7 +68,7 @@ def test_ridge_path_grouped_cv_and_cluster_bootstrap():
 
 def test_auto_uses_ridge_only_when_collinear():
     panel = make_panel(seed=6)
-    assert set(estimate_outcome(panel).method) == {"ols_fe_cr1"}
+    assert set(estimate_outcome(panel).method) == {"ols_fe_cr3"}
     df = panel.data
     df["f3"] = df["f0"] + np.random.default_rng(0).normal(0, 0.05, len(df))  # VIF >> 10
     panel.factors.append("f3")
@@ -133,3 +133,25 @@ def test_factor_without_data_is_reported():
     assert "no_factor_data" in out.loc["f_nodata", "flags"]
     assert np.isnan(out.loc["f_nodata", "estimate"])
     assert (out.drop(index="f_nodata")["status"] == "estimated").all()
+
+
+def test_cr3_standard_error_is_the_leave_one_area_out_jackknife():
+    """CR3 (the default) equals the jackknife over areas computed by brute force: drop one area's
+    rows of the within-transformed data, refit OLS, (G-1)/G * sum of squared deviations."""
+    panel = make_panel(n_areas=12, n_years=5, seed=8, drop_frac=0.1)
+    out = estimate_outcome(panel, AssociationConfig(regularisation="none")).set_index("factor_id")
+    assert set(out["method"]) == {"ols_fe_cr3"}
+    df = panel.data
+    area = pd.factorize(df["area_code"], sort=True)[0]
+    year = pd.factorize(df["year"], sort=True)[0]
+    w = within_transform(df[panel.factors + ["y"]].to_numpy(float), area, year)
+    x, y = w[:, :-1], w[:, -1]
+    g = area.max() + 1
+    loo = np.array([np.linalg.lstsq(x[area != a], y[area != a], rcond=None)[0] for a in range(g)])
+    se = np.sqrt((g - 1) / g * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0))
+    cr1 = estimate_outcome(panel, OLS).set_index("factor_id")
+    for j, f in enumerate(panel.factors):
+        assert out.loc[f, "std_error"] == pytest.approx(se[j], rel=1e-9)
+        assert out.loc[f, "estimate"] == pytest.approx(cr1.loc[f, "estimate"], abs=1e-12)
+    # with 12 areas the jackknife is wider than CR1 for this panel
+    assert (out["std_error"] > cr1["std_error"]).all()

@@ -68,7 +68,7 @@ def test_replay_recovers_strong_buurt_effects(replay):
     print(_report(s))
     est = res[res["status"] == "estimated"]
     assert len(est) > 100
-    assert set(est["method"]) <= {"ols_fe_cr1", "ridge_fe_bootstrap"}
+    assert set(est["method"]) <= {"ols_fe_cr3", "ridge_fe_bootstrap"}
     for pair in [("werkloosheid", "reg_bijstand_jongeren_pct"), ("criminaliteit_buurt", "pol_woninginbraken_per_1000"),
                  ("armoede", "reg_jeugdhulp_pct"), ("arbeidsparticipatie", "cbs_wmo_per_1000")]:
         assert s["sign_recovery_by_pair"][pair] == 1.0, pair
