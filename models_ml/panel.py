@@ -265,19 +265,22 @@ def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
 
 
 def load_inputs(con) -> dict[str, pd.DataFrame]:
-    """Read what the panels need from the warehouse (one query per table)."""
+    """Read what the panels need from the warehouse (one query per table), in a fixed row order:
+    DuckDB returns rows in scan order, which for large tables read in parallel differs from run
+    to run, and the panels' sums would then differ in the last bits."""
     q = con.execute
     return {
         "indicators": q("select indicator_id, measures, factor_id, subgoal_id, unit, multiplier, direction, area_level "
-                        "from factor_model.indicators").df(),
-        "links": q("select link_id, factor_id, subgoal_id, effect_direction from factor_model.factor_subgoal_links").df(),
+                        "from factor_model.indicators order by indicator_id").df(),
+        "links": q("select link_id, factor_id, subgoal_id, effect_direction from factor_model.factor_subgoal_links order by link_id").df(),
         "values": q("select v.indicator_id, v.year, v.area_code, v.area_level, v.numerator, v.denominator, v.value, "
                     "v.standard_error from intermediate.int_indicator_value v "
                     "join factor_model.indicators i on i.indicator_id = v.indicator_id "
-                    "where i.measures = 'subgoal' and v.area_level = i.area_level").df(),
+                    "where i.measures = 'subgoal' and v.area_level = i.area_level "
+                    "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
         "scores": q("select area_code, area_level, year, factor_id, score from marts.fct_factor_score "
-                    "where area_level in ('buurt', 'wijk')").df(),
-        "areas": q("select area_code, area_level, wijk_code from marts.dim_area").df(),
+                    "where area_level in ('buurt', 'wijk') order by factor_id, area_level, area_code, year").df(),
+        "areas": q("select area_code, area_level, wijk_code from marts.dim_area order by area_code").df(),
     }
 
 

@@ -29,6 +29,7 @@ def dbt_key(*parts: str) -> dg.AssetKey:
 SCORES = dbt_key("marts", "fct_factor_score")
 VALUES = dbt_key("intermediate", "int_indicator_value")
 AREAS = dbt_key("marts", "dim_area")
+SCORES_SQL = "select * from marts.fct_factor_score order by factor_id, area_level, area_code, year"  # fixed row order
 SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_links", "factors", "subgoals",
                                               "factor_life_phases", "factor_factor_links", "literature_weights")]
 
@@ -58,8 +59,8 @@ def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResour
                        f"the downstream factor's score on the upstream one, or a weak prior where data lack. {CAVEAT}"))
 def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        links = con.execute("select * from factor_model.factor_factor_links").df()
-        scores = con.execute("select * from marts.fct_factor_score").df()
+        links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
+        scores = con.execute(SCORES_SQL).df()
         result = chains.estimate_chains(links, scores)
         rows = write_table(con, "chain_strength", result, context.run.run_id)
     return dg.MaterializeResult(metadata={"rows": rows, "local": int((result["source"] == "local").sum()),
@@ -101,7 +102,7 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
             q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
             read_table(con, "effect_merged"), read_table(con, "chain_strength"),
         )
-        city, areas = ranking.rank_factors(model, q("select * from marts.fct_factor_score"),
+        city, areas = ranking.rank_factors(model, q(SCORES_SQL),
                                            q("select * from factor_model.factor_life_phases"))
         n_city = write_table(con, "factor_ranking", city, context.run.run_id)
         n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
