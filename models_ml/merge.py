@@ -15,7 +15,8 @@ Steps (``merge_effects``):
    sub-goal counts equally, whatever the precision of its estimate, so the estimand does not
    depend on the data (an inverse-variance mean would weigh the outcomes by how precisely they
    happen to be measured, and with exact knowledge of every effect would still rank the factors
-   worse: Spearman 0.67 instead of 0.84 on the known-answer datasets). The standard error treats
+   worse: oracle Spearman 0.67 instead of 0.84 on the known-answer datasets, both measured before true
+   impacts were rounded, see simulation.TIE_DECIMALS). The standard error treats
    the outcomes as independent; outcomes of one sub-goal measured in the same areas are
    correlated, so it is optimistic (documented; the down-weighting ``w`` below absorbs part of it).
 3. **Normal-normal pooling** per (factor, sub-goal): prior = literature ``N(d_lit, se_lit^2 +

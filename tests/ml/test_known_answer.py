@@ -103,10 +103,10 @@ def test_issue_criteria_on_the_planted_effects(many):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="median per-dataset Spearman 0.57 over 50 datasets; even an oracle that knows every "
-                          "estimable effect exactly reaches only 0.84 on the demo's plant (long near-tie of small "
-                          "impacts, wijk-level effects that 12 wijken cannot estimate): see models_ml/README.md "
-                          "'Why the ranking criterion does not hold, measured'", strict=False)
+@pytest.mark.xfail(reason="median per-dataset Spearman 0.58 over 50 datasets (oracle ceiling 0.905): the noise of "
+                          "the local estimates is as large as the differences between most factors' true impacts; even a "
+                          "plant the data can reveal exactly gives 0.56-0.66: see models_ml/README.md 'Why the ranking "
+                          "criterion does not hold, measured'", strict=False)
 def test_issue_criterion_on_the_ranking(many):
     """Issue 4: the estimated city-wide ranking (rank_median, scope 'gemeente', rankable factors)
     correlates with the true ranking (same ranking from the planted effects and chains, same room
@@ -118,8 +118,8 @@ def test_issue_criterion_on_the_ranking(many):
 @pytest.mark.slow
 def test_ranking_gains_of_the_merge_hold(many):
     """Regression guard for what the ranking reaches today (README 'Known-answer tests'): median
-    Spearman at least 0.5 (0.57 measured; 0.48 before the mean over outcomes and the
-    empirical-Bayes shrinkage), and the oracle ceiling of these data, 0.84, above it."""
+    Spearman at least 0.5 (0.58 measured; 0.48 before the mean over outcomes and the
+    empirical-Bayes shrinkage), and the oracle ceiling of these data, 0.905, above it."""
     _, s = many
     assert s["ranking_spearman_median"] >= 0.5, _report(s)
     assert s["ranking_spearman_ceiling_median"] > s["ranking_spearman_median"], _report(s)
