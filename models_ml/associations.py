@@ -25,6 +25,10 @@ Two estimation paths:
   standard error is the SD of the bootstrap estimates and the 90% interval their 5th-95th
   percentiles. Ridge shrinks towards zero: use it only where factors are collinear.
 
+**Several gemeenten in one panel** (a national warehouse): the year effects become gemeente x year
+effects and, from ``MIN_GEMEENTEN_TO_CLUSTER`` gemeenten on, the clusters are gemeenten instead
+of areas (``effect_codes``); one gemeente, as in the demo, is not affected.
+
 ``regularisation='auto'`` (default) uses OLS unless the largest variance inflation factor exceeds
 ``VIF_COLLINEAR`` (then ridge); ``'none'`` always OLS; ``'ridge'`` always ridge.
 
@@ -53,6 +57,7 @@ NOTE = "Ecological (area-level) association, not an individual causal effect."
 MIN_AREAS = 10
 MIN_YEARS = 3
 MIN_OBS_PER_PREDICTOR = 5
+MIN_GEMEENTEN_TO_CLUSTER = 20  # with at least this many gemeenten in a panel, cluster by gemeente
 VIF_COLLINEAR = 10.0
 CI_LEVEL = 0.90
 
@@ -70,6 +75,8 @@ class AssociationConfig:
     regularisation: 'auto' (ridge only when max VIF > vif_collinear), 'none' (OLS + CR1) or 'ridge'.
     n_boot: bootstrap draws of the ridge path; seed: its random seed.
     cluster_se: 'CR3' (cluster jackknife, default) or 'CR1' for the OLS path's standard errors.
+    min_gemeenten_to_cluster: from this many gemeenten in one panel on, cluster by gemeente
+    (``effect_codes``; a panel of several gemeenten always gets gemeente x year effects).
     alphas: candidate ridge penalties; cv_folds: grouped CV folds over areas.
     """
 
@@ -83,6 +90,7 @@ class AssociationConfig:
     min_obs_per_predictor: int = MIN_OBS_PER_PREDICTOR
     vif_collinear: float = VIF_COLLINEAR
     cluster_se: str = "CR3"
+    min_gemeenten_to_cluster: int = MIN_GEMEENTEN_TO_CLUSTER
 
 
 # --------------------------------------------------------------------------- linear algebra helpers
@@ -196,11 +204,51 @@ def independent_columns(x: np.ndarray, names: list[str], tol: float = 1e-8) -> t
     return keep, dropped
 
 
+# --------------------------------------------------------------------------- fixed effects and clusters
+
+@dataclass(frozen=True)
+class EffectCodes:
+    """Integer codes for the two-way within transformation and the clusters of one panel.
+
+    ``area``: the area fixed effect; ``time``: the year, or gemeente x year where the panel holds
+    more than one gemeente; ``cluster``: area, or gemeente from ``MIN_GEMEENTEN_TO_CLUSTER``
+    gemeenten on; ``n_clusters`` and ``cluster_level`` ('area' / 'gemeente') describe them.
+    """
+
+    area: np.ndarray
+    time: np.ndarray
+    cluster: np.ndarray
+    n_clusters: int
+    cluster_level: str
+    n_gemeenten: int
+
+
+def effect_codes(area_code: pd.Series, year: pd.Series,
+                 min_gemeenten_to_cluster: int = MIN_GEMEENTEN_TO_CLUSTER) -> EffectCodes:
+    """Fixed-effect and cluster codes of a panel (``area_code`` like BU/WK + 4 gemeente digits + ...).
+
+    One gemeente (the usual case): area and year effects, clusters = areas. Several gemeenten (a
+    national or regional warehouse): the year effect becomes a **gemeente x year** effect, so a
+    shock that hits one gemeente in one year (a change in how it registers youth care, a local
+    policy) is not read as an association of the factors that happen to move with it; with
+    ``min_gemeenten_to_cluster`` or more gemeenten the standard errors are clustered by
+    **gemeente**, because the areas of one gemeente share its registrations and policies and
+    their errors are correlated. Area codes are nested in gemeenten, so area effects stay as they are.
+    """
+    gemeente = area_code.astype(str).str.extract(r"^(?:BU|WK|GM)(\d{4})", expand=False).fillna("")  # other codes: one
+    n_gem = int(gemeente.nunique())
+    area = pd.factorize(area_code, sort=True)[0]
+    time = pd.factorize(year, sort=True)[0] if n_gem == 1 else \
+        pd.factorize(gemeente + ":" + year.astype(str), sort=True)[0]
+    if n_gem >= min_gemeenten_to_cluster:
+        cluster, level = pd.factorize(gemeente, sort=True)[0], "gemeente"
+    else:
+        cluster, level = area, "area"
+    return EffectCodes(area=area, time=time, cluster=cluster, n_clusters=int(cluster.max()) + 1 if len(cluster) else 0,
+                       cluster_level=level, n_gemeenten=n_gem)
+
+
 # --------------------------------------------------------------------------- estimation
-
-def _codes(s: pd.Series) -> np.ndarray:
-    return pd.factorize(s, sort=True)[0]
-
 
 def _ols(xw: np.ndarray, yw: np.ndarray, clusters: np.ndarray, kind: str = "CR1"):
     beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
@@ -228,26 +276,29 @@ def _ridge_fixed(xw: np.ndarray, yw: np.ndarray, alpha: float) -> np.ndarray:
     return pipe.named_steps["ridge"].coef_ / sd
 
 
-def _ridge(df: pd.DataFrame, cols: list[str], xw, yw, area, year, cfg: AssociationConfig):
+def _ridge(df: pd.DataFrame, cols: list[str], xw, yw, codes: EffectCodes, cfg: AssociationConfig):
     from sklearn.model_selection import GroupKFold
 
-    n_groups = len(np.unique(area))
+    cluster = codes.cluster
+    n_groups = codes.n_clusters
     folds = min(cfg.cv_folds, n_groups)
-    cv = list(GroupKFold(n_splits=folds).split(xw, yw, groups=area))
+    cv = list(GroupKFold(n_splits=folds).split(xw, yw, groups=cluster))
     pipe = _ridge_pipeline(np.asarray(cfg.alphas), cv).fit(xw, yw)
     alpha = float(pipe.named_steps["ridgecv"].alpha_)
     sd = pipe.named_steps["standardscaler"].scale_
     beta = pipe.named_steps["ridgecv"].coef_ / sd
     rng = np.random.default_rng(cfg.seed)
-    groups = [np.flatnonzero(area == g) for g in range(n_groups)]
+    groups = [np.flatnonzero(cluster == g) for g in range(n_groups)]
     x_raw = df[cols].to_numpy(float)
     y_raw = df["y"].to_numpy(float)
     draws = np.full((cfg.n_boot, len(cols)), np.nan)
     for b in range(cfg.n_boot):
         pick = rng.integers(0, n_groups, n_groups)
         idx = np.concatenate([groups[g] for g in pick])
-        new_area = np.repeat(np.arange(n_groups), [len(groups[g]) for g in pick])
-        yr = pd.factorize(year[idx], sort=True)[0]
+        copy = np.repeat(np.arange(n_groups), [len(groups[g]) for g in pick])  # a cluster drawn twice is two clusters
+        new_area = pd.factorize(pd.Series(copy).astype(str) + ":" + pd.Series(codes.area[idx]).astype(str))[0]
+        yr = pd.factorize(pd.Series(copy if codes.cluster_level == "gemeente" else np.zeros_like(copy)).astype(str)
+                          + ":" + pd.Series(codes.time[idx]).astype(str))[0]
         xb = within_transform(x_raw[idx], new_area, yr)
         yb = within_transform(y_raw[idx], new_area, yr)
         if np.any(xb.std(axis=0) == 0):
@@ -294,8 +345,8 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
             flags[f].append("too_little_data")
         return _frame(rows + _rows_not_estimable(panel, cols, "too little data: " + ", ".join(thin), flags, base))
 
-    area = _codes(df["area_code"])
-    year = _codes(df["year"])
+    codes = effect_codes(df["area_code"], df["year"], cfg.min_gemeenten_to_cluster)
+    area, year = codes.area, codes.time
     xw = within_transform(df[cols].to_numpy(float), area, year)
     yw = within_transform(df["y"].to_numpy(float), area, year)
     keep, dropped = independent_columns(xw, cols)
@@ -313,7 +364,8 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
     xw = xw[:, keep]
     if not cols:
         return _frame(rows)
-    if base["n_obs"] < cfg.min_obs_per_predictor * len(cols) or base["n_obs"] - len(cols) - base["n_areas"] - base["n_years"] + 1 < 1:
+    n_time = int(year.max()) + 1
+    if base["n_obs"] < cfg.min_obs_per_predictor * len(cols) or base["n_obs"] - len(cols) - base["n_areas"] - n_time + 1 < 1:
         for f in cols:
             flags[f].append("too_little_data")
         return _frame(rows + _rows_not_estimable(panel, cols, "too little data for the remaining factors", flags, base))
@@ -327,11 +379,11 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
     if cfg.regularisation not in ("auto", "none", "ridge"):
         raise ValueError(f"regularisation must be 'auto', 'none' or 'ridge', not {cfg.regularisation!r}")
     if use_ridge:
-        beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, area, year, cfg)
+        beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, codes, cfg)
         method = "ridge_fe_bootstrap"
     else:
-        beta, se = _ols(xw, yw, area, cfg.cluster_se)
-        t = stats.t.ppf((1 + CI_LEVEL) / 2, df=base["n_areas"] - 1)
+        beta, se = _ols(xw, yw, codes.cluster, cfg.cluster_se)
+        t = stats.t.ppf((1 + CI_LEVEL) / 2, df=codes.n_clusters - 1)
         lo, hi = beta - t * se, beta + t * se
         alpha = None
         method = f"ols_fe_{cfg.cluster_se.lower()}"

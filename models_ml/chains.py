@@ -3,7 +3,9 @@
 The factor model's ``factor_factor_links`` say which factor drives which, and in which direction;
 their strength is estimated here as a standardised within-area coefficient: the two-way fixed
 effects (area and year) regression of the downstream factor's score on the upstream factor's
-score, both standardised over the panel, with a cluster-robust (CR1, by area) standard error.
+score, both standardised over the panel, with a cluster-robust (CR1, by area; by gemeente with
+many gemeenten, which then also get gemeente x year effects: ``associations.effect_codes``)
+standard error.
 Estimated at the area level where both factors have scores for the most area-years (buurt, else
 wijk). A link without local data keeps its direction with a weak prior strength (``PRIOR_STRENGTH``
 +/- ``PRIOR_SE``), labelled ``prior``.
@@ -16,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models_ml.associations import NOTE, cluster_robust_cov, within_transform
+from models_ml.associations import NOTE, cluster_robust_cov, effect_codes, within_transform
 
-METHOD_VERSION = "chains-1.0.0"
+METHOD_VERSION = "chains-1.1.0"
 PRIOR_STRENGTH = 0.2
 PRIOR_SE = 0.15
 MIN_AREAS = 8
@@ -28,10 +30,6 @@ COLUMNS = [
     "link_id", "from_factor_id", "to_factor_id", "effect_direction", "coefficient", "std_error",
     "area_level", "n_areas", "n_obs", "source", "note", "method_version",
 ]
-
-
-def _codes(s: pd.Series) -> np.ndarray:
-    return pd.factorize(s, sort=True)[0]
 
 
 def _by_level_and_factor(scores: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
@@ -68,7 +66,8 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
     if best is None:
         return None
     level, wide = best
-    area, year = _codes(wide["area_code"]), _codes(wide["year"])
+    codes = effect_codes(wide["area_code"], wide["year"])  # gemeente x year effects when several gemeenten
+    area, year = codes.area, codes.time
     x = (wide[from_id] - wide[from_id].mean()) / wide[from_id].std(ddof=0)
     y = (wide[to_id] - wide[to_id].mean()) / wide[to_id].std(ddof=0)
     xw = within_transform(x.to_numpy(), area, year)[:, None]
@@ -76,7 +75,7 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
     if not np.isfinite(xw).all() or float((xw.T @ xw)[0, 0]) < 1e-12:
         return None
     coef = float(np.linalg.solve(xw.T @ xw, xw.T @ yw)[0])
-    cov = cluster_robust_cov(xw, yw - xw[:, 0] * coef, area)
+    cov = cluster_robust_cov(xw, yw - xw[:, 0] * coef, codes.cluster)
     return {"coefficient": coef, "std_error": float(np.sqrt(cov[0, 0])), "area_level": level,
             "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
 

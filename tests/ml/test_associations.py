@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats
 
 from models_ml.associations import (
     COLUMNS, NOTE, AssociationConfig, estimate_associations, estimate_outcome, within_transform,
@@ -155,3 +156,64 @@ def test_cr3_standard_error_is_the_leave_one_area_out_jackknife():
         assert out.loc[f, "estimate"] == pytest.approx(cr1.loc[f, "estimate"], abs=1e-12)
     # with 12 areas the jackknife is wider than CR1 for this panel
     assert (out["std_error"] > cr1["std_error"]).all()
+
+
+def _national_panel(n_gem=30, areas_per_gem=4, n_years=6, beta=0.3, seed=11):
+    """Buurten of many gemeenten; every gemeente has its own year shocks, which move both the
+    factor ``f0`` and the outcome (a registration change, say): a confounder at gemeente x year."""
+    rng = np.random.default_rng(seed)
+    rows = [(f"BU{9000 + g:04d}{a:02d}01", g, 2015 + t) for g in range(n_gem) for a in range(areas_per_gem)
+            for t in range(n_years)]
+    df = pd.DataFrame(rows, columns=["area_code", "gem", "year"])
+    shock = rng.normal(0, 1, (n_gem, n_years))[df["gem"], df["year"] - 2015]
+    area = pd.factorize(df["area_code"])[0]
+    df["f0"] = rng.normal(0, 1, len(df)) + 1.5 * shock + rng.normal(0, 1, area.max() + 1)[area]
+    df["f1"] = rng.normal(0, 1, len(df))
+    gem_noise = rng.normal(0, 0.4, (n_gem, n_years))[df["gem"], df["year"] - 2015]  # shared within gemeente-year
+    df["y"] = beta * df["f0"] + 2.0 * shock + gem_noise + rng.normal(0, 0.5, len(df))
+    df["y_link"], df["y_sampling_var"] = df["y"], 0.0
+    from models_ml.panel import OutcomePanel
+    return OutcomePanel(outcome_indicator_id="out_nat", subgoal_id="sub_x", area_level="buurt", link="logit",
+                        orientation=1, data=df.drop(columns="gem"), factors=["f0", "f1"],
+                        factor_flags={"f0": [], "f1": []})
+
+
+def test_several_gemeenten_get_gemeente_by_year_effects_and_gemeente_clusters():
+    """A shock per gemeente and year that moves factor and outcome together is absorbed by
+    gemeente x year effects (the estimate recovers beta = 0.3); with year effects alone (one
+    code for all gemeenten, as a single-gemeente panel would have) it is read as association.
+    With 30 gemeenten the clusters are gemeenten: the standard error is the jackknife over gemeenten."""
+    from models_ml.associations import effect_codes
+
+    panel = _national_panel()
+    df = panel.data
+    codes = effect_codes(df["area_code"], df["year"])
+    assert (codes.n_gemeenten, codes.cluster_level, codes.n_clusters) == (30, "gemeente", 30)
+    assert codes.time.max() + 1 == 30 * 6
+    out = estimate_outcome(panel, AssociationConfig(regularisation="none")).set_index("factor_id")
+    assert abs(out.loc["f0", "estimate"] - 0.3) < 3 * out.loc["f0", "std_error"]  # mean 0.309 over 20 seeds
+    # the same data with plain year effects: biased by the shocks
+    area = pd.factorize(df["area_code"], sort=True)[0]
+    year = pd.factorize(df["year"], sort=True)[0]
+    w = within_transform(df[["f0", "f1", "y"]].to_numpy(float), area, year)
+    naive = np.linalg.lstsq(w[:, :2], w[:, 2], rcond=None)[0][0]
+    assert naive > 0.6
+    # standard error: leave one gemeente out (brute force on the within-transformed rows)
+    w = within_transform(df[["f0", "f1", "y"]].to_numpy(float), codes.area, codes.time)
+    loo = np.array([np.linalg.lstsq(w[codes.cluster != g, :2], w[codes.cluster != g, 2], rcond=None)[0]
+                    for g in range(30)])
+    se = np.sqrt(29 / 30 * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0))
+    assert out.loc["f0", "std_error"] == pytest.approx(se[0], rel=1e-9)
+    assert out.loc["f0", "ci90_upper"] - out.loc["f0", "estimate"] == pytest.approx(
+        stats.t.ppf(0.95, 29) * se[0], rel=1e-9)
+
+
+def test_few_gemeenten_keep_area_clusters_and_one_gemeente_keeps_year_effects():
+    from models_ml.associations import effect_codes
+
+    df = _national_panel(n_gem=3).data
+    codes = effect_codes(df["area_code"], df["year"])
+    assert (codes.cluster_level, codes.n_clusters, codes.time.max() + 1) == ("area", 12, 18)
+    one = df[df["area_code"].str[2:6] == "9000"]
+    codes = effect_codes(one["area_code"], one["year"])
+    assert (codes.n_gemeenten, codes.cluster_level, codes.time.max() + 1) == (1, "area", 6)
