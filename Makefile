@@ -45,8 +45,11 @@ backfill: dbt-prepare
 	echo "dagster asset materialize --select '$(SELECT)' --partition-range $$years -m pipelines.definitions"; \
 	$(BIN)/dagster asset materialize --select '$(SELECT)' --partition-range "$$years" -m pipelines.definitions
 
+# the whole suite on TEST_WORKERS processes (pytest-xdist; a test file stays on one worker, so its
+# module fixtures are built once); TEST_WORKERS=0 runs it in this process, one test after another
+TEST_WORKERS ?= 2
 test: dbt-prepare
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ui: dbt-prepare
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
