@@ -124,8 +124,8 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     """Cluster-robust covariance of OLS coefficients.
 
     ``CR1``: ``G/(G-1) * (N-1)/(N-K) * sandwich`` (statsmodels' ``cov_type='cluster'``).
-    ``CR3``: the cluster jackknife in closed form, ``(G-1)/G * sum_g (b_(g) - b)(b_(g) - b)'`` with
-    ``b - b_(g) = (X'X)^-1 X_g' (I - H_gg)^-1 e_g`` (leave-one-cluster-out OLS on the same rows;
+    ``CR3``: the cluster jackknife, ``(G-1)/G * sum_g (b_(g) - b)(b_(g) - b)'`` with ``b_(g)`` the
+    OLS fit without cluster g's rows, ``b_(g) - b = -(X'X - X_g'X_g)^-1 X_g' e_g`` (exact;
     Bell & McCaffrey 2002, MacKinnon, Nielsen & Webb 2023). With few clusters CR1 is too small:
     measured on the known-answer datasets, the z-scores of zero effects estimated from 12 wijken
     have SD 1.3 under CR1; CR3 corrects most of it.
@@ -142,21 +142,19 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
         return factor * bread @ meat @ bread
     if kind != "CR3":
         raise ValueError(f"kind must be 'CR1' or 'CR3', not {kind!r}")
-    # clusters batched by size: (m, s, k) blocks, one batched solve per size (national scale: 14,000 areas)
+    # leave cluster g out: b_(g) - b = -(X'X - X_g'X_g)^-1 X_g'e_g (the OLS normal equations without
+    # the cluster's rows, using X'e = 0); O(N k^2 + G k^3), whatever the cluster sizes
     order = np.argsort(clusters, kind="stable")
-    sizes = np.bincount(clusters)[clusters[order]]
-    deltas = []
-    for s in np.unique(sizes):
-        rows = order[sizes == s].reshape(-1, s)  # stable sort keeps each cluster's rows together
-        xg, eg = x[rows], resid[rows]
-        h = np.einsum("msk,kl,mtl->mst", xg, bread, xg)
-        a = np.eye(s) - h
-        try:
-            u = np.linalg.solve(a, eg[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # a cluster that alone identifies a coefficient: pseudo-inverse
-            u = np.einsum("mst,mt->ms", np.linalg.pinv(a), eg)
-        deltas.append(np.einsum("kl,msl,ms->mk", bread, xg, u))
-    deltas = np.concatenate(deltas)
+    xs, es = x[order], resid[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(clusters[order]) != 0])
+    xtx = x.T @ x
+    gram = np.stack([xs[a:b].T @ xs[a:b] for a, b in zip(starts, np.r_[starts[1:], n])])
+    score = np.add.reduceat(xs * es[:, None], starts, axis=0)
+    rest = xtx[None] - gram
+    try:
+        deltas = -np.linalg.solve(rest, score[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # a cluster that alone identifies a coefficient: pseudo-inverse
+        deltas = -np.einsum("gkl,gl->gk", np.linalg.pinv(rest), score)
     centred = deltas - deltas.mean(axis=0)
     return (n_g - 1) / n_g * centred.T @ centred
 
