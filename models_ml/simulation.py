@@ -343,7 +343,9 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     (measured: no better). Returns ``spearman`` (of -rank_median with the true impact; ties get average ranks),
     ``spearman_ceiling`` (the same for an oracle that knows the true effect of every pair the data
     can estimate and, like the estimator, nothing of the pairs it cannot: what no estimator on
-    these data can beat) and the number of factors compared.
+    these data can beat), the number of factors compared, ``rank_interval_coverage`` (share of the
+    factors whose 90% rank interval contains their true rank; a factor tied with others in the
+    truth has the range of ranks of its tie) and ``rank_interval_width`` (mean width in ranks).
     """
     from scipy.stats import spearmanr
 
@@ -366,8 +368,13 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     est_model = ranking.build_model(factors, subgoals, merged, chain_est)
     est, _ = ranking.rank_factors(est_model, scores, phases, ranking.RankingConfig(n_draws=n_draws))
     true_impact = pick(tru)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
-    both = pick(est)[["rank_median"]].join(true_impact, how="inner")
+    both = pick(est)[["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].join(true_impact, how="inner")
     rho = spearmanr(-both["rank_median"].astype(float), both["impact"].astype(float)).statistic
+    # the true rank of a factor tied with others is the range of ranks the tie spans (1 = most impact)
+    impact = both["impact"].to_numpy(float)
+    best = (impact[None, :] > impact[:, None]).sum(axis=1) + 1
+    worst = (impact[None, :] >= impact[:, None]).sum(axis=1)
+    inside = (both["rank_ci90_lower"].to_numpy(float) <= worst) & (best <= both["rank_ci90_upper"].to_numpy(float))
     # the ceiling: every pair the data can estimate known exactly (its true effect, SE ~0), the
     # pairs it cannot estimate unknown (as for the estimator), chains exact
     ok = (associations["status"] == "estimated").to_numpy()
@@ -380,7 +387,9 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     ora, _ = ranking.rank_factors(oracle_model, scores, phases, ranking.RankingConfig(n_draws=1))
     both_o = pick(ora)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"}).join(true_impact, how="inner")
     rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
-    return {"spearman": float(rho), "spearman_ceiling": float(rho_o), "n_factors": int(len(both))}
+    return {"spearman": float(rho), "spearman_ceiling": float(rho_o), "n_factors": int(len(both)),
+            "rank_interval_coverage": float(inside.mean()),
+            "rank_interval_width": float((both["rank_ci90_upper"] - both["rank_ci90_lower"]).mean())}
 
 
 def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=None,
@@ -418,6 +427,8 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
     if ranking:
         out["ranking_spearman"] = rank["spearman"]
         out["ranking_spearman_ceiling"] = rank["spearman_ceiling"]
+        out["ranking_rank_coverage"] = rank["rank_interval_coverage"]
+        out["ranking_rank_width"] = rank["rank_interval_width"]
     return out
 
 
@@ -453,4 +464,7 @@ def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
     return {"ranking_spearman_median": float(rho.median()), "ranking_spearman_mean": float(rho.mean()),
             "ranking_spearman_min": float(rho.min()), "ranking_spearman_share_ge_0_8": float((rho >= 0.8).mean()),
             **({"ranking_spearman_ceiling_median": float(results.groupby("seed")["ranking_spearman_ceiling"].first().median())}
-               if "ranking_spearman_ceiling" in results else {})}
+               if "ranking_spearman_ceiling" in results else {}),
+            **({"ranking_rank_interval_coverage": float(results.groupby("seed")["ranking_rank_coverage"].first().mean()),
+                "ranking_rank_interval_width": float(results.groupby("seed")["ranking_rank_width"].first().mean())}
+               if "ranking_rank_coverage" in results else {})}

@@ -116,6 +116,16 @@ def test_issue_criterion_on_the_ranking(many):
 
 
 @pytest.mark.slow
+def test_rank_intervals_contain_the_true_rank(many):
+    """The ranking is honest about what it does not know: the 90% rank interval of a factor
+    contains its true rank (the range of its tie, for factors tied in the truth) for at least 90%
+    of the (dataset, factor) cases. Measured: 0.98, intervals 24 ranks wide on average out of 35,
+    which is what a Spearman of 0.58 should come with."""
+    _, s = many
+    assert s["ranking_rank_interval_coverage"] >= 0.90, _report(s)
+
+
+@pytest.mark.slow
 def test_ranking_gains_of_the_merge_hold(many):
     """Regression guard for what the ranking reaches today (README 'Known-answer tests'): median
     Spearman at least 0.5 (0.58 measured; 0.48 before the mean over outcomes and the
