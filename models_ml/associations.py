@@ -72,7 +72,7 @@ COLUMNS = [
 class AssociationConfig:
     """Settings of ``estimate_associations``.
 
-    regularisation: 'auto' (ridge only when max VIF > vif_collinear), 'none' (OLS + CR1) or 'ridge'.
+    regularisation: 'auto' (ridge only when max VIF > vif_collinear), 'none' (always OLS) or 'ridge'.
     n_boot: bootstrap draws of the ridge path; seed: its random seed.
     cluster_se: 'CR3' (cluster jackknife, default) or 'CR1' for the OLS path's standard errors.
     min_gemeenten_to_cluster: from this many gemeenten in one panel on, cluster by gemeente
@@ -131,11 +131,10 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     have SD 1.3 under CR1; CR3 corrects most of it.
     """
     n, k = x.shape
-    bread = np.linalg.inv(x.T @ x)
-    g = int(clusters.max()) + 1
     n_g = len(np.unique(clusters))
     if kind == "CR1":
-        scores = np.zeros((g, k))
+        bread = np.linalg.inv(x.T @ x)
+        scores = np.zeros((int(clusters.max()) + 1, k))
         np.add.at(scores, clusters, x * resid[:, None])
         meat = scores.T @ scores
         factor = n_g / (n_g - 1) * (n - 1) / (n - k)
