@@ -60,6 +60,7 @@ MIN_OBS_PER_PREDICTOR = 5
 MIN_GEMEENTEN_TO_CLUSTER = 20  # with at least this many gemeenten in a panel, cluster by gemeente
 VIF_COLLINEAR = 10.0
 CI_LEVEL = 0.90
+CR3_CHUNK_BYTES = 64 * 2**20  # memory of one batch of per-cluster cross-product matrices
 
 COLUMNS = [
     "outcome_indicator_id", "subgoal_id", "factor_id", "area_level", "estimate", "std_error",
@@ -120,7 +121,25 @@ def within_transform(values: np.ndarray, area: np.ndarray, year: np.ndarray,
     return x[:, 0] if squeeze else x
 
 
-def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, kind: str = "CR1") -> np.ndarray:
+def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether every code of ``inner`` lies in one code of ``outer`` (e.g. areas within gemeenten)."""
+    pairs = np.unique(np.column_stack([inner, outer]), axis=0)
+    return len(pairs) == len(np.unique(inner))
+
+
+def _dummies_within(codes: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Dummies of ``codes`` (the first dropped), each demeaned within area: the time effects of a
+    two-way model with the area effects partialled out."""
+    d = np.zeros((len(codes), int(codes.max()) + 1))
+    d[np.arange(len(codes)), codes] = 1.0
+    d = d[:, 1:]
+    sums = np.zeros((int(area.max()) + 1, d.shape[1]))
+    np.add.at(sums, area, d)
+    return d - (sums / np.bincount(area)[:, None])[area]
+
+
+def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, kind: str = "CR1",
+                       area: np.ndarray | None = None, time: np.ndarray | None = None) -> np.ndarray:
     """Cluster-robust covariance of OLS coefficients.
 
     ``CR1``: ``G/(G-1) * (N-1)/(N-K) * sandwich`` (statsmodels' ``cov_type='cluster'``).
@@ -129,7 +148,21 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     Bell & McCaffrey 2002, MacKinnon, Nielsen & Webb 2023). With few clusters CR1 is too small:
     measured on the known-answer datasets, the z-scores of zero effects estimated from 12 wijken
     have SD 1.3 under CR1; CR3 corrects most of it.
+
+    For a two-way fixed-effects model pass the within-transformed data and the codes of the
+    effects (``area``, ``time``). Area effects nested in the clusters need nothing more; time
+    effects that are *not* nested in the clusters (year effects with area clusters) are
+    re-estimated in every leave-one-cluster-out fit: their dummies, demeaned within area (first one
+    dropped), are added as columns, so ``b_(g)`` is exactly the refit of the whole two-way model
+    without cluster g (``tests/ml/test_associations.py`` checks it against statsmodels with area
+    and year dummies). Without them the jackknife came out about 10% too small with 12 clusters.
     """
+    if kind == "CR3" and time is not None and not _nested(time, clusters):
+        if area is None or not _nested(area, clusters):
+            raise ValueError("CR3 with time effects needs the area codes, nested in the clusters")
+        k = x.shape[1]
+        full = np.column_stack([x, _dummies_within(time, area)])
+        return cluster_robust_cov(full, resid, clusters, "CR3")[:k, :k]
     n, k = x.shape
     n_g = len(np.unique(clusters))
     if kind == "CR1":
@@ -147,13 +180,16 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     xs, es = x[order], resid[order]
     starts = np.flatnonzero(np.r_[True, np.diff(clusters[order]) != 0])
     xtx = x.T @ x
-    gram = np.stack([xs[a:b].T @ xs[a:b] for a, b in zip(starts, np.r_[starts[1:], n])])
+    ends = np.r_[starts[1:], n]
     score = np.add.reduceat(xs * es[:, None], starts, axis=0)
-    rest = xtx[None] - gram
-    try:
-        deltas = -np.linalg.solve(rest, score[..., None])[..., 0]
-    except np.linalg.LinAlgError:  # a cluster that alone identifies a coefficient: pseudo-inverse
-        deltas = -np.einsum("gkl,gl->gk", np.linalg.pinv(rest), score)
+    deltas = np.empty((len(starts), k))
+    step = max(1, CR3_CHUNK_BYTES // (8 * k * k))  # clusters per batch: bounds the (m, k, k) stack
+    for c in range(0, len(starts), step):
+        rest = xtx[None] - np.stack([xs[a:b].T @ xs[a:b] for a, b in zip(starts[c:c + step], ends[c:c + step])])
+        try:
+            deltas[c:c + step] = -np.linalg.solve(rest, score[c:c + step, :, None])[..., 0]
+        except np.linalg.LinAlgError:  # a cluster that alone identifies a coefficient: pseudo-inverse
+            deltas[c:c + step] = -np.einsum("gkl,gl->gk", np.linalg.pinv(rest), score[c:c + step])
     centred = deltas - deltas.mean(axis=0)
     return (n_g - 1) / n_g * centred.T @ centred
 
@@ -247,10 +283,10 @@ def effect_codes(area_code: pd.Series, year: pd.Series,
 
 # --------------------------------------------------------------------------- estimation
 
-def _ols(xw: np.ndarray, yw: np.ndarray, clusters: np.ndarray, kind: str = "CR1"):
+def _ols(xw: np.ndarray, yw: np.ndarray, codes: "EffectCodes", kind: str = "CR1"):
     beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
     resid = yw - xw @ beta
-    cov = cluster_robust_cov(xw, resid, clusters, kind)
+    cov = cluster_robust_cov(xw, resid, codes.cluster, kind, area=codes.area, time=codes.time)
     return beta, np.sqrt(np.diag(cov))
 
 
@@ -379,7 +415,7 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
         beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, codes, cfg)
         method = "ridge_fe_bootstrap"
     else:
-        beta, se = _ols(xw, yw, codes.cluster, cfg.cluster_se)
+        beta, se = _ols(xw, yw, codes, cfg.cluster_se)
         t = stats.t.ppf((1 + CI_LEVEL) / 2, df=codes.n_clusters - 1)
         lo, hi = beta - t * se, beta + t * se
         alpha = None
