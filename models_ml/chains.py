@@ -3,9 +3,9 @@
 The factor model's ``factor_factor_links`` say which factor drives which, and in which direction;
 their strength is estimated here as a standardised within-area coefficient: the two-way fixed
 effects (area and year) regression of the downstream factor's score on the upstream factor's
-score, both standardised over the panel, with a cluster-robust (CR1, by area; by gemeente with
-many gemeenten, which then also get gemeente x year effects: ``associations.effect_codes``)
-standard error.
+score, both standardised over the panel, with a cluster-robust (CR1, by area) standard error. A
+panel of several gemeenten gets gemeente x year effects instead of year effects and, from 20
+gemeenten on, standard errors clustered by gemeente (``associations.effect_codes``).
 Estimated at the area level where both factors have scores for the most area-years (buurt, else
 wijk). A link without local data keeps its direction with a weak prior strength (``PRIOR_STRENGTH``
 +/- ``PRIOR_SE``), labelled ``prior``.
