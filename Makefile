@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PORT ?= 3000
 
-.PHONY: setup run backfill test ui bench bench-ml bench-ml-national bench-national dbt-prepare dbt-build docs clean
+.PHONY: setup run backfill test ui bench bench-ml bench-ml-national bench-national dbt-prepare instance dbt-build docs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -28,8 +28,13 @@ setup: $(STAMP)
 dbt-prepare: setup
 	@$(BIN)/dagster-dbt project prepare-and-package --file pipelines/defs/dbt/project.py >/dev/null
 
+# the Dagster instance in DAGSTER_HOME: storage created and the warehouse pool's slot allocated
+# once, before two runs could race to allocate it (pipelines/instance.py)
+instance: setup
+	@$(BIN)/python -m pipelines.instance
+
 # the sources are partitioned by year: every asset, every year (python -m pipelines.years prints e.g. 2015...2024), one run
-run: dbt-prepare
+run: dbt-prepare instance
 	$(BIN)/dagster asset materialize --select '*' --partition-range "$$($(BIN)/python -m pipelines.years)" -m pipelines.definitions
 	@$(BIN)/python -m pipelines.summary
 
@@ -39,7 +44,7 @@ run: dbt-prepare
 #   make backfill YEARS=2023 SELECT='raw/ggd_monitor*'   one source, one year
 SELECT ?= group:sources*
 YEARS ?=
-backfill: dbt-prepare
+backfill: dbt-prepare instance
 	@years="$(YEARS)"; years="$${years:-$$($(BIN)/python -m pipelines.years)}"; \
 	case "$$years" in *...*) ;; *) years="$$years...$$years" ;; esac; \
 	echo "dagster asset materialize --select '$(SELECT)' --partition-range $$years -m pipelines.definitions"; \
@@ -51,7 +56,7 @@ TEST_WORKERS ?= 2
 test: dbt-prepare
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-ui: dbt-prepare
+ui: dbt-prepare instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 # dbt alone on the warehouse that `make run` filled (seeds, staging, intermediate, marts and all dbt tests)

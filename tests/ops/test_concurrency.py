@@ -12,6 +12,7 @@ import yaml
 from dagster._core.events import DagsterEventType
 
 from pipelines.demo.generator import generate_demo
+from pipelines.instance import prepare_instance
 from pipelines.settings import DEFAULT_DEMO_SEED, PROJECT_DIR
 from tests.ops.helpers import DEMO_YEARS, PROJECT_DAGSTER_YAML, VENV_BIN, dagster_home, instance_at, subprocess_env
 
@@ -28,6 +29,18 @@ def test_project_instance_config_queues_runs_and_limits_the_warehouse_pool(tmp_p
         pool_config = instance.get_concurrency_config().pool_config
         assert pool_config.default_pool_limit == 1
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    finally:
+        instance.dispose()
+
+
+def test_prepare_instance_allocates_the_one_warehouse_slot_once(tmp_path):
+    """On a fresh instance the pool has no slot until something asks for one; preparing it
+    allocates exactly the configured one, and preparing again changes nothing."""
+    instance = instance_at(dagster_home(tmp_path))
+    try:
+        assert instance.event_log_storage.get_concurrency_info("warehouse").slot_count == 0
+        assert prepare_instance(instance) == 1
+        assert prepare_instance(instance) == 1
     finally:
         instance.dispose()
 
@@ -55,9 +68,15 @@ def test_two_runs_launched_at_once_both_succeed_one_writer_at_a_time(tmp_path):
         str(VENV_BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select", ",".join(SOURCES),
         "--partition-range", DEMO_YEARS,  # the sources are partitioned by year: every year
     ]
-    # create the instance's storage once, as `make` does before any run: two processes creating a
-    # fresh SQLite run storage at the same instant race on CREATE TABLE (not what this test is about)
-    instance_at(home).dispose()
+    # prepare the instance once, as `make run` / `make ui` / `make backfill` do before any run
+    # (pipelines/instance.py): two processes creating a fresh SQLite run storage at the same instant
+    # race on CREATE TABLE, and two runs allocating the pool's slot lazily at the same instant can
+    # both add one (seen once under load: two writers overlapped)
+    instance = instance_at(home)
+    try:
+        assert prepare_instance(instance) == 1
+    finally:
+        instance.dispose()
     started = time.monotonic()
     procs = [
         subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
