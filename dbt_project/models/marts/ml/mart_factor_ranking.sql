@@ -1,2 +1,3 @@
--- Factor ranking for the gemeente, per domain and per life phase (see macros/ranking_mart.sql).
-{{ ranking_mart('factor_ranking') }}
+-- Factor ranking for the gemeente, per domain and per life phase.
+-- columns and types: mart_factor_ranking.yml (macros/ml_mart.sql)
+{{ ml_mart('factor_ranking') }}

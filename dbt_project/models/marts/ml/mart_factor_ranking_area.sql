@@ -1,2 +1,3 @@
--- Factor ranking per wijk (see macros/ranking_mart.sql).
-{{ ranking_mart('factor_ranking_area') }}
+-- Factor ranking per wijk.
+-- columns and types: mart_factor_ranking_area.yml (macros/ml_mart.sql)
+{{ ml_mart('factor_ranking_area') }}
