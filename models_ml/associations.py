@@ -322,6 +322,7 @@ def _ridge(df: pd.DataFrame, cols: list[str], xw, yw, codes: EffectCodes, cfg: A
     beta = pipe.named_steps["ridgecv"].coef_ / sd
     rng = np.random.default_rng(cfg.seed)
     groups = [np.flatnonzero(cluster == g) for g in range(n_groups)]
+    n_areas, n_time = int(codes.area.max()) + 1, int(codes.time.max()) + 1
     x_raw = df[cols].to_numpy(float)
     y_raw = df["y"].to_numpy(float)
     draws = np.full((cfg.n_boot, len(cols)), np.nan)
@@ -329,9 +330,9 @@ def _ridge(df: pd.DataFrame, cols: list[str], xw, yw, codes: EffectCodes, cfg: A
         pick = rng.integers(0, n_groups, n_groups)
         idx = np.concatenate([groups[g] for g in pick])
         copy = np.repeat(np.arange(n_groups), [len(groups[g]) for g in pick])  # a cluster drawn twice is two clusters
-        new_area = pd.factorize(pd.Series(copy).astype(str) + ":" + pd.Series(codes.area[idx]).astype(str))[0]
-        yr = pd.factorize(pd.Series(copy if codes.cluster_level == "gemeente" else np.zeros_like(copy)).astype(str)
-                          + ":" + pd.Series(codes.time[idx]).astype(str))[0]
+        new_area = pd.factorize(copy * n_areas + codes.area[idx])[0]
+        time_copy = copy if codes.cluster_level == "gemeente" else 0  # gemeente x year effects belong to one copy
+        yr = pd.factorize(time_copy * n_time + codes.time[idx])[0]
         xb = within_transform(x_raw[idx], new_area, yr)
         yb = within_transform(y_raw[idx], new_area, yr)
         if np.any(xb.std(axis=0) == 0):
