@@ -45,7 +45,8 @@ without, 0.57 with shrinkage (``tests/ml/test_known_answer.py``).
 
 Labels (``source``): ``merged`` (both), ``literature_only`` (no local estimate, or not estimable),
 ``local_only`` (no literature row). Placeholder literature rows (``is_placeholder``) count as
-literature, with ``literature_is_placeholder = True``. ``evidence_grade`` and ``citation`` are
+literature, with ``literature_is_placeholder = True``, and the standard error the seed gives them
+(at least 0.5 by its rule: a weakly informative prior that the local data outweigh). ``evidence_grade`` and ``citation`` are
 carried over. Every row carries ``note`` (ecological caveat) and ``method_version``.
 """
 

@@ -55,3 +55,14 @@ def test_merged_effects_label_their_sources(con):
     (placeholders,) = con.execute("""select count(*) from marts.fct_effect_merged
                                     where literature_is_placeholder and citation is not null""").fetchone()
     assert placeholders == 0
+
+
+def test_local_data_outweigh_placeholder_literature(con):
+    """Placeholders are invented figures (d = +-0.2, SE 0.5 by the seed's rule): where a pair has
+    local data as well, the local estimate must carry most of the merged estimate's precision."""
+    (n, median_share) = con.execute("""select count(*), median(local_share) from marts.fct_effect_merged
+                                       where source = 'merged' and literature_is_placeholder""").fetchone()
+    assert n >= 20 and median_share > 0.5, (n, median_share)
+    (real_share,) = con.execute("""select median(local_share) from marts.fct_effect_merged
+                                   where source = 'merged' and not literature_is_placeholder""").fetchone()
+    assert real_share < median_share  # cited figures, most with small SEs, keep more weight

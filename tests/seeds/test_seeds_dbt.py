@@ -37,25 +37,29 @@ def _append_row(path: Path, row: dict[str, str]) -> None:
         csv.DictWriter(f, fieldnames=header, lineterminator="\n").writerow(row)
 
 
-def _negate_first_real_weight(path: Path) -> str:
+def _edit_first_weight(path: Path, placeholder: bool, edit) -> str:
+    """Apply ``edit`` (row dict -> None) to the first literature row with that is_placeholder."""
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames
         rows = list(reader)
-    for row in rows:
-        if row["is_placeholder"] == "false":
-            row["effect_size_d"] = str(-float(row["effect_size_d"]))
-            row["ci_lower_d"], row["ci_upper_d"] = (
-                str(-float(row["ci_upper_d"])),
-                str(-float(row["ci_lower_d"])),
-            )
-            changed = row["link_id"]
-            break
+    row = next(r for r in rows if r["is_placeholder"] == str(placeholder).lower())
+    edit(row)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    return changed
+    return row["link_id"]
+
+
+def _negate(row: dict[str, str]) -> None:
+    row["effect_size_d"] = str(-float(row["effect_size_d"]))
+    row["ci_lower_d"], row["ci_upper_d"] = str(-float(row["ci_upper_d"])), str(-float(row["ci_lower_d"]))
+
+
+def _make_precise(row: dict[str, str]) -> None:
+    d = float(row["effect_size_d"])
+    row["se_d"], row["ci_lower_d"], row["ci_upper_d"] = "0.15", str(d - 0.294), str(d + 0.294)
 
 
 def test_broken_seeds_fail_the_right_tests(tmp_path: Path) -> None:
@@ -87,7 +91,9 @@ def test_broken_seeds_fail_the_right_tests(tmp_path: Path) -> None:
         },
     )
     # 3. a literature figure with the wrong sign for its link
-    _negate_first_real_weight(seeds / "literature_weights.csv")
+    _edit_first_weight(seeds / "literature_weights.csv", placeholder=False, edit=_negate)
+    # 4. a placeholder (an invented figure) made as precise as a study
+    _edit_first_weight(seeds / "literature_weights.csv", placeholder=True, edit=_make_precise)
 
     proc, results = run_dbt(project, tmp_path / "run", "build", "--select", "resource_type:seed", "--indirect-selection", "cautious")
     assert proc.returncode != 0, "dbt build should fail on broken seeds"
@@ -97,6 +103,7 @@ def test_broken_seeds_fail_the_right_tests(tmp_path: Path) -> None:
         "relationships_factor_subgoal_links_factor_id__factor_id__ref_factors_",
         "assert_every_link_has_literature_weight",
         "assert_literature_sign_matches_effect_direction",
+        "assert_literature_placeholders_honest",
     }
     failed_names = {u.split(".")[2] for u in failed}
     assert expected <= failed_names, (expected - failed_names, failed_names)
