@@ -16,6 +16,13 @@ A factor's **impact** is the harm that closing its room for improvement would ta
 - ``orientation_j`` is +1 for a risk factor (less of it is better) and -1 for a protective one
   (more of it is better), so that impact is positive when closing the gap helps.
 
+**What the impact rests on** (``evidence_local``, ``evidence_literature``, ``evidence_placeholder``,
+``evidence_shares``): each merged effect's point value is split into its local part and its
+literature part (the pooling weights, ``evidence_parts``), the literature part counting as
+placeholder when the literature row is an illustrative placeholder; a factor's shares are those
+parts' absolute contributions to its impact (direct and through chains). The explanation says
+so, and warns when half or more rests on placeholders.
+
 **Uncertainty** is propagated by Monte Carlo: each draw takes every merged effect from
 ``N(d, se^2)`` and every chain strength from ``N(b, se_b^2)``, recomputes all impacts and ranks
 them; a factor gets its median impact and rank, the 90% intervals (5th-95th percentiles) and the
@@ -40,16 +47,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-METHOD_VERSION = "ranking-1.0.0"
+METHOD_VERSION = "ranking-1.1.0"
 CAVEAT = ("Gebaseerd op samenhangen (lokaal op wijkniveau en uit de literatuur), niet op bewezen "
           "oorzakelijke effecten.")
 
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper",
-    "p_top5", "room_for_improvement", "rank_by_room_for_improvement", "direct_share", "explanation",
+    "p_top5", "room_for_improvement", "rank_by_room_for_improvement", "direct_share",
+    "evidence_local", "evidence_literature", "evidence_placeholder", "explanation",
     "n_draws", "method_version",
 ]
+EVIDENCE = ("local", "literature", "placeholder")
+"""The sources a merged effect's point value rests on (``Model.evidence``; ``evidence_*`` columns)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Model:
     d_se: np.ndarray
     b_mean: np.ndarray  # (F, F): B[to, from]
     b_se: np.ndarray
+    evidence: np.ndarray | None = None  # (3, S, F): d_mean split by EVIDENCE (sums to d_mean)
 
     @property
     def orientation(self) -> np.ndarray:
@@ -89,17 +100,60 @@ def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFr
     s_idx = {s: i for i, s in enumerate(subgoals["subgoal_id"])}
     d_mean = np.zeros((len(subgoals), len(factors)))
     d_se = np.zeros_like(d_mean)
-    for row in merged.dropna(subset=["d_merged"]).itertuples(index=False):
-        if row.factor_id in f_idx and row.subgoal_id in s_idx:
-            d_mean[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.d_merged
-            d_se[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.se_merged
+    known = merged.dropna(subset=["d_merged"])
+    known = known[known["factor_id"].isin(list(f_idx)) & known["subgoal_id"].isin(list(s_idx))]
+    for row in known.itertuples(index=False):
+        d_mean[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.d_merged
+        d_se[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.se_merged
+    evidence = None
+    if {"d_local", "d_literature", "local_share", "literature_is_placeholder"} <= set(merged.columns):
+        evidence = np.zeros((len(EVIDENCE), *d_mean.shape))
+        rows = [s_idx[s] for s in known["subgoal_id"]], [f_idx[f] for f in known["factor_id"]]
+        for e, part in enumerate(evidence_parts(known)):
+            evidence[e][rows] = part
     b_mean = np.zeros((len(factors), len(factors)))
     b_se = np.zeros_like(b_mean)
     for row in chains.itertuples(index=False):
         if row.from_factor_id in f_idx and row.to_factor_id in f_idx:
             b_mean[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.coefficient
             b_se[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.std_error
-    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se)
+    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence)
+
+
+def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The merged effects' point values ``d_merged`` split by source: local, cited literature,
+    placeholder literature (the three add up to ``d_merged``).
+
+    The normal-normal posterior mean is ``local_share * d_local + (1 - local_share) * d_literature``
+    (``merge.pool``: each source weighted by its share of the precision), so the local part is
+    ``local_share * d_local`` and the literature part the rest, which counts as placeholder when
+    the literature row is a placeholder.
+    """
+    share = merged["local_share"].to_numpy(dtype=float)
+    local = np.where(share > 0, share * np.nan_to_num(merged["d_local"].to_numpy(dtype=float)), 0.0)
+    literature = np.where(share < 1, (1 - share) * np.nan_to_num(merged["d_literature"].to_numpy(dtype=float)), 0.0)
+    placeholder = merged["literature_is_placeholder"].fillna(False).to_numpy(dtype=bool)
+    return local, np.where(placeholder, 0.0, literature), np.where(placeholder, literature, 0.0)
+
+
+def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
+    """(3, F): per factor, the share of its impact that rests on each source of ``EVIDENCE``.
+
+    The impact of factor j is a sum of contributions ``w_s D[s, k] M[k, j]`` over sub-goals s and
+    factors k (k = j: direct; otherwise through the chain to k). Each contribution is split like
+    ``D[s, k]`` (``evidence_parts``), and a source's share is the sum of its contributions' absolute
+    values over the sum for all sources, so contributions of opposite sign do not hide one another.
+    The room for improvement multiplies every contribution alike and drops out. Chain strengths
+    are not split (a contribution through a chain counts for the sources of its ``D[s, k]``).
+    NaN without evidence (a model built without the merge's columns) or without any effect.
+    """
+    if model.evidence is None:
+        return np.full((len(EVIDENCE), len(model.factors)), np.nan)
+    size = np.abs(weights)[None, None, :] @ np.abs(model.evidence) @ np.abs(m_point)  # (3, 1, F)
+    size = size[:, 0, :]
+    total = size.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, size / total, np.nan)
 
 
 def total_effects(d: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -200,15 +254,31 @@ def _median(x_lo: np.ndarray, x_hi: np.ndarray) -> np.ndarray:
     return (x_lo + x_hi) / 2.0
 
 
+def _evidence_sentence(shares: np.ndarray) -> str:
+    """What the impact rests on (``evidence_shares`` of one factor), for a policy adviser."""
+    if not np.isfinite(shares).all():
+        return ""
+    local, literature, placeholder = 100 * shares
+    text = (f" Onderbouwing: {local:.0f}% lokale gegevens, {literature:.0f}% onderzoeksliteratuur, "
+            f"{placeholder:.0f}% aannames zonder bron.")
+    if shares[2] >= 0.5:
+        text += " Let op: deze plaats rust vooral op aannames zonder bron; zoek eerst onderbouwing."
+    return text
+
+
 def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
-                  eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray) -> tuple[list[str], np.ndarray]:
+                  eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
+                  shares: np.ndarray) -> tuple[list[str], np.ndarray]:
     """A sentence a policy adviser can read per area and eligible factor: which sub-goals and chains
-    carry the factor's impact; and the direct share of the impact.
+    carry the factor's impact, the caveat, a sub-goal where the factor works the other way (so that
+    percentages above 100 add up), and what the impact rests on (``shares``, (3, F)); and the direct
+    share of the impact.
 
     ``g``: (areas, F) gaps (0 where unknown), ``rankable``: (areas, F). Returns the texts in row order
     (area by area, eligible factors in factor order) and direct_share (areas, F). Every number is
     computed with the same floating-point operations, in the same order, as the per-factor
-    explanation of ranking-1.0.0, so that the texts are identical.
+    explanation of ranking-1.0.0, so that its texts begin with the texts of ranking-1.0.0 (the
+    sentences added since follow the caveat).
     """
     names = model.factors["name_nl"].tolist()
     goal_names = model.subgoals["name_nl"].tolist()
@@ -255,7 +325,12 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
             if has_chain[j] and best_value[a, j] > 0.05 * tot:
                 text += (f" Via de keten naar {names[best[a, j]]} komt daar "
                          f"{pct_chain[a, j]:.0f}% bij.")
-            texts.append(f"{text} {CAVEAT}")
+            text = f"{text} {CAVEAT}"
+            worst = int(np.argmin(per_goal[a, j]))
+            if per_goal[a, j, worst] < -0.05 * tot:
+                text += (f" Via {goal_names[worst]} werkt de samenhang juist de andere kant op "
+                         f"({pct_goal[a, j, worst]:.0f}%).")
+            texts.append(text + _evidence_sentence(shares[:, j]))
     return texts, direct_share
 
 
@@ -327,7 +402,8 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="min").to_numpy()
     m_point = np.linalg.inv(np.eye(n_f) - model.b_mean)
     t_point = model.d_mean @ m_point
-    texts, direct_share = _explanations(model, weights, g, rankable, eligible, t_point, m_point)
+    shares = evidence_shares(model, weights, m_point)
+    texts, direct_share = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))
@@ -352,6 +428,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
         "room_for_improvement": pick(gaps, np.isfinite(gaps[area_index, factor_index])),
         "rank_by_room_for_improvement": pick(room_rank),
         "direct_share": pick(direct_share),
+        **{f"evidence_{source}": pick(np.broadcast_to(shares[e], g.shape)) for e, source in enumerate(EVIDENCE)},
         "explanation": texts,
     })
 

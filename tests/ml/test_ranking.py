@@ -109,3 +109,83 @@ def test_a_factor_without_local_scores_is_listed_but_not_ranked():
     assert "geen lokale gegevens" in g.loc["pesten", "explanation"]
     assert set(city["scope_type"]) == {"gemeente", "domain", "life_phase"}
     assert set(city.loc[city["scope_type"] == "domain", "scope_id"]) == {"gezond", "kansrijk"}
+
+
+def merged_with_sources(rows):
+    """Merge rows with the columns that say what each effect rests on:
+    (factor, sub-goal, d_local, d_literature, local_share, literature_is_placeholder)."""
+    out = pd.DataFrame(rows, columns=["factor_id", "subgoal_id", "d_local", "d_literature", "local_share",
+                                      "literature_is_placeholder"])
+    d_loc, d_lit = out["d_local"].fillna(0.0), out["d_literature"].fillna(0.0)
+    out["d_merged"] = out["local_share"] * d_loc + (1 - out["local_share"]) * d_lit
+    out["se_merged"] = 0.01
+    out["literature_is_placeholder"] = out["literature_is_placeholder"].astype("boolean")
+    return out
+
+
+def test_evidence_shares_say_what_each_impact_rests_on():
+    """armoede: a merged pair, a quarter of its weight local, the rest a placeholder; schulden:
+    cited literature only; pesten: local data only; sport: no direct effect, only through a chain
+    to schulden, so it rests on schulden's cited literature."""
+    m = merged_with_sources([
+        ("armoede", "gezond_mentaal", 0.4, 0.2, 0.25, True),        # 0.1 local + 0.15 placeholder
+        ("armoede", "kansrijk_zelfstandig", 0.3, 0.6, 0.5, False),  # 0.15 local + 0.3 literature
+        ("schulden", "gezond_mentaal", np.nan, 0.5, 0.0, False),
+        ("pesten", "gezond_mentaal", 0.3, np.nan, 1.0, pd.NA),
+    ])
+    model = build_model(FACTORS, SUBGOALS, m, chains([("sport", "schulden", -0.4, 0.01)]))
+    np.testing.assert_allclose(model.evidence.sum(axis=0), model.d_mean, atol=1e-15)
+    s = scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "schulden", "pesten")} | {"sport": [1.0, 1.0, 0, 0]})
+    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
+    city, areas = rank_factors(model, s, life, RankingConfig(n_draws=50))
+    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    cols = ["evidence_local", "evidence_literature", "evidence_placeholder"]
+    # armoede, equal goal weights: local 0.1 + 0.15, literature 0.3, placeholder 0.15 (of 0.7)
+    assert g.loc["armoede", cols].tolist() == pytest.approx([0.25 / 0.7, 0.3 / 0.7, 0.15 / 0.7])
+    assert g.loc["schulden", cols].tolist() == pytest.approx([0, 1, 0])
+    assert g.loc["pesten", cols].tolist() == pytest.approx([1, 0, 0])
+    assert g.loc["sport", cols].tolist() == pytest.approx([0, 1, 0])  # through the chain
+    assert "Onderbouwing: 36% lokale gegevens, 43% onderzoeksliteratuur, 21% aannames zonder bron." in g.loc["armoede", "explanation"]
+    assert "Let op" not in g.loc["armoede", "explanation"]
+    # a domain ranking weighs only its sub-goals: kansrijk sees armoede's second pair alone
+    k = city[(city["scope_type"] == "domain") & (city["scope_id"] == "kansrijk")].set_index("factor_id")
+    assert k.loc["armoede", cols].tolist() == pytest.approx([1 / 3, 2 / 3, 0])
+    # per wijk the same shares (the room for improvement multiplies every contribution alike)
+    w = areas[areas["area_code"] == "WK999903"].set_index("factor_id")
+    assert w.loc["armoede", cols].tolist() == pytest.approx(g.loc["armoede", cols].tolist())
+
+
+def test_an_impact_resting_on_placeholders_is_flagged():
+    m = merged_with_sources([("pesten", "gezond_mentaal", 0.05, 0.2, 0.2, True),   # 0.01 local, 0.16 placeholder
+                             ("armoede", "gezond_mentaal", 0.3, np.nan, 1.0, pd.NA)])
+    model = build_model(FACTORS, SUBGOALS, m, chains())
+    s = scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "pesten")})
+    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
+    city, _ = rank_factors(model, s, life, RankingConfig(n_draws=50))
+    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    assert g.loc["pesten", "evidence_placeholder"] == pytest.approx(0.16 / 0.17)
+    assert "94% aannames zonder bron. Let op: deze plaats rust vooral op aannames zonder bron" in g.loc["pesten", "explanation"]
+    assert "Let op" not in g.loc["armoede", "explanation"]
+
+
+def test_without_the_merge_columns_the_evidence_is_unknown_not_invented():
+    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.3, 0.05)]), chains())
+    assert model.evidence is None
+    city, _ = rank_factors(model, scores({"armoede": [0, 0, 1.0, 1.0]}),
+                           pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"}),
+                           RankingConfig(n_draws=50))
+    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    assert g[["evidence_local", "evidence_literature", "evidence_placeholder"]].isna().all().all()
+    assert "Onderbouwing" not in g.loc["armoede", "explanation"]
+
+
+def test_a_sub_goal_that_works_the_other_way_is_named():
+    """Percentages of the sub-goals add up to 100 only with the one that works the other way."""
+    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.6, 0.01),
+                                                   ("armoede", "kansrijk_zelfstandig", -0.2, 0.01)]), chains())
+    city, _ = rank_factors(model, scores({"armoede": [0, 0, 1.0, 1.0]}),
+                           pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"}),
+                           RankingConfig(n_draws=50))
+    text = city[city["scope_type"] == "gemeente"].set_index("factor_id").loc["armoede", "explanation"]
+    assert "Mentale gezondheid (150%)" in text
+    assert "Via Zelfstandig werkt de samenhang juist de andere kant op (-50%)." in text
