@@ -20,7 +20,8 @@ A factor's **impact** is the harm that closing its room for improvement would ta
 ``evidence_shares``): each merged effect's point value is split into its local part and its
 literature part (the pooling weights, ``evidence_parts``), the literature part counting as
 placeholder when the literature row is an illustrative placeholder; a factor's shares are those
-parts' absolute contributions to its impact (direct and through chains). The explanation says
+parts' absolute contributions to its impact (direct and through chains; a path through a chain
+link whose strength is the prior of ``chains`` counts as placeholder). The explanation says
 so, and warns when half or more rests on placeholders.
 
 **Uncertainty** is propagated by Monte Carlo: each draw takes every merged effect from
@@ -85,6 +86,7 @@ class Model:
     b_mean: np.ndarray  # (F, F): B[to, from]
     b_se: np.ndarray
     evidence: np.ndarray | None = None  # (3, S, F): d_mean split by EVIDENCE (sums to d_mean)
+    b_assumed: np.ndarray | None = None  # (F, F) bool: chain links whose strength is an assumption (prior)
 
     @property
     def orientation(self) -> np.ndarray:
@@ -113,11 +115,14 @@ def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFr
             evidence[e][rows] = part
     b_mean = np.zeros((len(factors), len(factors)))
     b_se = np.zeros_like(b_mean)
+    b_assumed = np.zeros(b_mean.shape, dtype=bool) if "source" in chains.columns else None
     for row in chains.itertuples(index=False):
         if row.from_factor_id in f_idx and row.to_factor_id in f_idx:
             b_mean[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.coefficient
             b_se[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.std_error
-    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence)
+            if b_assumed is not None:
+                b_assumed[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.source == "prior"
+    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed)
 
 
 def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,17 +145,24 @@ def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> n
     """(3, F): per factor, the share of its impact that rests on each source of ``EVIDENCE``.
 
     The impact of factor j is a sum of contributions ``w_s D[s, k] M[k, j]`` over sub-goals s and
-    factors k (k = j: direct; otherwise through the chain to k). Each contribution is split like
-    ``D[s, k]`` (``evidence_parts``), and a source's share is the sum of its contributions' absolute
-    values over the sum for all sources, so contributions of opposite sign do not hide one another.
-    The room for improvement multiplies every contribution alike and drops out. Chain strengths
-    are not split (a contribution through a chain counts for the sources of its ``D[s, k]``).
-    NaN without evidence (a model built without the merge's columns) or without any effect.
+    factors k (k = j: direct; otherwise through the chain to k), ``M = (I - B)^-1``. Each
+    contribution is split like ``D[s, k]`` (``evidence_parts``), and a source's share is the sum of
+    its contributions' absolute values over the sum for all sources, so contributions of opposite
+    sign do not hide one another. Chains whose strength is an assumption (``b_assumed``: links
+    without local data keep the prior strength of ``chains``) count as placeholder: ``M`` splits
+    into the paths over estimated links only, ``M_est = (I - B_est)^-1``, and the paths with at
+    least one assumed link, ``M - M_est``, whose contributions are placeholder whatever their
+    ``D[s, k]`` rests on. The room for improvement multiplies every contribution alike and drops
+    out. NaN without evidence (a model built without the merge's columns) or without any effect.
     """
     if model.evidence is None:
         return np.full((len(EVIDENCE), len(model.factors)), np.nan)
-    size = np.abs(weights)[None, None, :] @ np.abs(model.evidence) @ np.abs(m_point)  # (3, 1, F)
-    size = size[:, 0, :]
+    w = np.abs(weights)[None, :]
+    m_est = m_point
+    if model.b_assumed is not None and model.b_assumed.any():
+        m_est = np.linalg.inv(np.eye(len(m_point)) - np.where(model.b_assumed, 0.0, model.b_mean))
+    size = np.stack([(w @ np.abs(part) @ np.abs(m_est))[0] for part in model.evidence])  # (3, F)
+    size[EVIDENCE.index("placeholder")] += (w @ np.abs(model.d_mean) @ np.abs(m_point - m_est))[0]
     total = size.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, size / total, np.nan)

@@ -189,3 +189,23 @@ def test_a_sub_goal_that_works_the_other_way_is_named():
     text = city[city["scope_type"] == "gemeente"].set_index("factor_id").loc["armoede", "explanation"]
     assert "Mentale gezondheid (150%)" in text
     assert "Via Zelfstandig werkt de samenhang juist de andere kant op (-50%)." in text
+
+
+def test_a_chain_whose_strength_is_assumed_counts_as_placeholder():
+    """sport works on gezond_mentaal directly (local data) and through schulden, whose effect is
+    cited literature; the sport -> schulden strength is the chains' prior (no local data), so that
+    path is an assumption. armoede -> schulden is estimated: its path keeps schulden's literature."""
+    m = merged_with_sources([("schulden", "gezond_mentaal", np.nan, 0.5, 0.0, False),
+                             ("sport", "gezond_mentaal", -0.1, np.nan, 1.0, pd.NA)])
+    links = chains([("sport", "schulden", -0.2, 0.15), ("armoede", "schulden", 0.4, 0.05)]).assign(
+        source=["prior", "local"])
+    model = build_model(FACTORS, SUBGOALS, m, links)
+    s = scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "schulden", "pesten")} | {"sport": [1.0, 1.0, 0, 0]})
+    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
+    city, _ = rank_factors(model, s, life, RankingConfig(n_draws=50))
+    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    cols = ["evidence_local", "evidence_literature", "evidence_placeholder"]
+    # sport: direct 0.1 (local), through the assumed link 0.2 x 0.5 = 0.1 (placeholder)
+    assert g.loc["sport", cols].tolist() == pytest.approx([0.5, 0, 0.5])
+    assert g.loc["armoede", cols].tolist() == pytest.approx([0, 1, 0])
+    assert "Let op: deze plaats rust vooral op aannames zonder bron" in g.loc["sport", "explanation"]
