@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.dbt.translator import FactorenmodelDbtTranslator
 from pipelines.defs.ops.health import with_mart_health
+from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.settings import Settings
 
@@ -60,6 +61,7 @@ def build_dbt_assets(settings: Settings, name: str = "factorenmodel_dbt", select
         if settings.dbt_vars:  # deployment's dbt variables (min_persons from the configuration)
             args += ["--vars", json.dumps(settings.dbt_vars)]
         # health metadata of the marts (rows, suppressed, null shares, duration): pipelines/defs/ops/health.py
-        yield from with_mart_health(dbt.cli(args, context=context).stream(), settings.warehouse_path, context)
+        with using_warehouse(settings.warehouse_path):  # dbt's process writes it: no other run meanwhile
+            yield from with_mart_health(dbt.cli(args, context=context).stream(), settings.warehouse_path, context)
 
     return factorenmodel_dbt

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import dagster as dg
 import duckdb
 
+from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.defs.sources.metadata import markdown_table
 from pipelines.publish import CURRENT, DATABASE_FILE
@@ -122,7 +123,7 @@ def build_source_freshness_checks(settings: Settings, year_columns: dict[str, st
     )
     def source_freshness(context: dg.AssetCheckExecutionContext) -> Iterable[dg.AssetCheckResult]:
         minimum = minimum_year(settings)
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        with using_warehouse(settings.warehouse_path), duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
             for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.to_user_string()):
                 name = keys[check_key.asset_key]
                 table = f"raw.{name}"

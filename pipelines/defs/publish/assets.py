@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.publish import CURRENT, DATABASE_FILE, PublishResult, publish_marts
 from pipelines.publish.serving import DEFAULT_KEEP, PARQUET_DIR
@@ -110,7 +111,8 @@ def build_publish_asset(
                 description="Not publishing: the latest quality check of these marts failed: " + ", ".join(failed),
                 allow_retries=False,
             )
-        result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep)
+        with using_warehouse(settings.warehouse_path):
+            result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep)
         context.log.info(
             f"published {len(result.tables)} marts ({sum(t.rows for t in result.tables):,} rows) "
             f"to {result.release_dir} in {result.duration_seconds:.2f} s"

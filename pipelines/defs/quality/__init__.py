@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.publish.assets import mart_asset_keys
+from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.quality import DEFAULT_SUITE_DIR, MartValidation, build_data_docs, validate_marts
 from pipelines.quality.suites import suite_path
@@ -130,14 +131,15 @@ def build_ge_checks(
     def great_expectations_suites(context: dg.AssetCheckExecutionContext):
         selected = [k.asset_key for k in context.selected_asset_check_keys]
         with_suite = [k for k in selected if suite_path(suite_dir, k.path[-1]).is_file()]
-        validations = validate_marts(
-            settings.warehouse_path,
-            [k.path[-1] for k in with_suite],
-            suite_dir,
-            reference_year=reference_year(settings),
-            max_data_age_years=settings.max_data_age_years,
-            gemeenten=sorted(settings.gemeenten),
-        )
+        with using_warehouse(settings.warehouse_path):
+            validations = validate_marts(
+                settings.warehouse_path,
+                [k.path[-1] for k in with_suite],
+                suite_dir,
+                reference_year=reference_year(settings),
+                max_data_age_years=settings.max_data_age_years,
+                gemeenten=sorted(settings.gemeenten),
+            )
         pages = build_data_docs(validations.values(), settings.data_docs_dir)
         context.log.info(f"Great Expectations Data Docs: {pages['index']}")
         for key in selected:
