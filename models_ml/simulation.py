@@ -331,9 +331,10 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
                          n_draws: int = 200, with_literature: bool = False) -> dict[str, float]:
     """Spearman correlation of the estimated city-wide ranking with the true one, for one dataset.
 
-    Estimated: ``merge_effects`` of the local associations *without literature* (the demo's
-    literature weights are placeholders that are not part of the planted truth; with literature
-    the test would measure agreement with the placeholders), chain strengths from
+    Estimated: ``merge_effects`` of the local associations *without literature* (the seed's
+    literature weights, 30 cited figures about real populations and 69 placeholders, are not part
+    of the planted truth of the synthetic Demostad; with literature the test would measure
+    agreement with them), chain strengths from
     ``chains.estimate_chains``, ``ranking.rank_factors`` with ``n_draws`` Monte Carlo draws;
     its ``rank_median`` in the ``gemeente`` scope over the rankable factors.
     True: the same ``rank_factors`` on a model built from ``true_subgoal_effects`` (SE 0) and the
