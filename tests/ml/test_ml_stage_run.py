@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -67,3 +68,14 @@ def test_local_data_outweigh_placeholder_literature(con):
     (real_share,) = con.execute("""select median(local_share) from marts.fct_effect_merged
                                    where source = 'merged' and not literature_is_placeholder""").fetchone()
     assert real_share < median_share  # cited figures, most with small SEs, keep more weight
+
+
+def test_the_ranking_asset_reports_factors_resting_on_placeholders(con, demo_run):
+    _, result = demo_run
+    [materialization] = [m for m in result.get_asset_materialization_events()
+                         if m.asset_key == dg.AssetKey(["ml", "factor_ranking"])]
+    metadata = materialization.materialization.metadata
+    (expected,) = con.execute("""select count(*) from marts.mart_factor_ranking
+                                 where scope_type = 'gemeente' and rankable and evidence_placeholder >= 0.5""").fetchone()
+    assert metadata["factors_resting_on_placeholders"].value == expected > 0
+    assert "evidence_placeholder" in metadata["top_10"].value

@@ -106,10 +106,16 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
                                            q("select * from factor_model.factor_life_phases"))
         n_city = write_table(con, "factor_ranking", city, context.run.run_id)
         n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
-    top = city[(city["scope_type"] == "gemeente") & city["rankable"]].sort_values("rank_median").head(10)
+    ranked = city[(city["scope_type"] == "gemeente") & city["rankable"]].sort_values("rank_median")
+    on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= 0.5, "factor_id"].tolist()
+    if on_placeholders:
+        context.log.warning(f"{len(on_placeholders)} of {len(ranked)} ranked factors rest mostly on placeholder "
+                            f"literature (evidence_placeholder >= 0.5): {', '.join(on_placeholders)}")
     yield dg.MaterializeResult(asset_key=key("factor_ranking"), metadata={
         "rows": n_city, "method_version": ranking.METHOD_VERSION,
         "top_10": dg.MetadataValue.md(markdown_table(
-            top[["factor_id", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "p_top5"]].round(2).to_dict("records"))),
+            ranked.head(10)[["factor_id", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "p_top5",
+                             "evidence_local", "evidence_literature", "evidence_placeholder"]].round(2).to_dict("records"))),
+        "factors_resting_on_placeholders": dg.MetadataValue.int(len(on_placeholders)),
     })
     yield dg.MaterializeResult(asset_key=key("factor_ranking_area"), metadata={"rows": n_area, "wijken": int(areas["area_code"].nunique())})
