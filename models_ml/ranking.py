@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 
 METHOD_VERSION = "ranking-1.1.0"
-CAVEAT = ("Gebaseerd op samenhangen (lokaal op wijkniveau en uit de literatuur), niet op bewezen "
-          "oorzakelijke effecten.")
+CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de literatuur), niet op "
+          "bewezen oorzakelijke effecten.")
 
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
