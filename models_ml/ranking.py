@@ -134,9 +134,9 @@ def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     ``local_share * d_local`` and the literature part the rest, which counts as placeholder when
     the literature row is a placeholder.
     """
-    share = merged["local_share"].to_numpy(dtype=float)
-    local = np.where(share > 0, share * np.nan_to_num(merged["d_local"].to_numpy(dtype=float)), 0.0)
-    literature = np.where(share < 1, (1 - share) * np.nan_to_num(merged["d_literature"].to_numpy(dtype=float)), 0.0)
+    share = merged["local_share"].to_numpy(dtype=float)  # absent source: its estimate is NaN, its share 0
+    local = share * np.nan_to_num(merged["d_local"].to_numpy(dtype=float))
+    literature = (1 - share) * np.nan_to_num(merged["d_literature"].to_numpy(dtype=float))
     placeholder = merged["literature_is_placeholder"].fillna(False).to_numpy(dtype=bool)
     return local, np.where(placeholder, 0.0, literature), np.where(placeholder, literature, 0.0)
 

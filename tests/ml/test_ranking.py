@@ -111,6 +111,13 @@ def test_a_factor_without_local_scores_is_listed_but_not_ranked():
     assert set(city.loc[city["scope_type"] == "domain", "scope_id"]) == {"gezond", "kansrijk"}
 
 
+def rank_city(model, s, n_draws: int = 50):
+    """Rank with every factor in one life phase; returns (gemeente rows by factor, city rows, wijk rows)."""
+    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
+    city, areas = rank_factors(model, s, life, RankingConfig(n_draws=n_draws))
+    return city[city["scope_type"] == "gemeente"].set_index("factor_id"), city, areas
+
+
 def merged_with_sources(rows):
     """Merge rows with the columns that say what each effect rests on:
     (factor, sub-goal, d_local, d_literature, local_share, literature_is_placeholder)."""
@@ -136,9 +143,7 @@ def test_evidence_shares_say_what_each_impact_rests_on():
     model = build_model(FACTORS, SUBGOALS, m, chains([("sport", "schulden", -0.4, 0.01)]))
     np.testing.assert_allclose(model.evidence.sum(axis=0), model.d_mean, atol=1e-15)
     s = scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "schulden", "pesten")} | {"sport": [1.0, 1.0, 0, 0]})
-    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
-    city, areas = rank_factors(model, s, life, RankingConfig(n_draws=50))
-    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    g, city, areas = rank_city(model, s)
     cols = ["evidence_local", "evidence_literature", "evidence_placeholder"]
     # armoede, equal goal weights: local 0.1 + 0.15, literature 0.3, placeholder 0.15 (of 0.7)
     assert g.loc["armoede", cols].tolist() == pytest.approx([0.25 / 0.7, 0.3 / 0.7, 0.15 / 0.7])
@@ -159,10 +164,7 @@ def test_an_impact_resting_on_placeholders_is_flagged():
     m = merged_with_sources([("pesten", "gezond_mentaal", 0.05, 0.2, 0.2, True),   # 0.01 local, 0.16 placeholder
                              ("armoede", "gezond_mentaal", 0.3, np.nan, 1.0, pd.NA)])
     model = build_model(FACTORS, SUBGOALS, m, chains())
-    s = scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "pesten")})
-    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
-    city, _ = rank_factors(model, s, life, RankingConfig(n_draws=50))
-    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    g, _, _ = rank_city(model, scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "pesten")}))
     assert g.loc["pesten", "evidence_placeholder"] == pytest.approx(0.16 / 0.17)
     assert "94% aannames zonder bron. Let op: deze plaats rust vooral op aannames zonder bron" in g.loc["pesten", "explanation"]
     assert "Let op" not in g.loc["armoede", "explanation"]
@@ -171,10 +173,7 @@ def test_an_impact_resting_on_placeholders_is_flagged():
 def test_without_the_merge_columns_the_evidence_is_unknown_not_invented():
     model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.3, 0.05)]), chains())
     assert model.evidence is None
-    city, _ = rank_factors(model, scores({"armoede": [0, 0, 1.0, 1.0]}),
-                           pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"}),
-                           RankingConfig(n_draws=50))
-    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    g, _, _ = rank_city(model, scores({"armoede": [0, 0, 1.0, 1.0]}))
     assert g[["evidence_local", "evidence_literature", "evidence_placeholder"]].isna().all().all()
     assert "Onderbouwing" not in g.loc["armoede", "explanation"]
 
@@ -183,10 +182,8 @@ def test_a_sub_goal_that_works_the_other_way_is_named():
     """Percentages of the sub-goals add up to 100 only with the one that works the other way."""
     model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.6, 0.01),
                                                    ("armoede", "kansrijk_zelfstandig", -0.2, 0.01)]), chains())
-    city, _ = rank_factors(model, scores({"armoede": [0, 0, 1.0, 1.0]}),
-                           pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"}),
-                           RankingConfig(n_draws=50))
-    text = city[city["scope_type"] == "gemeente"].set_index("factor_id").loc["armoede", "explanation"]
+    g, _, _ = rank_city(model, scores({"armoede": [0, 0, 1.0, 1.0]}))
+    text = g.loc["armoede", "explanation"]
     assert "Mentale gezondheid (150%)" in text
     assert "Via Zelfstandig werkt de samenhang juist de andere kant op (-50%)." in text
 
@@ -201,9 +198,7 @@ def test_a_chain_whose_strength_is_assumed_counts_as_placeholder():
         source=["prior", "local"])
     model = build_model(FACTORS, SUBGOALS, m, links)
     s = scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "schulden", "pesten")} | {"sport": [1.0, 1.0, 0, 0]})
-    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
-    city, _ = rank_factors(model, s, life, RankingConfig(n_draws=50))
-    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    g, _, _ = rank_city(model, s)
     cols = ["evidence_local", "evidence_literature", "evidence_placeholder"]
     # sport: direct 0.1 (local), through the assumed link 0.2 x 0.5 = 0.1 (placeholder)
     assert g.loc["sport", cols].tolist() == pytest.approx([0.5, 0, 0.5])
