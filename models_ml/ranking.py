@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-METHOD_VERSION = "ranking-1.1.0"
+METHOD_VERSION = "ranking-1.2.0"
 CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de literatuur), niet op "
           "bewezen oorzakelijke effecten.")
 
@@ -160,7 +160,7 @@ def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> n
     w = np.abs(weights)[None, :]
     m_est = m_point
     if model.b_assumed is not None and model.b_assumed.any():
-        m_est = np.linalg.inv(np.eye(len(m_point)) - np.where(model.b_assumed, 0.0, model.b_mean))
+        m_est = chain_multiplier(np.where(model.b_assumed, 0.0, model.b_mean))
     size = np.stack([(w @ np.abs(part) @ np.abs(m_est))[0] for part in model.evidence])  # (3, F)
     size[EVIDENCE.index("placeholder")] += (w @ np.abs(model.d_mean) @ np.abs(m_point - m_est))[0]
     total = size.sum(axis=0)
@@ -168,10 +168,33 @@ def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> n
         return np.where(total > 0, size / total, np.nan)
 
 
+def chain_multiplier(b: np.ndarray) -> np.ndarray:
+    """M = (I - B)^-1 for one (F, F) B or a stack (n, F, F).
+
+    The chain graph is acyclic, so M = I + B + B^2 + ... ends after its longest path; summed that
+    way (Horner), a factor that does not reach another gets an exact 0, where the matrix inverse
+    leaves +-1e-17 that would order factors without any effect by floating-point noise (their
+    exact ties are ranked as ties, ``rank_areas``). A cyclic B (not a valid factor model) falls
+    back to the inverse.
+    """
+    n_f = b.shape[-1]
+    eye = np.eye(n_f)
+    reach = np.any(b != 0, axis=tuple(range(b.ndim - 2))) if b.ndim > 2 else b != 0
+    power, depth = reach.copy(), 0
+    while power.any() and depth < n_f:
+        power = (power.astype(int) @ reach.astype(int)) > 0
+        depth += 1
+    if power.any():
+        return np.linalg.inv(eye - b)
+    m = eye + b
+    for _ in range(depth):
+        m = eye + b @ m
+    return m
+
+
 def total_effects(d: np.ndarray, b: np.ndarray) -> np.ndarray:
     """T = D (I - B)^-1, for one (S, F) / (F, F) pair or a stack of draws (n, S, F) / (n, F, F)."""
-    eye = np.eye(b.shape[-1])
-    return d @ np.linalg.inv(eye - b)
+    return d @ chain_multiplier(b)
 
 
 def _quantile_positions(n, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -278,72 +301,108 @@ def _evidence_sentence(shares: np.ndarray) -> str:
     return text
 
 
+def direct_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
+    """(F,): per factor, the share of its impact's contributions that is direct.
+
+    The impact of factor j is a sum of contributions ``w_s D[s, k] M[k, j]`` (k = j: direct;
+    otherwise through the chain to k); the direct share is the sum of the direct ones' absolute
+    values over the sum for all, like ``evidence_shares``, so it lies in [0, 1] also when a chain
+    works against the direct effect. The room for improvement multiplies every contribution alike
+    and drops out. NaN for a factor without any effect on the weighted sub-goals.
+    """
+    w = np.abs(weights)[None, :]
+    direct = (w @ np.abs(model.d_mean))[0]
+    total = (w @ np.abs(model.d_mean) @ np.abs(m_point))[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, direct / total, np.nan)
+
+
 def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
                   eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
-                  shares: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """A sentence a policy adviser can read per area and eligible factor: which sub-goals and chains
-    carry the factor's impact, the caveat, a sub-goal where the factor works the other way (so that
-    percentages above 100 add up), and what the impact rests on (``shares``, (3, F)); and the direct
-    share of the impact.
+                  shares: np.ndarray, impact_lower: np.ndarray, impact_upper: np.ndarray) -> list[str]:
+    """A text a policy adviser can read per area and eligible factor, in row order (area by area,
+    eligible factors in factor order).
 
-    ``g``: (areas, F) gaps (0 where unknown), ``rankable``: (areas, F). Returns the texts in row order
-    (area by area, eligible factors in factor order) and direct_share (areas, F). Every number is
-    computed with the same floating-point operations, in the same order, as the per-factor
-    explanation of ranking-1.0.0, so that its texts begin with the texts of ranking-1.0.0 (the
-    sentences added since follow the caveat).
+    For a factor with something to gain: the sub-goals that carry the gain, as percentages of the
+    gain (the sum of the sub-goals' positive contributions, through chains included, so the
+    percentages of all sub-goals that help add up to 100); which part of it runs through the
+    strongest chain; the caveat; a sub-goal where the association works the other way and how
+    much of the gain it costs; that the gain is uncertain when the 90% interval of the impact
+    reaches below 0; and what the impact rests on (``shares``, (3, F)). Otherwise why there is
+    little to gain: no room for improvement, no known association with the scope's sub-goals, or
+    associations that do not point to a gain (and whether the uncertainty leaves a gain open).
+    ``g``: (areas, F) gaps (0 where unknown); ``rankable``, ``impact_lower``, ``impact_upper``:
+    (areas, F).
     """
     names = model.factors["name_nl"].tolist()
     goal_names = model.subgoals["name_nl"].tolist()
     orient = model.orientation
-    # per_goal[a, j, s] = w_s * T[s, j] * orientation_j * gap_aj; direct likewise with D
-    per_goal_unit = (weights[:, None] * t_point * orient).T  # (F, S)
-    direct_unit = (weights[:, None] * model.d_mean * orient).T
-    per_goal = np.ascontiguousarray(per_goal_unit[None, :, :] * g[:, :, None])
-    total = per_goal.sum(axis=-1)  # pairwise sum over the contiguous last axis, as a 1-D sum
-    direct = np.ascontiguousarray(direct_unit[None, :, :] * g[:, :, None]).sum(axis=-1)
+    per_goal_unit = (weights[:, None] * t_point * orient).T  # (F, S): w_s T[s, j] orientation_j
+    per_goal = per_goal_unit[None, :, :] * g[:, :, None]  # (areas, F, S)
+    total = per_goal.sum(axis=-1)
+    gain = np.where(per_goal > 0, per_goal, 0.0).sum(axis=-1)
+    reaches = (per_goal_unit != 0).any(axis=-1)  # (F,): any effect on the weighted sub-goals
     with np.errstate(divide="ignore", invalid="ignore"):
-        direct_share = np.where(np.abs(total) > 1e-12, direct / total, np.nan)
-        pct_goal = 100 * per_goal / total[:, :, None]
+        pct_goal = 100 * per_goal / gain[:, :, None]
     top = np.argsort(-per_goal, axis=-1)[:, :, :3]
+    worst = np.argmin(per_goal, axis=-1)
     # the strongest chain: indirect[a, j, k] = (sum_s w_s D[s, k]) * M[k, j] * orientation_j * gap_aj
-    via = np.array([(weights * model.d_mean[:, k]).sum() for k in range(len(names))])
-    chain_ok = np.abs(m_point) > 1e-9  # [k, j]
+    via = (weights[:, None] * model.d_mean).sum(axis=0)
+    chain_ok = m_point != 0  # [k, j]
     np.fill_diagonal(chain_ok, False)
-    indirect_unit = via[:, None] * m_point * orient  # [k, j]
-    indirect = indirect_unit.T[None, :, :] * g[:, :, None]  # [a, j, k]
+    indirect = (via[:, None] * m_point * orient).T[None, :, :] * g[:, :, None]  # [a, j, k]
     indirect = np.where(chain_ok.T[None, :, :], indirect, -np.inf)
     best = np.argmax(indirect, axis=-1)
     best_value = np.take_along_axis(indirect, best[:, :, None], axis=-1)[:, :, 0]
-    has_chain = chain_ok.any(axis=0)  # per factor j
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct_chain = 100 * best_value / total
     texts: list[str] = []
-    cols = np.flatnonzero(eligible)
     for a in range(g.shape[0]):
-        for j in cols:
+        for j in np.flatnonzero(eligible):
             name = names[j]
             if not rankable[a, j]:
                 texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
                              f"factor voorkomt (ruimte voor verbetering onbekend). {CAVEAT}")
                 continue
-            gap, tot = g[a, j], total[a, j]
-            if tot <= 0 or gap <= 0:
-                reason = "geen ruimte voor verbetering in dit gebied" if gap <= 0 else "geen schadelijke samenhang gevonden"
-                texts.append(f"{name}: weinig te winnen ({reason}). {CAVEAT}")
+            if not reaches[j]:
+                texts.append(f"{name}: weinig te winnen (geen bekende samenhang met deze doelen).")
                 continue
-            goals = ", ".join(f"{goal_names[s]} ({pct_goal[a, j, s]:.0f}%)"
-                              for s in top[a, j] if per_goal[a, j, s] > 0)
+            if g[a, j] <= 0:
+                texts.append(f"{name}: weinig te winnen (geen ruimte voor verbetering in dit gebied). {CAVEAT}")
+                continue
+            if total[a, j] <= 0:
+                open_gain = ", maar dat is onzeker: de 90%-marge reikt tot winst" if impact_upper[a, j] > 0 else ""
+                texts.append(f"{name}: weinig te winnen (de gevonden samenhang wijst niet op winst{open_gain}). "
+                             f"{CAVEAT}{_evidence_sentence(shares[:, j])}")
+                continue
+            pct = pct_goal[a, j]
+            goals = ", ".join(f"{goal_names[s]} ({pct[s]:.0f}%)" for s in top[a, j] if pct[s] >= 0.5)
             text = f"{name}: de winst loopt vooral via {goals}."
-            if has_chain[j] and best_value[a, j] > 0.05 * tot:
-                text += (f" Via de keten naar {names[best[a, j]]} komt daar "
-                         f"{pct_chain[a, j]:.0f}% bij.")
-            text = f"{text} {CAVEAT}"
-            worst = int(np.argmin(per_goal[a, j]))
-            if per_goal[a, j, worst] < -0.05 * tot:
-                text += (f" Via {goal_names[worst]} werkt de samenhang juist de andere kant op "
-                         f"({pct_goal[a, j, worst]:.0f}%).")
+            if best_value[a, j] > 0.05 * gain[a, j]:
+                text += (f" Daarvan loopt {100 * best_value[a, j] / gain[a, j]:.0f}% via de keten naar "
+                         f"{names[best[a, j]]}.")
+            text += f" {CAVEAT}"
+            w = worst[a, j]
+            if per_goal[a, j, w] < -0.05 * gain[a, j]:
+                text += (f" Via {goal_names[w]} werkt de samenhang juist de andere kant op; dat kost "
+                         f"{-pct[w]:.0f}% van die winst.")
+            if impact_lower[a, j] < 0:
+                text += " De winst is onzeker: de 90%-marge loopt van verlies tot winst."
             texts.append(text + _evidence_sentence(shares[:, j]))
-    return texts, direct_share
+    return texts
+
+
+def _tied_half_ranks(sorted_values: np.ndarray) -> np.ndarray:
+    """For values sorted along the last axis: ``2 * rank - 2`` of each place, where tied values share
+    the mean of the places they occupy (``scipy.stats.rankdata(method='average')``), so that a
+    half rank is an integer."""
+    k = sorted_values.shape[-1]
+    place = np.arange(k)
+    starts = np.ones(sorted_values.shape, dtype=bool)
+    starts[..., 1:] = sorted_values[..., 1:] != sorted_values[..., :-1]
+    ends = np.ones(sorted_values.shape, dtype=bool)
+    ends[..., :-1] = starts[..., 1:]
+    first = np.maximum.accumulate(np.where(starts, place, 0), axis=-1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, place, k - 1), axis=-1), axis=-1), axis=-1)
+    return first + last
 
 
 def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
@@ -394,14 +453,16 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
         for start in range(0, len(members), step):
             rows = members[start:start + step]
             neg = -(base[:, None, idx] * g[rows][:, idx][None, :, :])  # (n, chunk, k), as -impact[:, idx]
-            order = np.argsort(neg, axis=-1)  # order[n, a, p]: the factor at rank p + 1
+            order = np.argsort(neg, axis=-1)  # order[n, a, p]: the factor at sorted place p + 1
+            half = _tied_half_ranks(np.take_along_axis(neg, order, axis=-1))  # 2 * rank - 2 of that factor
+            bins = 2 * k - 1
             a_code = np.arange(len(rows))[None, :, None]
-            flat = (a_code * k + order) * k + np.arange(k)[None, None, :]
-            counts = np.bincount(flat.ravel(), minlength=len(rows) * k * k).reshape(len(rows), k, k)
+            flat = (a_code * k + order) * bins + half
+            counts = np.bincount(flat.ravel(), minlength=len(rows) * k * bins).reshape(len(rows), k, bins)
             cum = np.cumsum(counts, axis=-1)
 
             def rank_at(pos: int) -> np.ndarray:  # the pos-th smallest rank (1-based), (chunk, k)
-                return 1.0 + (cum <= pos).sum(axis=-1)
+                return 1.0 + (cum <= pos).sum(axis=-1) / 2.0
 
             sel = np.ix_(rows, idx)
             rank_median[sel] = _median(rank_at(stats["median"][0]), rank_at(stats["median"][1]))
@@ -409,13 +470,14 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
             rank_lower[sel] = _lerp(rank_at(lo), rank_at(hi), t)
             lo, hi, t = stats["upper"]
             rank_upper[sel] = _lerp(rank_at(lo), rank_at(hi), t)
-            in_top = min(config.top_k, k)  # draws with a rank <= top_k
-            p_top[sel] = (cum[:, :, in_top - 1] if in_top > 0 else np.zeros((len(rows), k), dtype=int)) / n
+            in_top = min(config.top_k, k)  # draws with a rank <= top_k (half rank <= 2 top_k - 2)
+            p_top[sel] = (cum[:, :, 2 * in_top - 2] if in_top > 0 else np.zeros((len(rows), k), dtype=int)) / n
     room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="min").to_numpy()
-    m_point = np.linalg.inv(np.eye(n_f) - model.b_mean)
+    m_point = chain_multiplier(model.b_mean)
     t_point = model.d_mean @ m_point
     shares = evidence_shares(model, weights, m_point)
-    texts, direct_share = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares)
+    direct_share = np.broadcast_to(direct_shares(model, weights, m_point), g.shape)
+    texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, impact_lower, impact_upper)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))

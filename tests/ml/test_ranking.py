@@ -179,13 +179,84 @@ def test_without_the_merge_columns_the_evidence_is_unknown_not_invented():
 
 
 def test_a_sub_goal_that_works_the_other_way_is_named():
-    """Percentages of the sub-goals add up to 100 only with the one that works the other way."""
+    """Percentages are of the gain (the sub-goals that help add up to 100); a sub-goal that works
+    the other way is named with the part of that gain it costs (here 0.2 of 0.6)."""
     model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.6, 0.01),
                                                    ("armoede", "kansrijk_zelfstandig", -0.2, 0.01)]), chains())
     g, _, _ = rank_city(model, scores({"armoede": [0, 0, 1.0, 1.0]}))
     text = g.loc["armoede", "explanation"]
-    assert "Mentale gezondheid (150%)" in text
-    assert "Via Zelfstandig werkt de samenhang juist de andere kant op (-50%)." in text
+    assert "de winst loopt vooral via Mentale gezondheid (100%)." in text
+    assert "Via Zelfstandig werkt de samenhang juist de andere kant op; dat kost 33% van die winst." in text
+    assert "onzeker" not in text  # the impact's interval lies above 0
+
+
+def test_percentages_stay_readable_when_a_chain_cancels_the_direct_effect():
+    """pesten harms mentaal directly (0.3) but, through a chain that lowers schulden (-0.9), helps
+    zelfstandig about as much (0.9 x 0.3 = 0.27): the net impact is small and uncertain. The text
+    gives shares of the gain (no 1000%), says what the chain costs, and that the gain is uncertain;
+    direct_share stays a share."""
+    model = build_model(FACTORS, SUBGOALS,
+                        merged([("pesten", "gezond_mentaal", 0.3, 0.1), ("schulden", "kansrijk_zelfstandig", 0.3, 0.1)]),
+                        chains([("pesten", "schulden", -0.9, 0.01)]))
+    g, _, _ = rank_city(model, scores({"pesten": [0, 0, 1.0, 1.0], "schulden": [0, 0, 1.0, 1.0]}), n_draws=400)
+    row = g.loc["pesten"]
+    assert row["impact_ci90_lower"] < 0 < row["impact_ci90_upper"]
+    assert "de winst loopt vooral via Mentale gezondheid (100%)." in row["explanation"]
+    assert "Via Zelfstandig werkt de samenhang juist de andere kant op; dat kost 90% van die winst." in row["explanation"]
+    assert "De winst is onzeker: de 90%-marge loopt van verlies tot winst." in row["explanation"]
+    # |direct| 0.3 of |direct| + |through schulden| 0.3 + 0.27
+    assert row["direct_share"] == pytest.approx(0.3 / 0.57)
+
+
+def test_the_chain_sentence_gives_the_part_of_the_gain_it_carries():
+    """armoede -> schulden (0.5) -> mentaal (0.4), and armoede -> zelfstandig (0.6) directly: of the
+    gain 0.6 + 0.2, a quarter runs through the chain (already inside the sub-goal percentages)."""
+    model = build_model(FACTORS, SUBGOALS,
+                        merged([("armoede", "kansrijk_zelfstandig", 0.6, 0.01), ("schulden", "gezond_mentaal", 0.4, 0.01)]),
+                        chains([("armoede", "schulden", 0.5, 0.01)]))
+    g, _, _ = rank_city(model, scores({"armoede": [0, 0, 1.0, 1.0], "schulden": [0, 0, 1.0, 1.0]}))
+    text = g.loc["armoede", "explanation"]
+    assert "de winst loopt vooral via Zelfstandig (75%), Mentale gezondheid (25%)." in text
+    assert "Daarvan loopt 25% via de keten naar Schulden." in text
+    assert g.loc["armoede", "direct_share"] == pytest.approx(0.75)
+
+
+def test_little_to_gain_says_why():
+    """pesten: no association with the domain's sub-goals; sport (protective) whose association
+    points the wrong way; schulden: no room in the wijk. None is called harmful or explained by a caveat
+    it does not need."""
+    model = build_model(FACTORS, SUBGOALS, merged([("pesten", "kansrijk_zelfstandig", 0.3, 0.01),
+                                                   ("sport", "gezond_mentaal", 0.2, 0.3),
+                                                   ("schulden", "gezond_mentaal", 0.3, 0.01)]), chains())
+    s = scores({"pesten": [0, 0, 1.0, 1.0], "sport": [1.0, 1.0, 0, 0], "schulden": [0, 0, 1.0, 1.0]})
+    _, city, areas = rank_city(model, s, n_draws=400)
+    gezond = city[(city["scope_type"] == "domain") & (city["scope_id"] == "gezond")].set_index("factor_id")
+    assert gezond.loc["pesten", "explanation"] == "Pesten: weinig te winnen (geen bekende samenhang met deze doelen)."
+    assert pd.isna(gezond.loc["pesten", "direct_share"])
+    sport = gezond.loc["sport", "explanation"]
+    assert sport.startswith("Sport: weinig te winnen (de gevonden samenhang wijst niet op winst, maar dat is onzeker: "
+                            "de 90%-marge reikt tot winst).")
+    assert "schadelijke" not in sport
+    wijk1 = areas[areas["area_code"] == "WK999901"].set_index("factor_id")
+    assert wijk1.loc["schulden", "explanation"].startswith("Schulden: weinig te winnen (geen ruimte voor verbetering")
+
+
+def test_factors_with_equal_impact_share_their_rank():
+    """In WK999901 armoede, schulden and pesten have no room for improvement: impact 0 in every
+    draw. They share the mean of ranks 2-4 instead of being ordered by position."""
+    model = build_model(FACTORS, SUBGOALS, merged([(f, "gezond_mentaal", 0.3, 0.05)
+                                                   for f in ("armoede", "schulden", "pesten")]
+                                                  + [("sport", "gezond_mentaal", -0.3, 0.05)]), chains())
+    s = scores({"armoede": [0, 0, 1.0, 1.0], "schulden": [0, 0, 2.0, 1.0], "pesten": [0, 0, 1.0, 3.0],
+                "sport": [0.0, 1.0, 1.0, 1.0]})
+    _, _, areas = rank_city(model, s, n_draws=200)
+    w = areas[areas["area_code"] == "WK999901"].set_index("factor_id")
+    assert w.loc["sport", "rank_median"] == 1 and w.loc["sport", "p_top5"] == 1
+    for f in ("armoede", "schulden", "pesten"):
+        assert w.loc[f, ["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].tolist() == [3.0, 3.0, 3.0], f
+    # with distinct impacts the ranks stay whole numbers
+    w3 = areas[areas["area_code"] == "WK999904"].set_index("factor_id")
+    assert w3.loc["pesten", "rank_median"] == 1.0
 
 
 def test_a_chain_whose_strength_is_assumed_counts_as_placeholder():
