@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 
 from models_ml import chains
 
@@ -58,3 +59,32 @@ def test_chains_estimate_local_links_and_fall_back_on_the_prior():
     assert out.loc["l1", "source"] == "local" and out.loc["l1", "area_level"] == "buurt"
     assert 0.2 < out.loc["l1", "coefficient"] < 0.8 and out.loc["l1", "std_error"] > 0
     assert out.loc["l2", "source"] == "prior" and out.loc["l2", "coefficient"] == -chains.PRIOR_STRENGTH
+
+
+def test_the_standard_error_is_the_cluster_jackknife_of_the_two_way_model():
+    """CR3 by area, computed by brute force: refit the standardised two-way (area and year) model
+    without each area, (G-1)/G times the sum of squared deviations from their mean. A wijk-level
+    link (12 areas), where CR1 was too small."""
+    from models_ml.associations import within_transform
+
+    scores = _scores(3)
+    got = chains.estimate_link(scores[scores["area_level"] == "wijk"], "f_up", "f_down")
+    wide = (scores[scores["area_level"] == "wijk"].pivot_table(index=["area_code", "year"], columns="factor_id",
+                                                               values="score")[["f_up", "f_down"]].dropna().reset_index())
+    x = ((wide["f_up"] - wide["f_up"].mean()) / wide["f_up"].std(ddof=0)).to_numpy()
+    y = ((wide["f_down"] - wide["f_down"].mean()) / wide["f_down"].std(ddof=0)).to_numpy()
+
+    def fit(keep):
+        area = pd.factorize(wide.loc[keep, "area_code"])[0]
+        year = pd.factorize(wide.loc[keep, "year"])[0]
+        xw, yw = within_transform(x[keep], area, year), within_transform(y[keep], area, year)
+        return float(xw @ yw / (xw @ xw))
+
+    everyone = np.ones(len(wide), dtype=bool)
+    full = fit(everyone)
+    areas = wide["area_code"].unique()
+    leave_out = np.array([fit(wide["area_code"].to_numpy() != a) for a in areas])
+    cr3 = np.sqrt((len(areas) - 1) / len(areas) * np.sum((leave_out - leave_out.mean()) ** 2))
+    assert got["area_level"] == "wijk" and got["n_areas"] == 12
+    assert got["coefficient"] == pytest.approx(full, abs=1e-10)
+    assert got["std_error"] == pytest.approx(cr3, rel=1e-6)
