@@ -8,6 +8,14 @@ Importance is permutation importance on the full fit (how much the error grows w
 values are shuffled), the model-agnostic counterpart of a coefficient. Ecological (area-level)
 associations, not individual causal effects.
 
+An outcome is compared only where ``fct_association_local`` can estimate it: at least
+``associations.MIN_YEARS`` years and ``associations.MIN_OBS_PER_PREDICTOR`` area-years per
+factor, and ``MIN_AREAS`` areas for the folds; otherwise every model gets ``not_estimable`` (before
+comparison-1.1.0 the default was "estimated" on 60 wijk-years with 15-19 factors, with a
+cross-validated R squared of -0.9). ``cv_rmse`` is in SDs of the outcome's signal (the panel's
+``y``) and ``cv_r2`` is relative to predicting 0, the within-area mean: below 0, the model predicts
+held-out areas worse than that.
+
 Models are fitted with one thread (``threadpool_limits(1)``): the panels are small, and the model
 assets of one run share the machine's cores; an OpenMP model (e.g. scikit-learn's histogram
 gradient boosting) on several threads was 5x slower on the demo under load (3.3 s vs 17.9 s).
@@ -22,11 +30,11 @@ from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
-from models_ml.associations import NOTE, within_transform
+from models_ml.associations import MIN_OBS_PER_PREDICTOR, MIN_YEARS, NOTE, within_transform
 from models_ml.estimators import EstimatorSpec
 from models_ml.panel import OutcomePanel
 
-METHOD_VERSION = "comparison-1.0.0"
+METHOD_VERSION = "comparison-1.1.0"
 CV_FOLDS = 5
 MIN_AREAS = 2 * CV_FOLDS
 
@@ -63,7 +71,9 @@ def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int) -> tup
         base = {"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
                 "subgoal_id": panel.subgoal_id, "area_level": panel.area_level,
                 "n_areas": int(len(np.unique(area))), "n_obs": int(len(y))}
-        if not factors or base["n_areas"] < MIN_AREAS:
+        too_thin = (base["n_obs"] < MIN_OBS_PER_PREDICTOR * len(factors)
+                    or panel.data.dropna(subset=["y", *panel.factors])["year"].nunique() < MIN_YEARS)
+        if not factors or base["n_areas"] < MIN_AREAS or too_thin:
             cv_rows.append({**base, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "not_estimable"})
             continue
         pred = np.empty_like(y)

@@ -35,6 +35,18 @@ def test_every_model_gets_a_cross_validated_error_and_the_default_is_the_yardsti
     assert imp["f1"] > 10 * max(imp["f2"], 1e-6)
 
 
+def test_too_few_area_years_per_factor_is_not_estimable_for_every_model():
+    """The rule of the associations: 12 wijken x 5 years = 60 area-years for 15 factors (< 5 each)."""
+    panel = _panel(n_areas=12, n_years=5)
+    rng = np.random.default_rng(2)
+    extra = [f"g{i}" for i in range(13)]
+    data = panel.data.assign(**{f: rng.normal(size=len(panel.data)) for f in extra})
+    wide = OutcomePanel("out", "gezond_mentaal", "wijk", "logit", 1, data, ["f1", "f2", *extra])
+    for spec in discover():
+        cv, importance = evaluate(spec, [wide, panel])
+        assert list(cv["status"]) == ["not_estimable", "estimated"] and cv["cv_rmse"].isna().tolist() == [True, False]
+
+
 def test_an_empty_panel_is_not_estimable_for_every_model():
     empty = OutcomePanel("out", "s", "wijk", "logit", 1, pd.DataFrame(columns=["area_code", "year", "y", "f1"]), ["f1"])
     for spec in discover():
