@@ -16,6 +16,11 @@ cross-validated R squared of -0.9). ``cv_rmse`` is in SDs of the outcome's signa
 ``y``) and ``cv_r2`` is relative to predicting 0, the within-area mean: below 0, the model predicts
 held-out areas worse than that.
 
+A model other than the default that raises while it is fitted or evaluated on an outcome gets
+``status = 'failed'`` there (the error goes to ``errors`` for the asset's log), so that one
+experimental model does not stop the comparison, the ranking or their publication; the default
+model's errors are raised.
+
 Models are fitted with one thread (``threadpool_limits(1)``): the panels are small, and the model
 assets of one run share the machine's cores; an OpenMP model (e.g. scikit-learn's histogram
 gradient boosting) on several threads was 5x slower on the demo under load (3.3 s vs 17.9 s).
@@ -35,6 +40,7 @@ from models_ml.estimators import EstimatorSpec
 from models_ml.panel import OutcomePanel
 
 METHOD_VERSION = "comparison-1.1.0"
+DEFAULT_MODEL = "linear_fe"
 CV_FOLDS = 5
 MIN_AREAS = 2 * CV_FOLDS
 
@@ -53,13 +59,18 @@ def _within(panel: OutcomePanel) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
     return x, y, area, list(panel.factors)
 
 
-def evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cross-validated error per outcome and permutation importance per factor, for one model."""
+def evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int = 0,
+             errors: list[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validated error per outcome and permutation importance per factor, for one model.
+
+    ``errors``: where the (outcome, error) of every outcome on which a model other than the default
+    failed is appended (those outcomes get ``status = 'failed'``)."""
     with threadpool_limits(limits=1):
-        return _evaluate(spec, panels, seed)
+        return _evaluate(spec, panels, seed, [] if errors is None else errors)
 
 
-def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int,
+              errors: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     cv_rows, imp_rows = [], []
     for panel in panels:
         if panel.data.dropna(subset=["y", *panel.factors]).empty:
@@ -76,15 +87,15 @@ def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int) -> tup
         if not factors or base["n_areas"] < MIN_AREAS or too_thin:
             cv_rows.append({**base, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "not_estimable"})
             continue
-        pred = np.empty_like(y)
-        for train, test in GroupKFold(n_splits=CV_FOLDS).split(x, y, area):
-            model = clone(spec.make_estimator()).fit(x[train], y[train])
-            pred[test] = model.predict(x[test])
-        rmse = float(np.sqrt(np.mean((y - pred) ** 2)))
-        r2 = float(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+        try:
+            rmse, r2, imp = _fit_and_score(spec, x, y, area, seed)
+        except Exception as exc:  # noqa: BLE001 - an added model's failure is reported, not fatal
+            if spec.name == DEFAULT_MODEL:
+                raise
+            errors.append((panel.outcome_indicator_id, f"{type(exc).__name__}: {exc}"))
+            cv_rows.append({**base, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "failed"})
+            continue
         cv_rows.append({**base, "cv_rmse": rmse, "cv_r2": r2, "n_folds": CV_FOLDS, "status": "estimated"})
-        model = clone(spec.make_estimator()).fit(x, y)
-        imp = permutation_importance(model, x, y, n_repeats=3, random_state=seed, scoring="neg_mean_squared_error")
         for j, factor in enumerate(factors):
             imp_rows.append({"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
                              "subgoal_id": panel.subgoal_id, "factor_id": factor,
@@ -96,7 +107,20 @@ def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int) -> tup
     return cv[CV_COLUMNS], imp[IMPORTANCE_COLUMNS]
 
 
-def comparison_table(cv_tables: list[pd.DataFrame], default: str = "linear_fe") -> pd.DataFrame:
+def _fit_and_score(spec: EstimatorSpec, x: np.ndarray, y: np.ndarray, area: np.ndarray, seed: int):
+    """Cross-validated RMSE and R squared (whole areas held out) and permutation importance."""
+    pred = np.empty_like(y)
+    for train, test in GroupKFold(n_splits=CV_FOLDS).split(x, y, area):
+        model = clone(spec.make_estimator()).fit(x[train], y[train])
+        pred[test] = model.predict(x[test])
+    rmse = float(np.sqrt(np.mean((y - pred) ** 2)))
+    r2 = float(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+    model = clone(spec.make_estimator()).fit(x, y)
+    imp = permutation_importance(model, x, y, n_repeats=3, random_state=seed, scoring="neg_mean_squared_error")
+    return rmse, r2, imp
+
+
+def comparison_table(cv_tables: list[pd.DataFrame], default: str = DEFAULT_MODEL) -> pd.DataFrame:
     """All models' CV errors side by side, with each model's error relative to the default."""
     cv = pd.concat(cv_tables, ignore_index=True)
     ref = cv[cv["model"] == default].set_index("outcome_indicator_id")["cv_rmse"]

@@ -21,14 +21,22 @@ def build_model_asset(spec: EstimatorSpec) -> dg.AssetsDefinition:
               description=(f"Model '{spec.name}' ({spec.module}): {spec.description} Cross-validated error per "
                            "outcome (areas held out) and permutation importance per factor."))
     def _model(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        errors: list[tuple[str, str]] = []
         with warehouse.get_connection() as con:
-            cv, importance = comparison.evaluate(spec, build_panels(con))
+            cv, importance = comparison.evaluate(spec, build_panels(con), errors=errors)
             write_table(con, f"model_{spec.name}_cv", cv, context.run.run_id)
             write_table(con, f"model_{spec.name}_importance", importance, context.run.run_id)
+        if errors:
+            context.log.error(
+                f"Model '{spec.name}' ({spec.path}) failed on {len(errors)} of {len(cv)} outcomes, first on "
+                f"{errors[0][0]}: {errors[0][1]}. Those rows say status 'failed' in the comparison; the other "
+                "models, the ranking and the publication go on. Fix or remove the module.")
         estimated = cv[cv["status"] == "estimated"]
         return dg.MaterializeResult(metadata={
             "outcomes": len(cv), "mean_cv_rmse": float(estimated["cv_rmse"].mean()) if len(estimated) else None,
             "mean_cv_r2": float(estimated["cv_r2"].mean()) if len(estimated) else None,
+            "failed_outcomes": len(errors),
+            **({"first_error": f"{errors[0][0]}: {errors[0][1]}"} if errors else {}),
         })
 
     return _model
