@@ -82,6 +82,13 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
             "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
 
 
+def against_direction(chains: pd.DataFrame) -> pd.DataFrame:
+    """The local chain strengths whose sign contradicts the link's ``effect_direction`` (data that
+    disagree with the factor model); kept as estimated, reported by the asset."""
+    sign = np.where(chains["effect_direction"] == "increases", 1.0, -1.0)
+    return chains[(chains["source"] == "local") & (chains["coefficient"] * sign < 0)]
+
+
 def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """One row per factor -> factor link: local strength where the panel allows it, else the prior.
 

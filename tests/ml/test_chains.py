@@ -88,3 +88,9 @@ def test_the_standard_error_is_the_cluster_jackknife_of_the_two_way_model():
     assert got["area_level"] == "wijk" and got["n_areas"] == 12
     assert got["coefficient"] == pytest.approx(full, abs=1e-10)
     assert got["std_error"] == pytest.approx(cr3, rel=1e-6)
+
+
+def test_local_strengths_against_the_models_direction_are_reported():
+    estimated = pd.DataFrame({"link_id": ["a", "b", "c", "d"], "effect_direction": ["increases", "decreases", "increases", "decreases"],
+                              "coefficient": [0.3, 0.2, -0.1, -0.2], "source": ["local", "local", "local", "prior"]})
+    assert chains.against_direction(estimated)["link_id"].tolist() == ["b", "c"]

@@ -63,7 +63,15 @@ def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         scores = con.execute(SCORES_SQL).df()
         result = chains.estimate_chains(links, scores)
         rows = write_table(con, "chain_strength", result, context.run.run_id)
+    against = chains.against_direction(result)
+    if len(against):
+        context.log.warning(
+            f"{len(against)} of {int((result['source'] == 'local').sum())} local chain strengths have the opposite sign "
+            f"of the factor model's direction: {', '.join(against['link_id'])}. The ranking uses them as estimated; "
+            "check the link or the data.")
     return dg.MaterializeResult(metadata={"rows": rows, "local": int((result["source"] == "local").sum()),
+                                          "against_direction": len(against),
+                                          "links_against_direction": ", ".join(against["link_id"]) or "none",
                                           "method_version": chains.METHOD_VERSION})
 
 
