@@ -50,6 +50,7 @@ STAGES = (
     ("publish", "group:publish"),
 )
 TARGET_SECONDS, TARGET_MIB = 180, 4096
+TARGET_STAGES = {"ingest", "transform", "publish"}
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -234,13 +235,18 @@ def main() -> int:
                 print(f"{r.name:<11}{r.status:<34}{r.wall_s:>9.1f}{r.peak_process_mib:>15.0f}{r.peak_tree_mib:>15.0f}")
             else:
                 print(f"{r.name:<11}{r.status:<34}{'-':>9}{'-':>15}{'-':>15}")
-        measured = [r for r in results if r.status.startswith(("ok", "failed"))]
+        # issue 3's target covers ingest, transform and publish; the ML stage (issue 4) has none at this scale
+        measured = [r for r in results if r.status.startswith(("ok", "failed")) and r.name in TARGET_STAGES]
         total = sum(r.wall_s for r in measured)
         peak = max((r.peak_tree_mib for r in measured), default=0.0)
-        print(f"{'run total':<11}{'(ingest+transform+publish)':<34}{total:>9.1f}{'':>15}{peak:>15.0f}")
-        complete = all(r.status == "ok" for r in results)
-        verdict = "within" if total < TARGET_SECONDS and peak < TARGET_MIB else "OUTSIDE"
-        print(f"{verdict} the target{'' if complete else ' (for the stages measured; the run is not complete)'}")
+        if measured:
+            print(f"{'run total':<11}{'(' + '+'.join(r.name for r in measured) + ')':<34}{total:>9.1f}{'':>15}{peak:>15.0f}")
+            complete = all(r.status == "ok" for r in results) and {r.name for r in measured} == TARGET_STAGES
+            verdict = "within" if total < TARGET_SECONDS and peak < TARGET_MIB else "OUTSIDE"
+            print(f"{verdict} the target{'' if complete else ' (for the stages measured; the run is not complete)'}")
+        else:
+            print("the target covers ingest+transform+publish, none of which was measured here "
+                  "(the ML stage has no target at national scale; issue 4 asks for its wall time)")
         for r in results:
             if r.status == "not yet available":
                 print(f"{r.name}: not yet available (no such asset in pipelines.definitions)")
