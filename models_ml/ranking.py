@@ -374,7 +374,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                              f"{CAVEAT}{_evidence_sentence(shares[:, j])}")
                 continue
             pct = pct_goal[a, j]
-            goals = ", ".join(f"{goal_names[s]} ({pct[s]:.0f}%)" for s in top[a, j] if pct[s] >= 0.5)
+            goals = ", ".join(f"{goal_names[s]} ({pct[s]:.0f}%)" for s in top[a, j] if round(pct[s]) >= 1)
             text = f"{name}: de winst loopt vooral via {goals}."
             if best_value[a, j] > 0.05 * gain[a, j]:
                 text += (f" Daarvan loopt {100 * best_value[a, j] / gain[a, j]:.0f}% via de keten naar "
