@@ -158,9 +158,7 @@ def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> n
     if model.evidence is None:
         return np.full((len(EVIDENCE), len(model.factors)), np.nan)
     w = np.abs(weights)[None, :]
-    m_est = m_point
-    if model.b_assumed is not None and model.b_assumed.any():
-        m_est = chain_multiplier(np.where(model.b_assumed, 0.0, model.b_mean))
+    m_est = estimated_chain_multiplier(model, m_point)
     size = np.stack([(w @ np.abs(part) @ np.abs(m_est))[0] for part in model.evidence])  # (3, F)
     size[EVIDENCE.index("placeholder")] += (w @ np.abs(model.d_mean) @ np.abs(m_point - m_est))[0]
     total = size.sum(axis=0)
@@ -190,6 +188,14 @@ def chain_multiplier(b: np.ndarray) -> np.ndarray:
     for _ in range(depth):
         m = eye + b @ m
     return m
+
+
+def estimated_chain_multiplier(model: Model, m_point: np.ndarray) -> np.ndarray:
+    """``M_est = (I - B_est)^-1``: the paths over chain links with local data only (links whose
+    strength is the chains' prior, ``b_assumed``, left out); ``m_point`` when none is assumed."""
+    if model.b_assumed is None or not model.b_assumed.any():
+        return m_point
+    return chain_multiplier(np.where(model.b_assumed, 0.0, model.b_mean))
 
 
 def total_effects(d: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -289,15 +295,24 @@ def _median(x_lo: np.ndarray, x_hi: np.ndarray) -> np.ndarray:
     return (x_lo + x_hi) / 2.0
 
 
+def whole_percentages(shares: np.ndarray) -> np.ndarray:
+    """Shares (adding up to 1) as whole percentages that add up to 100 (largest remainder)."""
+    raw = 100 * np.asarray(shares, dtype=float)
+    out = np.floor(raw)
+    short = int(round(100 - out.sum()))
+    out[np.argsort(-(raw - out), kind="stable")[:short]] += 1
+    return out.astype(int)
+
+
 def _evidence_sentence(shares: np.ndarray) -> str:
     """What the impact rests on (``evidence_shares`` of one factor), for a policy adviser."""
     if not np.isfinite(shares).all():
         return ""
-    local, literature, placeholder = 100 * shares
-    text = (f" Onderbouwing: {local:.0f}% lokale gegevens, {literature:.0f}% onderzoeksliteratuur, "
-            f"{placeholder:.0f}% aannames zonder bron.")
+    local, literature, placeholder = whole_percentages(shares)
+    text = (f" Onderbouwing: {local}% lokale gegevens, {literature}% onderzoeksliteratuur, "
+            f"{placeholder}% aannames zonder bron.")
     if shares[2] >= 0.5:
-        text += " Let op: deze plaats rust vooral op aannames zonder bron; zoek eerst onderbouwing."
+        text += " Let op: deze plaats in de rangorde rust vooral op aannames zonder bron; zoek eerst onderbouwing."
     return text
 
 
@@ -317,43 +332,64 @@ def direct_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.
         return np.where(total > 0, direct / total, np.nan)
 
 
+NEGLIGIBLE = 0.01
+"""A gain below this share of the largest gain in the same ranking is called negligible."""
+
+
+def _goal_list(names: list[str], pct: np.ndarray) -> str:
+    """'het doel "A" (100%)' or 'de doelen "A" (60%), "B" (30%) en "C" (10%)'."""
+    items = [f'"{n}" ({p:.0f}%)' for n, p in zip(names, pct)]
+    if len(items) == 1:
+        return f"het doel {items[0]}"
+    return f"de doelen {', '.join(items[:-1])} en {items[-1]}"
+
+
 def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
                   eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
-                  shares: np.ndarray, impact_lower: np.ndarray, impact_upper: np.ndarray) -> list[str]:
+                  shares: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
+                  impact_upper: np.ndarray) -> list[str]:
     """A text a policy adviser can read per area and eligible factor, in row order (area by area,
     eligible factors in factor order).
 
-    For a factor with something to gain: the sub-goals that carry the gain, as percentages of the
-    gain (the sum of the sub-goals' positive contributions, through chains included, so the
-    percentages of all sub-goals that help add up to 100); which part of it runs through the
-    strongest chain; the caveat; a sub-goal where the association works the other way and how
-    much of the gain it costs; that the gain is uncertain when the 90% interval of the impact
-    reaches below 0; and what the impact rests on (``shares``, (3, F)). Otherwise why there is
-    little to gain: no room for improvement, no known association with the scope's sub-goals, or
-    associations that do not point to a gain (and whether the uncertainty leaves a gain open).
-    ``g``: (areas, F) gaps (0 where unknown); ``rankable``, ``impact_lower``, ``impact_upper``:
-    (areas, F).
+    Which kind of text follows the published (Monte Carlo median) ``impact``, so that text and
+    numbers agree. A factor with a gain of at least ``NEGLIGIBLE`` of the largest in its ranking
+    gets: the sub-goals that carry the gain, in percentages of the gain (the sum of the sub-goals'
+    positive contributions, chains included; the sub-goals that help add up to 100, up to
+    rounding); the strongest chain's part of the factor's association (its share of the absolute
+    contributions, like ``direct_share``), whether it works the other way and whether it rests on
+    an assumed link; the caveat; the sub-goals where the association works the other way and what
+    they cost together, as a part of the gain; that the gain is uncertain when the 90% interval of
+    the impact reaches below 0; and what the impact rests on (``shares``, (3, F)). Otherwise why
+    there is little to gain: no known association with the scope's sub-goals, no room for
+    improvement, associations that point to a loss or to nothing, or a negligible gain.
+    ``g``: (areas, F) gaps (0 where unknown); ``rankable``, ``impact*``: (areas, F).
     """
     names = model.factors["name_nl"].tolist()
     goal_names = model.subgoals["name_nl"].tolist()
     orient = model.orientation
     per_goal_unit = (weights[:, None] * t_point * orient).T  # (F, S): w_s T[s, j] orientation_j
     per_goal = per_goal_unit[None, :, :] * g[:, :, None]  # (areas, F, S)
-    total = per_goal.sum(axis=-1)
     gain = np.where(per_goal > 0, per_goal, 0.0).sum(axis=-1)
+    loss = np.where(per_goal < 0, per_goal, 0.0)
     reaches = (per_goal_unit != 0).any(axis=-1)  # (F,): any effect on the weighted sub-goals
     with np.errstate(divide="ignore", invalid="ignore"):
         pct_goal = 100 * per_goal / gain[:, :, None]
+        pct_loss = -100 * loss.sum(axis=-1) / gain
     top = np.argsort(-per_goal, axis=-1)[:, :, :3]
     worst = np.argmin(per_goal, axis=-1)
-    # the strongest chain: indirect[a, j, k] = (sum_s w_s D[s, k]) * M[k, j] * orientation_j * gap_aj
-    via = (weights[:, None] * model.d_mean).sum(axis=0)
-    chain_ok = m_point != 0  # [k, j]
-    np.fill_diagonal(chain_ok, False)
-    indirect = (via[:, None] * m_point * orient).T[None, :, :] * g[:, :, None]  # [a, j, k]
-    indirect = np.where(chain_ok.T[None, :, :], indirect, -np.inf)
-    best = np.argmax(indirect, axis=-1)
-    best_value = np.take_along_axis(indirect, best[:, :, None], axis=-1)[:, :, 0]
+    # chains: the part of factor j's absolute contributions that runs through factor k (k != j)
+    size_k = np.abs(weights) @ np.abs(model.d_mean)  # (F,): sum_s |w_s D[s, k]|
+    through = size_k[:, None] * np.abs(m_point)  # [k, j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chain_share = through / through.sum(axis=0)[None, :]
+    np.fill_diagonal(chain_share, 0.0)
+    chain_share = np.nan_to_num(chain_share)
+    best = np.argmax(chain_share, axis=0)  # per factor j
+    cols = np.arange(len(names))
+    net = (weights @ model.d_mean)[best] * m_point[best, cols] * orient  # sign of that chain's part
+    m_est = estimated_chain_multiplier(model, m_point)
+    assumed = (m_est[best, cols] == 0) & (m_point[best, cols] != 0)
+    top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
     texts: list[str] = []
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):
@@ -366,27 +402,39 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                 texts.append(f"{name}: weinig te winnen (geen bekende samenhang met deze doelen).")
                 continue
             if g[a, j] <= 0:
-                texts.append(f"{name}: weinig te winnen (geen ruimte voor verbetering in dit gebied). {CAVEAT}")
+                texts.append(f"{name}: weinig te winnen (geen ruimte voor verbetering: dit gebied hoort op deze "
+                             f"factor al bij het beste kwart van de wijken van de gemeente). {CAVEAT}")
                 continue
-            if total[a, j] <= 0:
+            evidence = _evidence_sentence(shares[:, j])
+            if impact[a, j] <= 0 or gain[a, j] <= 0:
+                finding = ("wijst eerder op verlies dan op winst" if impact[a, j] < 0 else "wijst niet op winst")
                 open_gain = ", maar dat is onzeker: de 90%-marge reikt tot winst" if impact_upper[a, j] > 0 else ""
-                texts.append(f"{name}: weinig te winnen (de gevonden samenhang wijst niet op winst{open_gain}). "
-                             f"{CAVEAT}{_evidence_sentence(shares[:, j])}")
+                texts.append(f"{name}: weinig te winnen (de gevonden samenhang {finding}{open_gain}). {CAVEAT}{evidence}")
+                continue
+            if impact[a, j] < NEGLIGIBLE * top_impact[a]:
+                texts.append(f"{name}: weinig te winnen (de winst is verwaarloosbaar: minder dan "
+                             f"{100 * NEGLIGIBLE:.0f}% van die van de bovenste factor). {CAVEAT}{evidence}")
                 continue
             pct = pct_goal[a, j]
-            goals = ", ".join(f"{goal_names[s]} ({pct[s]:.0f}%)" for s in top[a, j] if round(pct[s]) >= 1)
-            text = f"{name}: de winst loopt vooral via {goals}."
-            if best_value[a, j] > 0.05 * gain[a, j]:
-                text += (f" Daarvan loopt {100 * best_value[a, j] / gain[a, j]:.0f}% via de keten naar "
-                         f"{names[best[a, j]]}.")
+            named = [s for s in top[a, j] if round(pct[s]) >= 1]
+            text = f"{name}: de winst komt vooral bij {_goal_list([goal_names[s] for s in named], pct[named])}."
+            k = best[j]
+            if round(100 * chain_share[k, j]) >= 5:
+                text += f" Van de samenhang loopt {100 * chain_share[k, j]:.0f}% via de keten naar {names[k]}"
+                if net[j] < 0:
+                    text += ", en die werkt juist de andere kant op"
+                if assumed[j]:
+                    text += " (een aangenomen schakel, zonder lokale gegevens)"
+                text += "."
             text += f" {CAVEAT}"
-            w = worst[a, j]
-            if per_goal[a, j, w] < -0.05 * gain[a, j]:
-                text += (f" Via {goal_names[w]} werkt de samenhang juist de andere kant op; dat kost "
-                         f"{-pct[w]:.0f}% van die winst.")
+            if pct_loss[a, j] >= 5:
+                others = int((np.round(-100 * loss[a, j] / gain[a, j]) >= 1).sum()) - 1
+                more = "" if others <= 0 else (" en nog 1 ander doel" if others == 1 else f" en nog {others} andere doelen")
+                text += (f' Voor het doel "{goal_names[worst[a, j]]}"{more} werkt de samenhang juist de andere '
+                         f"kant op; dat kost {pct_loss[a, j]:.0f}% van die winst.")
             if impact_lower[a, j] < 0:
                 text += " De winst is onzeker: de 90%-marge loopt van verlies tot winst."
-            texts.append(text + _evidence_sentence(shares[:, j]))
+            texts.append(text + evidence)
     return texts
 
 
@@ -432,11 +480,11 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     def impact_at(pos: int) -> np.ndarray:  # (areas, F): the pos-th smallest impact of every area
         return sorted_base[pos][None, :] * g
 
-    impact = _median(impact_at(stats["median"][0]), impact_at(stats["median"][1]))
+    impact = _median(impact_at(stats["median"][0]), impact_at(stats["median"][1])) + 0.0  # + 0.0: no -0.0
     lo, hi, t = stats["lower"]
-    impact_lower = _lerp(impact_at(lo), impact_at(hi), t)
+    impact_lower = _lerp(impact_at(lo), impact_at(hi), t) + 0.0
     lo, hi, t = stats["upper"]
-    impact_upper = _lerp(impact_at(lo), impact_at(hi), t)
+    impact_upper = _lerp(impact_at(lo), impact_at(hi), t) + 0.0
 
     # ranks: counts[a, j, r] = number of draws in which factor j has rank r + 1 in area a
     rank_median = np.full((n_areas, n_f), np.nan)
@@ -466,18 +514,21 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
 
             sel = np.ix_(rows, idx)
             rank_median[sel] = _median(rank_at(stats["median"][0]), rank_at(stats["median"][1]))
+            # rank bounds are order statistics, not interpolated: the rank at or below the 5th
+            # percentile's place, at or above the 95th's (numpy's methods 'lower' and 'higher')
             lo, hi, t = stats["lower"]
-            rank_lower[sel] = _lerp(rank_at(lo), rank_at(hi), t)
+            rank_lower[sel] = rank_at(lo)
             lo, hi, t = stats["upper"]
-            rank_upper[sel] = _lerp(rank_at(lo), rank_at(hi), t)
+            rank_upper[sel] = rank_at(hi if t > 0 else lo)
             in_top = min(config.top_k, k)  # draws with a rank <= top_k (half rank <= 2 top_k - 2)
             p_top[sel] = (cum[:, :, 2 * in_top - 2] if in_top > 0 else np.zeros((len(rows), k), dtype=int)) / n
-    room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="min").to_numpy()
+    room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="average").to_numpy()
     m_point = chain_multiplier(model.b_mean)
     t_point = model.d_mean @ m_point
     shares = evidence_shares(model, weights, m_point)
     direct_share = np.broadcast_to(direct_shares(model, weights, m_point), g.shape)
-    texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, impact_lower, impact_upper)
+    texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, impact, impact_lower,
+                          impact_upper)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))

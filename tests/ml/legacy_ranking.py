@@ -3,7 +3,9 @@
 ranking's numbers in tests/ml/test_ranking_equivalence.py; the pipeline does not use it. Changed
 since, as the method changed (ranking-1.2.0), each in its own plain way: factors with equal
 impact in a draw share the mean of their ranks (``scipy.stats.rankdata``, impacts equal to 12
-decimals), and ``direct_share`` is the direct part of the absolute contributions. Its
+decimals), so do factors with equal room in ``rank_by_room_for_improvement``, the rank interval's
+bounds are order statistics (numpy's quantile methods 'lower' and 'higher'), and ``direct_share``
+is the direct part of the absolute contributions. Its
 explanations are those of ranking-1.0.0 and are no longer compared.
 
 Rank factors by their impact on the goals, with uncertainty, city-wide and per wijk.
@@ -186,7 +188,7 @@ def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     ranks = np.full(impact.shape, np.nan)
     if len(idx):
         ranks[:, idx] = rankdata(-np.round(impact[:, idx], 12), method="average", axis=1)
-    room_rank = pd.Series(np.where(rankable, g, np.nan)).rank(ascending=False, method="min")
+    room_rank = pd.Series(np.where(rankable, g, np.nan)).rank(ascending=False, method="average")
     m_point = np.linalg.inv(np.eye(len(model.factors)) - model.b_mean)
     t_point = model.d_mean @ m_point
     rows = []
@@ -203,8 +205,8 @@ def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
             "impact_ci90_lower": float(np.quantile(impact[:, j], 0.05)) if ok else None,
             "impact_ci90_upper": float(np.quantile(impact[:, j], 0.95)) if ok else None,
             "rank_median": float(np.median(ranks[:, j])) if ok else None,
-            "rank_ci90_lower": float(np.quantile(ranks[:, j], 0.05)) if ok else None,
-            "rank_ci90_upper": float(np.quantile(ranks[:, j], 0.95)) if ok else None,
+            "rank_ci90_lower": float(np.quantile(ranks[:, j], 0.05, method="lower")) if ok else None,
+            "rank_ci90_upper": float(np.quantile(ranks[:, j], 0.95, method="higher")) if ok else None,
             "p_top5": float(np.mean(ranks[:, j] <= config.top_k)) if ok else None,
             "room_for_improvement": float(gaps[j]) if np.isfinite(gaps[j]) else None,
             "rank_by_room_for_improvement": float(room_rank[j]) if ok else None,

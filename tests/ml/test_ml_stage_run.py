@@ -47,7 +47,7 @@ def test_rankings_cover_the_city_every_domain_life_phase_and_wijk(con):
                          order by rank_median limit 5""").fetchall()
     for factor, rank, lower, upper, p, explanation in top:
         assert lower <= rank <= upper and 0 <= p <= 1
-        assert "de winst loopt vooral via" in explanation and "niet op bewezen oorzakelijke effecten" in explanation
+        assert "de winst komt vooral bij" in explanation and "niet op bewezen oorzakelijke effecten" in explanation
         assert "% lokale gegevens" in explanation and "% aannames zonder bron" in explanation
 
 

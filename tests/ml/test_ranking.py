@@ -166,7 +166,7 @@ def test_an_impact_resting_on_placeholders_is_flagged():
     model = build_model(FACTORS, SUBGOALS, m, chains())
     g, _, _ = rank_city(model, scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "pesten")}))
     assert g.loc["pesten", "evidence_placeholder"] == pytest.approx(0.16 / 0.17)
-    assert "94% aannames zonder bron. Let op: deze plaats rust vooral op aannames zonder bron" in g.loc["pesten", "explanation"]
+    assert "94% aannames zonder bron. Let op: deze plaats in de rangorde rust vooral op aannames zonder bron" in g.loc["pesten", "explanation"]
     assert "Let op" not in g.loc["armoede", "explanation"]
 
 
@@ -185,24 +185,28 @@ def test_a_sub_goal_that_works_the_other_way_is_named():
                                                    ("armoede", "kansrijk_zelfstandig", -0.2, 0.01)]), chains())
     g, _, _ = rank_city(model, scores({"armoede": [0, 0, 1.0, 1.0]}))
     text = g.loc["armoede", "explanation"]
-    assert "de winst loopt vooral via Mentale gezondheid (100%)." in text
-    assert "Via Zelfstandig werkt de samenhang juist de andere kant op; dat kost 33% van die winst." in text
+    assert 'de winst komt vooral bij het doel "Mentale gezondheid" (100%).' in text
+    assert 'Voor het doel "Zelfstandig" werkt de samenhang juist de andere kant op; dat kost 33% van die winst.' in text
     assert "onzeker" not in text  # the impact's interval lies above 0
 
 
 def test_percentages_stay_readable_when_a_chain_cancels_the_direct_effect():
     """pesten harms mentaal directly (0.3) but, through a chain that lowers schulden (-0.9), helps
     zelfstandig about as much (0.9 x 0.3 = 0.27): the net impact is small and uncertain. The text
-    gives shares of the gain (no 1000%), says what the chain costs, and that the gain is uncertain;
-    direct_share stays a share."""
+    gives shares of the gain (no 1000%), the chain's part of the association (0.27 of 0.57) and
+    that it works the other way, what it costs, and that the gain is uncertain; direct_share stays
+    a share."""
     model = build_model(FACTORS, SUBGOALS,
                         merged([("pesten", "gezond_mentaal", 0.3, 0.1), ("schulden", "kansrijk_zelfstandig", 0.3, 0.1)]),
                         chains([("pesten", "schulden", -0.9, 0.01)]))
     g, _, _ = rank_city(model, scores({"pesten": [0, 0, 1.0, 1.0], "schulden": [0, 0, 1.0, 1.0]}), n_draws=400)
     row = g.loc["pesten"]
     assert row["impact_ci90_lower"] < 0 < row["impact_ci90_upper"]
-    assert "de winst loopt vooral via Mentale gezondheid (100%)." in row["explanation"]
-    assert "Via Zelfstandig werkt de samenhang juist de andere kant op; dat kost 90% van die winst." in row["explanation"]
+    assert 'de winst komt vooral bij het doel "Mentale gezondheid" (100%).' in row["explanation"]
+    assert ("Van de samenhang loopt 47% via de keten naar Schulden, en die werkt juist de andere kant op."
+            in row["explanation"])
+    assert ('Voor het doel "Zelfstandig" werkt de samenhang juist de andere kant op; dat kost 90% van die winst.'
+            in row["explanation"])
     assert "De winst is onzeker: de 90%-marge loopt van verlies tot winst." in row["explanation"]
     # |direct| 0.3 of |direct| + |through schulden| 0.3 + 0.27
     assert row["direct_share"] == pytest.approx(0.3 / 0.57)
@@ -210,21 +214,21 @@ def test_percentages_stay_readable_when_a_chain_cancels_the_direct_effect():
 
 def test_the_chain_sentence_gives_the_part_of_the_gain_it_carries():
     """armoede -> schulden (0.5) -> mentaal (0.4), and armoede -> zelfstandig (0.6) directly: of the
-    gain 0.6 + 0.2, a quarter runs through the chain (already inside the sub-goal percentages)."""
+    association 0.6 + 0.2, a quarter runs through the chain (already inside the sub-goal percentages)."""
     model = build_model(FACTORS, SUBGOALS,
                         merged([("armoede", "kansrijk_zelfstandig", 0.6, 0.01), ("schulden", "gezond_mentaal", 0.4, 0.01)]),
                         chains([("armoede", "schulden", 0.5, 0.01)]))
     g, _, _ = rank_city(model, scores({"armoede": [0, 0, 1.0, 1.0], "schulden": [0, 0, 1.0, 1.0]}))
     text = g.loc["armoede", "explanation"]
-    assert "de winst loopt vooral via Zelfstandig (75%), Mentale gezondheid (25%)." in text
-    assert "Daarvan loopt 25% via de keten naar Schulden." in text
+    assert 'de winst komt vooral bij de doelen "Zelfstandig" (75%) en "Mentale gezondheid" (25%).' in text
+    assert "Van de samenhang loopt 25% via de keten naar Schulden." in text
     assert g.loc["armoede", "direct_share"] == pytest.approx(0.75)
 
 
 def test_little_to_gain_says_why():
     """pesten: no association with the domain's sub-goals; sport (protective) whose association
-    points the wrong way; schulden: no room in the wijk. None is called harmful or explained by a caveat
-    it does not need."""
+    points to a loss (more sport, worse mentaal: d 0.2, uncertain); schulden: no room in the wijk.
+    None is called harmful or explained by a caveat it does not need."""
     model = build_model(FACTORS, SUBGOALS, merged([("pesten", "kansrijk_zelfstandig", 0.3, 0.01),
                                                    ("sport", "gezond_mentaal", 0.2, 0.3),
                                                    ("schulden", "gezond_mentaal", 0.3, 0.01)]), chains())
@@ -234,11 +238,12 @@ def test_little_to_gain_says_why():
     assert gezond.loc["pesten", "explanation"] == "Pesten: weinig te winnen (geen bekende samenhang met deze doelen)."
     assert pd.isna(gezond.loc["pesten", "direct_share"])
     sport = gezond.loc["sport", "explanation"]
-    assert sport.startswith("Sport: weinig te winnen (de gevonden samenhang wijst niet op winst, maar dat is onzeker: "
-                            "de 90%-marge reikt tot winst).")
+    assert sport.startswith("Sport: weinig te winnen (de gevonden samenhang wijst eerder op verlies dan op winst, "
+                            "maar dat is onzeker: de 90%-marge reikt tot winst).")
     assert "schadelijke" not in sport
     wijk1 = areas[areas["area_code"] == "WK999901"].set_index("factor_id")
-    assert wijk1.loc["schulden", "explanation"].startswith("Schulden: weinig te winnen (geen ruimte voor verbetering")
+    assert wijk1.loc["schulden", "explanation"].startswith(
+        "Schulden: weinig te winnen (geen ruimte voor verbetering: dit gebied hoort op deze factor al bij het beste kwart")
 
 
 def test_factors_with_equal_impact_share_their_rank():
@@ -274,4 +279,25 @@ def test_a_chain_whose_strength_is_assumed_counts_as_placeholder():
     # sport: direct 0.1 (local), through the assumed link 0.2 x 0.5 = 0.1 (placeholder)
     assert g.loc["sport", cols].tolist() == pytest.approx([0.5, 0, 0.5])
     assert g.loc["armoede", cols].tolist() == pytest.approx([0, 1, 0])
-    assert "Let op: deze plaats rust vooral op aannames zonder bron" in g.loc["sport", "explanation"]
+    text = g.loc["sport", "explanation"]
+    assert "Let op: deze plaats in de rangorde rust vooral op aannames zonder bron" in text
+    assert "Van de samenhang loopt 50% via de keten naar Schulden (een aangenomen schakel, zonder lokale gegevens)." in text
+    assert "aangenomen schakel" not in g.loc["armoede", "explanation"]
+
+
+def test_a_negligible_gain_is_called_negligible():
+    """pesten's gain is 1/200 of armoede's: not described as if it mattered."""
+    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.4, 0.001),
+                                                   ("pesten", "gezond_mentaal", 0.002, 0.0001)]), chains())
+    g, _, _ = rank_city(model, scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "pesten")}))
+    assert g.loc["pesten", "explanation"].startswith(
+        "Pesten: weinig te winnen (de winst is verwaarloosbaar: minder dan 1% van die van de bovenste factor).")
+    assert g.loc["armoede", "explanation"].startswith('Armoede: de winst komt vooral bij het doel "Mentale gezondheid"')
+
+
+def test_evidence_percentages_add_up_to_100():
+    from models_ml.ranking import whole_percentages
+
+    assert whole_percentages(np.array([0.163, 0.674, 0.163])).tolist() == [16, 68, 16]  # not 16 + 67 + 16 = 99
+    assert whole_percentages(np.array([1 / 3, 1 / 3, 1 / 3])).sum() == 100
+    assert whole_percentages(np.array([0.0, 0.0, 1.0])).tolist() == [0, 0, 100]
