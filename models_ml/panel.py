@@ -86,6 +86,9 @@ class OutcomePanel:
     outcome_sd_total: float = float("nan")
     outcome_sd_signal: float = float("nan")
     factor_sd: dict[str, float] = field(default_factory=dict)
+    wijk_of: dict[str, str] = field(default_factory=dict)
+    """For a buurt panel with a factor scored per wijk (``wijk_score_for_buurt``): the wijk of every
+    buurt code, so that that factor's standard error can be clustered by wijk."""
 
 
 def link_transform(value, numerator, denominator, multiplier, link: str) -> np.ndarray:
@@ -388,5 +391,7 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
             factors=present, missing_factors=missing, factor_flags={f: flags[f] for f in present},
             outcome_sd_total=float(np.sqrt(var_total)) if np.isfinite(var_total) else float("nan"),
             outcome_sd_signal=sd_signal, factor_sd=factor_sd,
+            wijk_of=({code: parent_wijk(code) or code for code in data["area_code"].unique()}
+                     if any("wijk_score_for_buurt" in flags[f] for f in present) else {}),
         ))
     return panels

@@ -38,7 +38,7 @@ SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_link
           deps=[SCORES, VALUES, AREAS, *SEEDS[:2]], pool=WAREHOUSE_POOL,
           description=("Local factor-outcome associations: per outcome indicator, a two-way fixed-effects regression "
                        "on the standardised factor scores of the factors linked to its sub-goal, with cluster-robust "
-                       f"(cluster jackknife by area, by gemeente from 20 gemeenten on) 90% intervals and diagnostics; too thin data says so instead of a number. {CAVEAT}"))
+                       f"(cluster jackknife by area; by wijk for a factor scored per wijk; by gemeente from 20 gemeenten on) 90% intervals and diagnostics; too thin data says so instead of a number. {CAVEAT}"))
 def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         panels = build_panels(con)
