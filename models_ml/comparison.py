@@ -73,7 +73,8 @@ def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int,
               errors: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     cv_rows, imp_rows = [], []
     for panel in panels:
-        if panel.data.dropna(subset=["y", *panel.factors]).empty:
+        usable = panel.data.dropna(subset=["y", *panel.factors])
+        if usable.empty:
             cv_rows.append({"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,
                             "subgoal_id": panel.subgoal_id, "area_level": panel.area_level, "n_areas": 0,
                             "n_obs": 0, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "not_estimable"})
@@ -83,7 +84,7 @@ def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int,
                 "subgoal_id": panel.subgoal_id, "area_level": panel.area_level,
                 "n_areas": int(len(np.unique(area))), "n_obs": int(len(y))}
         too_thin = (base["n_obs"] < MIN_OBS_PER_PREDICTOR * len(factors)
-                    or panel.data.dropna(subset=["y", *panel.factors])["year"].nunique() < MIN_YEARS)
+                    or usable["year"].nunique() < MIN_YEARS)
         if not factors or base["n_areas"] < MIN_AREAS or too_thin:
             cv_rows.append({**base, "cv_rmse": None, "cv_r2": None, "n_folds": 0, "status": "not_estimable"})
             continue

@@ -316,20 +316,20 @@ def _evidence_sentence(shares: np.ndarray) -> str:
     return text
 
 
-def direct_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
-    """(F,): per factor, the share of its impact's contributions that is direct.
+def path_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
+    """(F, F): ``[k, j]`` the share of factor j's impact whose contributions run through factor k
+    (``[j, j]``: the direct share, ``direct_share``).
 
     The impact of factor j is a sum of contributions ``w_s D[s, k] M[k, j]`` (k = j: direct;
-    otherwise through the chain to k); the direct share is the sum of the direct ones' absolute
-    values over the sum for all, like ``evidence_shares``, so it lies in [0, 1] also when a chain
-    works against the direct effect. The room for improvement multiplies every contribution alike
-    and drops out. NaN for a factor without any effect on the weighted sub-goals.
+    otherwise through the chain to k); a path's share is its contributions' absolute values over
+    the sum for all, like ``evidence_shares``, so the shares lie in [0, 1] also when a chain works
+    against the direct effect. The room for improvement multiplies every contribution alike and
+    drops out. NaN for a factor without any effect on the weighted sub-goals.
     """
-    w = np.abs(weights)[None, :]
-    direct = (w @ np.abs(model.d_mean))[0]
-    total = (w @ np.abs(model.d_mean) @ np.abs(m_point))[0]
+    through = (np.abs(weights) @ np.abs(model.d_mean))[:, None] * np.abs(m_point)
+    total = through.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, direct / total, np.nan)
+        return np.where(total > 0, through / total, np.nan)
 
 
 NEGLIGIBLE = 0.01
@@ -346,7 +346,7 @@ def _goal_list(names: list[str], pct: np.ndarray) -> str:
 
 def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
                   eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
-                  shares: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
+                  shares: np.ndarray, paths: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
                   impact_upper: np.ndarray) -> list[str]:
     """A text a policy adviser can read per area and eligible factor, in row order (area by area,
     eligible factors in factor order).
@@ -359,7 +359,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     contributions, like ``direct_share``), whether it works the other way and whether it rests on
     an assumed link; the caveat; the sub-goals where the association works the other way and what
     they cost together, as a part of the gain; that the gain is uncertain when the 90% interval of
-    the impact reaches below 0; and what the impact rests on (``shares``, (3, F)). Otherwise why
+    the impact reaches below 0; and what the impact rests on (``shares``, (3, F); ``paths``: ``path_shares``). Otherwise why
     there is little to gain: no known association with the scope's sub-goals, no room for
     improvement, associations that point to a loss or to nothing, or a negligible gain.
     ``g``: (areas, F) gaps (0 where unknown); ``rankable``, ``impact*``: (areas, F).
@@ -378,12 +378,8 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     top = np.argsort(-per_goal, axis=-1)[:, :, :3]
     worst = np.argmin(per_goal, axis=-1)
     # chains: the part of factor j's absolute contributions that runs through factor k (k != j)
-    size_k = np.abs(weights) @ np.abs(model.d_mean)  # (F,): sum_s |w_s D[s, k]|
-    through = size_k[:, None] * np.abs(m_point)  # [k, j]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chain_share = through / through.sum(axis=0)[None, :]
+    chain_share = np.nan_to_num(paths)
     np.fill_diagonal(chain_share, 0.0)
-    chain_share = np.nan_to_num(chain_share)
     best = np.argmax(chain_share, axis=0)  # per factor j
     cols = np.arange(len(names))
     net = (weights @ model.d_mean)[best] * m_point[best, cols] * orient  # sign of that chain's part
@@ -526,9 +522,10 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     m_point = chain_multiplier(model.b_mean)
     t_point = model.d_mean @ m_point
     shares = evidence_shares(model, weights, m_point)
-    direct_share = np.broadcast_to(direct_shares(model, weights, m_point), g.shape)
-    texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, impact, impact_lower,
-                          impact_upper)
+    paths = path_shares(model, weights, m_point)
+    direct_share = np.broadcast_to(np.diag(paths), g.shape)
+    texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, paths, impact,
+                          impact_lower, impact_upper)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))
