@@ -61,6 +61,8 @@ RANKING_COLUMNS = [
 ]
 EVIDENCE = ("local", "literature", "placeholder")
 """The sources a merged effect's point value rests on (``Model.evidence``; ``evidence_*`` columns)."""
+RESTS_ON_PLACEHOLDERS = 0.5
+"""An impact with at least this share on placeholders is flagged (explanation, asset log)."""
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,7 @@ def _evidence_sentence(shares: np.ndarray) -> str:
     local, literature, placeholder = whole_percentages(shares)
     text = (f" Onderbouwing: {local}% lokale gegevens, {literature}% onderzoeksliteratuur, "
             f"{placeholder}% aannames zonder bron.")
-    if shares[2] >= 0.5:
+    if shares[EVIDENCE.index("placeholder")] >= RESTS_ON_PLACEHOLDERS:
         text += " Let op: deze plaats in de rangorde rust vooral op aannames zonder bron; zoek eerst onderbouwing."
     return text
 

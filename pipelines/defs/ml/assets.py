@@ -115,10 +115,10 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         n_city = write_table(con, "factor_ranking", city, context.run.run_id)
         n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
     ranked = city[(city["scope_type"] == "gemeente") & city["rankable"]].sort_values("rank_median")
-    on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= 0.5, "factor_id"].tolist()
+    on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS, "factor_id"].tolist()
     if on_placeholders:
         context.log.warning(f"{len(on_placeholders)} of {len(ranked)} ranked factors rest mostly on placeholder "
-                            f"literature (evidence_placeholder >= 0.5): {', '.join(on_placeholders)}")
+                            f"literature (evidence_placeholder >= {ranking.RESTS_ON_PLACEHOLDERS}): {', '.join(on_placeholders)}")
     yield dg.MaterializeResult(asset_key=key("factor_ranking"), metadata={
         "rows": n_city, "method_version": ranking.METHOD_VERSION,
         "top_10": dg.MetadataValue.md(markdown_table(
