@@ -40,3 +40,21 @@ def test_real_extract_folder_replaces_the_demo(tmp_path):
     settings = settings_for(tmp_path, FACTORENMODEL_EXTRACT_DIR=str(tmp_path / "extracts"))
     keys = {k.to_user_string() for k in build_definitions(settings).resolve_asset_graph().get_all_asset_keys()}
     assert "demostad_extracts" not in keys and "raw/politie_jeugdverdachten" in keys
+
+
+def test_a_project_without_a_manifest_is_parsed_once(tmp_path):
+    """A fresh clone has no dbt_project/target: loading the definitions parses the project instead
+    of stopping on a missing manifest.json (a real ``dbt parse`` of a copy of the project)."""
+    import shutil
+
+    from dagster_dbt import DbtProject
+
+    from pipelines.defs.dbt.project import DBT_PROJECT_DIR, prepare_if_missing
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    assert not project.manifest_path.exists()
+    assert prepare_if_missing(project) is True
+    assert "model.factorenmodel.mart_factor_ranking" in project.manifest_path.read_text()
+    assert prepare_if_missing(project) is False
