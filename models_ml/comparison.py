@@ -128,3 +128,32 @@ def comparison_table(cv_tables: list[pd.DataFrame], default: str = DEFAULT_MODEL
     cv["rmse_vs_default"] = cv["cv_rmse"] / cv["outcome_indicator_id"].map(ref)
     cv["is_default"] = cv["model"] == default
     return cv.sort_values(["outcome_indicator_id", "model"]).reset_index(drop=True)
+
+
+SUMMARY_COLUMNS = ["model", "estimated", "failed", "not_estimable", "common_outcomes", "mean_cv_rmse", "mean_cv_r2",
+                   "mean_rmse_vs_default"]
+
+
+def comparison_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: how many outcomes it estimated, failed on or could not estimate, and its
+    mean errors over the *common* outcomes, those that every model estimated, so that a model that
+    failed on the hard outcomes does not look better than the others (means over each model's own
+    outcomes compared different sets). Means are None where there is no common outcome."""
+    status = table.pivot_table(index="model", columns="status", values="outcome_indicator_id",
+                               aggfunc="count", fill_value=0)
+    estimated = table[table["status"] == "estimated"]
+    n_models = table["model"].nunique()
+    per_outcome = estimated.groupby("outcome_indicator_id")["model"].nunique()
+    common = per_outcome.index[per_outcome == n_models]
+    means = (estimated[estimated["outcome_indicator_id"].isin(common)]
+             .groupby("model")[["cv_rmse", "cv_r2", "rmse_vs_default"]].mean())
+    rows = []
+    for model in sorted(table["model"].unique()):
+        row = {"model": model, "common_outcomes": len(common)}
+        for st in ("estimated", "failed", "not_estimable"):
+            row[st] = int(status.loc[model, st]) if st in status.columns else 0
+        for col, out in (("cv_rmse", "mean_cv_rmse"), ("cv_r2", "mean_cv_r2"), ("rmse_vs_default", "mean_rmse_vs_default")):
+            value = means[col].get(model) if model in means.index else None
+            row[out] = None if value is None or pd.isna(value) else round(float(value), 4)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

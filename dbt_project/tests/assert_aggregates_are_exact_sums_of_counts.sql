@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_indicator_value'}}}) }}
 -- Wijk and gemeente values are exact aggregates of the counts below them: numerator and
 -- denominator equal the sums over the base areas (the buurten, or where a gemeente has only wijk
 -- figures its wijken), and value = multiplier x sum(num) / sum(den). A gemeente's own row in

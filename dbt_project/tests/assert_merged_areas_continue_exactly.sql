@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicator_series'}}}) }}
 -- Where whole areas moved into a new code (a merge), the new code's series before the change is
 -- the exact sum of the old codes' counts, and it is flagged comparable over time.
 with merges as (

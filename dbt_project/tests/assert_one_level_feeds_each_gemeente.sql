@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_indicator_value'}}}) }}
 -- The finest level available feeds the marts, and only that level: per indicator, year and
 -- gemeente, int_indicator_base holds rows of one level (buurten, or wijken, or the gemeente's own
 -- row; never buurt and wijk figures together, which would count people twice), and every value of

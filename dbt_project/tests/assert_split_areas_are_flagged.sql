@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicator_series'}}}) }}
 -- Where a split divided an area, the new codes' series is estimated before the change and must say so.
 select s.area_code, s.indicator_id, s.year
 from {{ ref('fct_indicator_series') }} as s

@@ -60,8 +60,9 @@ class ExpectationFailure:
         if self.exception:
             return f"{self.expectation_type} on {target}: error {self.exception}"
         if self.unexpected_count is not None:
+            first = f", first row {self.unexpected_rows[0]}" if self.unexpected_rows else ""
             return (f"{self.expectation_type} on {target}: {self.unexpected_count:,} unexpected rows "
-                    f"(e.g. {self.unexpected_values[:3]})")
+                    f"(e.g. {self.unexpected_values[:3]}{first})")
         return f"{self.expectation_type} on {target}: observed {self.observed_value!r}"
 
 

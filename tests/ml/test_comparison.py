@@ -52,3 +52,25 @@ def test_an_empty_panel_is_not_estimable_for_every_model():
     for spec in discover():
         cv, importance = evaluate(spec, [empty])
         assert list(cv["status"]) == ["not_estimable"] and importance.empty
+
+
+def test_the_summary_compares_models_on_the_outcomes_every_model_estimated():
+    """A model that failed on the hard outcome must not look better than the default: the means
+    are over the common outcomes, and the counts say what each model estimated."""
+    from models_ml.comparison import comparison_summary
+
+    rows = [
+        ("linear_fe", "easy", 0.5, 0.3, "estimated"), ("linear_fe", "hard", 1.5, -0.1, "estimated"),
+        ("linear_fe", "thin", None, None, "not_estimable"),
+        ("flaky", "easy", 0.4, 0.4, "estimated"), ("flaky", "hard", None, None, "failed"),
+        ("flaky", "thin", None, None, "not_estimable"),
+    ]
+    table = comparison_table([pd.DataFrame([dict(zip(["model", "outcome_indicator_id", "cv_rmse", "cv_r2", "status"], r))
+                                            for r in rows if r[0] == m]) for m in ("linear_fe", "flaky")])
+    summary = comparison_summary(table).set_index("model")
+    assert summary.loc["flaky", ["estimated", "failed", "not_estimable"]].tolist() == [1, 1, 1]
+    assert summary.loc["linear_fe", ["estimated", "failed", "not_estimable"]].tolist() == [2, 0, 1]
+    assert (summary["common_outcomes"] == 1).all()
+    # over each model's own outcomes linear_fe would average 1.0 against flaky's 0.4
+    assert summary.loc["linear_fe", "mean_cv_rmse"] == 0.5 and summary.loc["flaky", "mean_cv_rmse"] == 0.4
+    assert summary.loc["flaky", "mean_rmse_vs_default"] == 0.8 and summary.loc["linear_fe", "mean_rmse_vs_default"] == 1.0

@@ -67,7 +67,8 @@ def test_stale_data_fails_freshness(demo_copy):
 
 
 def _run(settings, break_it: bool, instance: dg.DagsterInstance | None = None,
-         only_publish: bool = False) -> dg.ExecuteInProcessResult:
+         only_publish: bool = False, extra_checks: list | None = None,
+         only_marts: bool = False) -> dg.ExecuteInProcessResult:
     """Stand-in mart assets (the dbt step) -> the real GE checks -> the real serving_copy, one run."""
     marts = suite_marts()
     keys = [dg.AssetKey(["marts", m]) for m in marts]
@@ -80,13 +81,14 @@ def _run(settings, break_it: bool, instance: dg.DagsterInstance | None = None,
             yield dg.MaterializeResult(asset_key=key)
 
     defs = dg.Definitions(
-        assets=[stand_in_marts, build_publish_asset(settings, deps=keys)],
-        asset_checks=[build_ge_checks(settings, keys)],
+        assets=[stand_in_marts, build_publish_asset(settings, deps=keys, checks=[
+            *(dg.AssetCheckKey(k, CHECK_NAME) for k in keys), *(c.check_key for c in extra_checks or [])])],
+        asset_checks=[build_ge_checks(settings, keys), *(extra_checks or [])],
     )
     job = defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False,
-        asset_selection=[SERVING_COPY_KEY] if only_publish else None,
+        asset_selection=[SERVING_COPY_KEY] if only_publish else keys if only_marts else None,
     )
 
 
@@ -142,3 +144,34 @@ def test_serving_copy_on_its_own_after_a_failed_check_does_not_publish(demo_copy
     assert "Not publishing" in str(failure.step_failure_data.user_failure_data.description) + str(
         failure.step_failure_data.error.message) and "marts/fct_indicator_value" in str(failure.step_failure_data.error.message)
     assert (demo_copy.serving_dir / CURRENT).resolve() == current
+
+
+RANKING = dg.AssetKey(["marts", "mart_factor_ranking"])
+
+
+@pytest.mark.parametrize("outcome", ["failed", "could not run"])
+def test_serving_copy_on_its_own_refuses_after_a_failed_dbt_test(demo_copy, outcome):
+    """Any check of a mart counts, not only the GE suite: a dbt test of severity error (a
+    non-blocking check reported by the dbt step, like ``evidence_shares_add_up``) that failed, or a
+    check that could not run, stops a later publish on its own; once it passes again, it publishes."""
+    state = {"ok": True}
+
+    @dg.asset_check(asset=RANKING, name="evidence_shares_add_up")
+    def stand_in_dbt_test() -> dg.AssetCheckResult:
+        if not state["ok"] and outcome == "could not run":
+            raise RuntimeError("the check's step failed")
+        return dg.AssetCheckResult(passed=state["ok"], severity=dg.AssetCheckSeverity.ERROR)
+
+    instance = dg.DagsterInstance.ephemeral()
+    assert _run(demo_copy, break_it=False, instance=instance, extra_checks=[stand_in_dbt_test]).success
+    current = (demo_copy.serving_dir / CURRENT).resolve()
+    state["ok"] = False
+    _run(demo_copy, break_it=False, instance=instance, extra_checks=[stand_in_dbt_test], only_marts=True)
+    alone = _run(demo_copy, break_it=False, instance=instance, extra_checks=[stand_in_dbt_test], only_publish=True)
+    assert not alone.success
+    (failure,) = [e for e in alone.all_events if e.is_step_failure]
+    assert f"marts/mart_factor_ranking: evidence_shares_add_up {outcome}" in str(failure.step_failure_data.error.message)
+    assert (demo_copy.serving_dir / CURRENT).resolve() == current
+    state["ok"] = True
+    _run(demo_copy, break_it=False, instance=instance, extra_checks=[stand_in_dbt_test], only_marts=True)
+    assert _run(demo_copy, break_it=False, instance=instance, extra_checks=[stand_in_dbt_test], only_publish=True).success

@@ -2,8 +2,10 @@
 
 The asset depends on every dbt model under ``models/marts/`` (read from the dbt manifest, so new
 marts are picked up without touching this file). Dagster does not start it when any upstream step
-failed or a blocking asset check on an upstream asset failed (dbt tests of severity error, the
-Great Expectations suites), so a serving copy only ever holds marts whose checks passed.
+failed or a blocking asset check on an upstream asset failed (the Great Expectations suites); on
+its own, after another run, it refuses to publish while the latest execution of any check of the
+marts (the dbt tests of severity error included) failed or could not run. So a serving copy only
+ever holds marts whose checks passed.
 """
 
 import json
@@ -59,19 +61,52 @@ def release_metadata(result: PublishResult, serving_dir: Path) -> dict[str, dg.M
 
 
 QUALITY_CHECK_NAME = "great_expectations"
+# runs that ended without their planned checks: the marts they built are not known to be good
+UNFINISHED_CHECK_RUNS = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
-def failed_quality_checks(instance: dg.DagsterInstance, marts: Sequence[dg.AssetKey]) -> list[str]:
-    """Marts whose latest Great Expectations check failed with severity ERROR (names, sorted)."""
-    keys = [dg.AssetCheckKey(mart, QUALITY_CHECK_NAME) for mart in marts]
-    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys) if keys else {}
+def mart_check_keys(manifest_path: Path, marts: Sequence[dg.AssetKey]) -> list[dg.AssetCheckKey]:
+    """Every check of ``marts``: the Great Expectations check of each (``pipelines/defs/quality``
+    gives every mart one) and each dbt test that Dagster shows as a check of a mart."""
+    from dagster_dbt.asset_utils import get_asset_check_key_for_test
+
+    from pipelines.defs.dbt.translator import FactorenmodelDbtTranslator
+
+    wanted = set(marts)
+    keys = {dg.AssetCheckKey(mart, QUALITY_CHECK_NAME) for mart in wanted}
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        translator = FactorenmodelDbtTranslator()
+        for unique_id, node in manifest.get("nodes", {}).items():
+            if node.get("resource_type") == "test":
+                key = get_asset_check_key_for_test(manifest, translator, unique_id, None)
+                if key is not None and key.asset_key in wanted:
+                    keys.add(key)
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def failed_quality_checks(instance: dg.DagsterInstance, checks: Sequence[dg.AssetCheckKey]) -> list[str]:
+    """The checks of the marts that stop publishing, as 'mart: check failed|could not run', sorted.
+
+    A check stops publishing when its latest execution failed with severity ERROR (a Great
+    Expectations suite, a dbt test of severity error) or could not run: it was planned in a run
+    that then failed or was cancelled before the check reported (e.g. the dbt step stopped on a
+    failing test of the same marts). The marts are then not known to be good. A check still
+    planned in a run in progress (this one) does not stop it.
+    """
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(checks)) if checks else {}
     failed = []
     for key, record in records.items():
-        if record.status.value != "FAILED":
-            continue
-        evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
-        if getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR) == dg.AssetCheckSeverity.ERROR:
-            failed.append(key.asset_key.to_user_string())
+        status = record.status.value
+        if status == "FAILED":
+            evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+            if getattr(evaluation, "severity", dg.AssetCheckSeverity.ERROR) == dg.AssetCheckSeverity.ERROR:
+                failed.append(f"{key.asset_key.to_user_string()}: {key.name} failed")
+        elif status == "PLANNED":
+            run = instance.get_run_by_id(record.run_id)
+            if run is not None and run.status in UNFINISHED_CHECK_RUNS:
+                failed.append(f"{key.asset_key.to_user_string()}: {key.name} could not run (run {run.run_id[:8]} "
+                              f"{run.status.value.lower()})")
     return sorted(failed)
 
 
@@ -79,12 +114,16 @@ def build_publish_asset(
     settings: Settings,
     deps: Sequence[dg.AssetKey | str | dg.AssetsDefinition] | None = None,
     keep: int = DEFAULT_KEEP,
+    checks: Sequence[dg.AssetCheckKey] | None = None,
 ) -> dg.AssetsDefinition:
-    """The ``serving_copy`` asset; ``deps`` defaults to the dbt marts (tests pass their own)."""
-    if deps is None:
+    """The ``serving_copy`` asset; ``deps`` defaults to the dbt marts and ``checks`` to their
+    checks (``mart_check_keys``); tests pass their own."""
+    if deps is None or checks is None:
         from pipelines.defs.dbt.project import dbt_project
 
-        deps = mart_asset_keys(Path(dbt_project.manifest_path))
+        manifest_path = Path(dbt_project.manifest_path)
+        deps = mart_asset_keys(manifest_path) if deps is None else deps
+        checks = mart_check_keys(manifest_path, [d for d in deps if isinstance(d, dg.AssetKey)]) if checks is None else checks
 
     @dg.asset(
         key=SERVING_COPY_KEY,
@@ -103,12 +142,13 @@ def build_publish_asset(
         ),
     )
     def serving_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        failed = failed_quality_checks(context.instance, [d for d in deps if isinstance(d, dg.AssetKey)])
+        failed = failed_quality_checks(context.instance, checks)
         if failed:
             # a blocking check stops publishing within its own run; this also holds when the
             # serving copy is materialised on its own after a run whose checks failed
             raise dg.Failure(
-                description="Not publishing: the latest quality check of these marts failed: " + ", ".join(failed),
+                description=("Not publishing: the latest check of these marts failed or could not run: "
+                             + "; ".join(failed) + ". Rebuild the marts (and their checks) until they pass."),
                 allow_retries=False,
             )
         with using_warehouse(settings.warehouse_path):

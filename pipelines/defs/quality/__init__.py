@@ -103,6 +103,34 @@ def check_result(
     )
 
 
+EXPECTATION_WORDS = {
+    "expect_column_values_to_not_be_null": "not null", "expect_column_values_to_be_null": "null where they must be",
+    "expect_column_values_to_be_between": "ranges", "expect_column_values_to_be_in_set": "allowed values",
+    "expect_column_distinct_values_to_equal_set": "allowed values", "expect_column_pair_values_to_be_in_set": "allowed values",
+    "expect_column_values_to_match_regex": "formats", "expect_table_row_count_to_be_between": "row count",
+    "expect_column_pair_values_a_to_be_greater_than_b": "ordered pairs (lower <= upper)",
+    "expect_compound_columns_to_be_unique": "unique key", "expect_column_values_to_be_unique": "unique key",
+    "expect_column_max_to_be_between": "freshness or maximum", "expect_column_mean_to_be_between": "means",
+}
+
+
+def describe_suite(suite_dir: Path, mart: str) -> str:
+    """What the suite of ``mart`` checks, from its file: number of expectations and their kinds."""
+    path = suite_path(suite_dir, mart)
+    head = f"Great Expectations suite `expectations/suites/{mart}.json` on `marts.{mart}`"
+    if not path.is_file():
+        return head + ": no suite file yet (the check fails with WARN until there is one)."
+    expectations = json.loads(path.read_text(encoding="utf-8")).get("expectations", [])
+    kinds: dict[str, int] = {}
+    for e in expectations:
+        word = EXPECTATION_WORDS.get(e.get("type"), e.get("type", "?").removeprefix("expect_").replace("_", " "))
+        kinds[word] = kinds.get(word, 0) + 1
+    critical = sum(1 for e in expectations if e.get("severity", "critical") == "critical")
+    return (f"{head}: {len(expectations)} expectations ({critical} critical): "
+            + ", ".join(f"{k} ({n})" for k, n in kinds.items())
+            + ". Blocking: a failed critical expectation stops the serving copy.")
+
+
 def build_ge_checks(
     settings: Settings, mart_keys: list[dg.AssetKey], suite_dir: Path = DEFAULT_SUITE_DIR,
     name: str = "great_expectations_suites",
@@ -112,11 +140,7 @@ def build_ge_checks(
             name=CHECK_NAME,
             asset=key,
             blocking=True,
-            description=(
-                f"Great Expectations suite `expectations/suites/{key.path[-1]}.json` on `marts.{key.path[-1]}` "
-                "(ranges, sets, unique keys, row counts against the area hierarchy, freshness). "
-                "Blocking: a failed critical expectation stops the serving copy."
-            ),
+            description=describe_suite(suite_dir, key.path[-1]),
         )
         for key in mart_keys
     ]
