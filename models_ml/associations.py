@@ -52,6 +52,7 @@ which), ``no_within_variation``, ``no_factor_data``, plus the panel flags
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -477,10 +478,28 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return out
 
 
-def estimate_associations(panels: list[OutcomePanel], config: AssociationConfig | None = None) -> pd.DataFrame:
-    """Association rows for every panel (see ``COLUMNS``), sorted by outcome and factor."""
-    frames = [estimate_outcome(p, config) for p in panels]
+def estimate_associations(panels: list[OutcomePanel], config: AssociationConfig | None = None,
+                          progress: Callable[[int, int, OutcomePanel], None] | None = None) -> pd.DataFrame:
+    """Association rows for every panel (see ``COLUMNS``), sorted by outcome and factor.
+
+    ``progress(index, total, panel)`` is called as each panel starts (the Dagster asset logs it)."""
+    frames = []
+    for i, panel in enumerate(panels):
+        if progress is not None:
+            progress(i, len(panels), panel)
+        frames.append(estimate_outcome(panel, config))
     if not frames:
         return _frame([])
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["outcome_indicator_id", "factor_id"]).reset_index(drop=True)
+
+
+def outcomes_without_estimate(result: pd.DataFrame) -> pd.DataFrame:
+    """The outcomes for which no factor could be estimated, one row each: outcome_indicator_id,
+    area_level, factors (how many were linked) and the (first) reason, sorted by outcome."""
+    per = result.groupby("outcome_indicator_id")
+    none = per["status"].apply(lambda s: bool((s != "estimated").all()))
+    rows = result[result["outcome_indicator_id"].isin(none.index[none])]
+    return (rows.groupby("outcome_indicator_id", as_index=False)
+            .agg(area_level=("area_level", "first"), factors=("factor_id", "count"), reason=("reason", "first"))
+            .sort_values("outcome_indicator_id").reset_index(drop=True))

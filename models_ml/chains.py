@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from models_ml.associations import NOTE, cluster_robust_cov, effect_codes, within_transform
 
@@ -82,11 +83,17 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
             "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
 
 
-def against_direction(chains: pd.DataFrame) -> pd.DataFrame:
+def against_direction(chains: pd.DataFrame, clearly: bool = False) -> pd.DataFrame:
     """The local chain strengths whose sign contradicts the link's ``effect_direction`` (data that
-    disagree with the factor model); kept as estimated, reported by the asset."""
+    disagree with the factor model); kept as estimated, reported by the asset. ``clearly``: only
+    those whose 90% interval (t with areas - 1 df, like the associations) lies wholly on the other
+    side of 0; the others are compatible with the direction."""
     sign = np.where(chains["effect_direction"] == "increases", 1.0, -1.0)
-    return chains[(chains["source"] == "local") & (chains["coefficient"] * sign < 0)]
+    against = (chains["source"] == "local") & (chains["coefficient"] * sign < 0)
+    if clearly:
+        t = stats.t.ppf(0.95, np.maximum(chains["n_areas"].fillna(2).to_numpy(dtype=float) - 1, 1))
+        against &= (chains["coefficient"] * -sign) > t * chains["std_error"]
+    return chains[against]
 
 
 def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

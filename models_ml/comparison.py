@@ -28,6 +28,8 @@ gradient boosting) on several threads was 5x slower on the demo under load (3.3 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -60,19 +62,23 @@ def _within(panel: OutcomePanel) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
 
 
 def evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int = 0,
-             errors: list[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             errors: list[tuple[str, str]] | None = None,
+             progress: Callable[[int, int, OutcomePanel], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validated error per outcome and permutation importance per factor, for one model.
 
     ``errors``: where the (outcome, error) of every outcome on which a model other than the default
-    failed is appended (those outcomes get ``status = 'failed'``)."""
+    failed is appended (those outcomes get ``status = 'failed'``). ``progress(index, total, panel)``
+    is called as each outcome starts (the Dagster asset logs it)."""
     with threadpool_limits(limits=1):
-        return _evaluate(spec, panels, seed, [] if errors is None else errors)
+        return _evaluate(spec, panels, seed, [] if errors is None else errors, progress)
 
 
-def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int,
-              errors: list[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _evaluate(spec: EstimatorSpec, panels: list[OutcomePanel], seed: int, errors: list[tuple[str, str]],
+              progress: Callable[[int, int, OutcomePanel], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     cv_rows, imp_rows = [], []
-    for panel in panels:
+    for i, panel in enumerate(panels):
+        if progress is not None:
+            progress(i, len(panels), panel)
         usable = panel.data.dropna(subset=["y", *panel.factors])
         if usable.empty:
             cv_rows.append({"model": spec.name, "outcome_indicator_id": panel.outcome_indicator_id,

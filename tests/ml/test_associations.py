@@ -269,3 +269,19 @@ def test_a_factor_scored_per_wijk_gets_standard_errors_clustered_by_wijk():
     assert np.std(z_buurt) > 1.5  # buurt clusters: far too narrow
     assert 0.85 <= np.std(z_wijk) <= 1.25
     assert 0.84 <= np.mean(covered) <= 0.97  # 0.95 measured: CR3 with t(11) errs on the safe side
+
+
+def test_outcomes_without_any_estimate_are_listed_with_their_reason():
+    from models_ml.associations import outcomes_without_estimate
+
+    rows = pd.DataFrame({
+        "outcome_indicator_id": ["a", "a", "b", "b", "c"], "area_level": ["wijk", "wijk", "buurt", "buurt", "wijk"],
+        "factor_id": ["f", "g", "f", "g", "f"],
+        "status": ["not_estimable", "not_estimable", "estimated", "not_estimable", "not_estimable"],
+        "reason": ["60 observations for 15 factors", "60 observations for 15 factors", None, "collinear", "one year"],
+    })
+    missing = outcomes_without_estimate(rows)
+    assert missing.to_dict("records") == [
+        {"outcome_indicator_id": "a", "area_level": "wijk", "factors": 2, "reason": "60 observations for 15 factors"},
+        {"outcome_indicator_id": "c", "area_level": "wijk", "factors": 1, "reason": "one year"},
+    ]

@@ -92,5 +92,9 @@ def test_the_standard_error_is_the_cluster_jackknife_of_the_two_way_model():
 
 def test_local_strengths_against_the_models_direction_are_reported():
     estimated = pd.DataFrame({"link_id": ["a", "b", "c", "d"], "effect_direction": ["increases", "decreases", "increases", "decreases"],
-                              "coefficient": [0.3, 0.2, -0.1, -0.2], "source": ["local", "local", "local", "prior"]})
+                              "coefficient": [0.3, 0.2, -0.1, -0.2], "source": ["local", "local", "local", "prior"],
+                              "std_error": [0.1, 0.1, 0.1, 0.1], "n_areas": [12, 12, 80, 12]})
     assert chains.against_direction(estimated)["link_id"].tolist() == ["b", "c"]
+    # clearly: the 90% interval lies on the other side of 0; b: 0.2 > t(0.95, 11) * 0.1 = 0.180;
+    # c: 0.1 < t(0.95, 79) * 0.1 = 0.166, compatible with the direction
+    assert chains.against_direction(estimated, clearly=True)["link_id"].tolist() == ["b"]

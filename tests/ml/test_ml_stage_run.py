@@ -79,3 +79,41 @@ def test_the_ranking_asset_reports_factors_resting_on_placeholders(con, demo_run
                                  where scope_type = 'gemeente' and rankable and evidence_placeholder >= 0.5""").fetchone()
     assert metadata["factors_resting_on_placeholders"].value == expected > 0
     assert "evidence_placeholder" in metadata["top_10"].value
+
+
+def _materialization(result, *path: str):
+    [event] = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(list(path))]
+    return event.materialization.metadata
+
+
+def test_the_ml_assets_describe_their_tables_and_say_what_is_missing(con, demo_run):
+    """What a data engineer sees in the Dagster UI: row counts, the published mart's documented
+    columns, the outcomes without any estimate, the factors not ranked, and a model comparison
+    summary with counts per model, each matching the tables."""
+    settings, result = demo_run
+    graph = result.job_def.asset_layer.asset_graph
+    for name, mart in [("association_local", "fct_association_local"), ("factor_ranking", "mart_factor_ranking"),
+                       ("factor_ranking_area", "mart_factor_ranking_area"), ("model_comparison", "mart_model_comparison")]:
+        metadata = _materialization(result, "ml", name)
+        (rows,) = con.execute(f"select count(*) from marts.{mart}").fetchone()
+        assert metadata["dagster/row_count"].value == rows, name
+        spec_metadata = graph.get(dg.AssetKey(["ml", name])).metadata
+        columns = [c.name for c in spec_metadata["dagster/column_schema"].columns]
+        assert columns == [r[0] for r in con.execute(f"describe marts.{mart}").fetchall()], name
+        assert all(c.description for c in spec_metadata["dagster/column_schema"].columns), name
+
+    assoc = _materialization(result, "ml", "association_local")
+    missing = [r[0] for r in con.execute("""select outcome_indicator_id from marts.fct_association_local
+                                            group by 1 having bool_and(status <> 'estimated') order by 1""").fetchall()]
+    assert assoc["outcomes_without_estimate"].value == len(missing) > 0
+    assert all(m in assoc["outcomes_without_estimate_list"].value for m in missing)
+
+    ranking = _materialization(result, "ml", "factor_ranking")
+    unranked = [r[0] for r in con.execute("""select factor_id from marts.mart_factor_ranking
+                                             where scope_type = 'gemeente' and not rankable order by 1""").fetchall()]
+    assert ranking["factors_not_ranked"].value == (", ".join(unranked) or "none")
+
+    summary = _materialization(result, "ml", "model_comparison")["summary"].value
+    for model, estimated in con.execute("""select model, count(*) filter (where status = 'estimated')
+                                           from marts.mart_model_comparison group by 1""").fetchall():
+        assert f"| {model} | {estimated} | 0 |" in summary

@@ -5,12 +5,15 @@ writes one table in schema ``ml``; dbt publishes them as marts with contracts
 (``dbt_project/models/marts/ml``).
 """
 
+import time
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models_ml import associations, chains, merge, ranking
 from models_ml.panel import build_panels
-from pipelines.defs.ml.tables import read_table, write_table
+from pipelines.defs.ml.progress import outcome_progress
+from pipelines.defs.ml.tables import published_note, read_table, table_metadata, write_table
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.defs.sources.metadata import markdown_table
 
@@ -35,57 +38,79 @@ SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_link
 
 
 @dg.asset(key=key("association_local"), group_name=GROUP, kinds={"python", "scikitlearn", "duckdb"},
-          deps=[SCORES, VALUES, AREAS, *SEEDS[:2]], pool=WAREHOUSE_POOL,
+          deps=[SCORES, VALUES, AREAS, *SEEDS[:2]], pool=WAREHOUSE_POOL, metadata=table_metadata("association_local"),
           description=("Local factor-outcome associations: per outcome indicator, a two-way fixed-effects regression "
                        "on the standardised factor scores of the factors linked to its sub-goal, with cluster-robust "
-                       f"(cluster jackknife by area; by wijk for a factor scored per wijk; by gemeente from 20 gemeenten on) 90% intervals and diagnostics; too thin data says so instead of a number. {CAVEAT}"))
+                       "(cluster jackknife by area; by wijk for a factor scored per wijk; by gemeente from 20 gemeenten "
+                       "on) 90% intervals and diagnostics; too thin data says so (status not_estimable, with the "
+                       f"reason) instead of a number. {CAVEAT}" + published_note("association_local")))
 def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         panels = build_panels(con)
         context.log.info(f"Estimating {len(panels)} outcomes")
-        result = associations.estimate_associations(panels)
+        result = associations.estimate_associations(panels, progress=outcome_progress(context, "associations"))
         rows = write_table(con, "association_local", result, context.run.run_id)
     status = result["status"].value_counts().to_dict()
+    missing = associations.outcomes_without_estimate(result)
+    if len(missing):
+        context.log.warning(
+            f"{len(missing)} of {len(panels)} outcomes have no estimate for any factor (the ranking has no local "
+            "evidence on them): " + "; ".join(f"{r.outcome_indicator_id} ({r.reason})" for r in missing.itertuples()))
     return dg.MaterializeResult(metadata={
-        "rows": rows, "outcomes": len(panels), "estimated": int(status.get("estimated", 0)),
-        "not_estimable": int(status.get("not_estimable", 0)), "method_version": associations.METHOD_VERSION,
-        "caveat": CAVEAT,
+        "dagster/row_count": rows, "outcomes": len(panels), "estimated": int(status.get("estimated", 0)),
+        "not_estimable": int(status.get("not_estimable", 0)),
+        "outcomes_without_estimate": len(missing),
+        **({"outcomes_without_estimate_list": dg.MetadataValue.md(markdown_table(missing.to_dict("records")))}
+           if len(missing) else {}),
+        "method_version": associations.METHOD_VERSION, "caveat": CAVEAT,
     })
 
 
 @dg.asset(key=key("chain_strength"), group_name=GROUP, kinds={"python", "duckdb"},
-          deps=[SCORES, SEEDS[5]], pool=WAREHOUSE_POOL,
+          deps=[SCORES, SEEDS[5]], pool=WAREHOUSE_POOL, metadata=table_metadata("chain_strength"),
           description=("Strength of every factor -> factor link (the chains): standardised within-area coefficient of "
-                       f"the downstream factor's score on the upstream one, or a weak prior where data lack. {CAVEAT}"))
+                       f"the downstream factor's score on the upstream one, or a weak prior where data lack. {CAVEAT}"
+                       + published_note("chain_strength")))
 def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
         scores = con.execute(SCORES_SQL).df()
         result = chains.estimate_chains(links, scores)
         rows = write_table(con, "chain_strength", result, context.run.run_id)
+    local = int((result["source"] == "local").sum())
     against = chains.against_direction(result)
-    if len(against):
+    clearly = chains.against_direction(result, clearly=True)
+    if len(clearly):
         context.log.warning(
-            f"{len(against)} of {int((result['source'] == 'local').sum())} local chain strengths have the opposite sign "
-            f"of the factor model's direction: {', '.join(against['link_id'])}. The ranking uses them as estimated; "
+            f"{len(clearly)} of {local} local chain strengths clearly contradict the factor model's direction (90% "
+            f"interval on the other side of 0): {', '.join(clearly['link_id'])}. The ranking uses them as estimated; "
             "check the link or the data.")
-    return dg.MaterializeResult(metadata={"rows": rows, "local": int((result["source"] == "local").sum()),
+    if len(against) > len(clearly):
+        context.log.info(
+            f"{len(against) - len(clearly)} more local chain strengths have the opposite sign but are compatible with "
+            f"the direction (90% interval includes 0): {', '.join(sorted(set(against['link_id']) - set(clearly['link_id'])))}.")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "local": local,
                                           "against_direction": len(against),
-                                          "links_against_direction": ", ".join(against["link_id"]) or "none",
+                                          "clearly_against_direction": len(clearly),
+                                          "links_clearly_against_direction": ", ".join(clearly["link_id"]) or "none",
                                           "method_version": chains.METHOD_VERSION})
 
 
 @dg.asset(key=key("effect_merged"), group_name=GROUP, kinds={"python", "duckdb"},
-          deps=[key("association_local"), SEEDS[6]], pool=WAREHOUSE_POOL,
+          deps=[key("association_local"), SEEDS[6]], pool=WAREHOUSE_POOL, metadata=table_metadata("effect_merged"),
           description=("Merged effect per factor -> sub-goal link on Cohen's d (positive = worse): the local estimate "
-                       "(converted from a standardised coefficient) pooled with the literature weight by precision "
-                       "weighting (normal-normal), local evidence down-weighted; literature-only and local-only labelled."))
+                       "(converted from a standardised coefficient; local-only pairs shrunk towards 0 by an "
+                       "empirical-Bayes prior) pooled with the literature weight by precision weighting "
+                       "(normal-normal), local evidence down-weighted; literature-only and local-only labelled, "
+                       f"placeholder literature flagged. {CAVEAT}" + published_note("effect_merged")))
 def effect_merged(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         result = merge.merge_effects(read_table(con, "association_local"), merge.load_literature(con))
         rows = write_table(con, "effect_merged", result, context.run.run_id)
-    return dg.MaterializeResult(metadata={"rows": rows, **{f"source_{k}": int(v) for k, v in
-                                                           result["source"].value_counts().items()},
+    placeholders = int(result["literature_is_placeholder"].fillna(False).astype(bool).sum())
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **{f"source_{k}": int(v) for k, v in
+                                                                        result["source"].value_counts().items()},
+                                          "pairs_with_placeholder_literature": placeholders,
                                           "method_version": merge.METHOD_VERSION})
 
 
@@ -93,16 +118,23 @@ def effect_merged(context: dg.AssetExecutionContext, warehouse: DuckDBResource) 
     specs=[
         dg.AssetSpec(key("factor_ranking"), group_name=GROUP, kinds={"python", "duckdb"},
                      deps=[key("effect_merged"), key("chain_strength"), SCORES, *SEEDS[2:5]],
+                     metadata=table_metadata("factor_ranking"),
                      description=("Factor ranking for the municipality, per domain and per life phase: impact through "
                                   "direct and chain effects times room for improvement, with median rank, 90% rank "
-                                  "interval and probability of top 5 (Monte Carlo), and an explanation per factor.")),
+                                  "interval and probability of top 5 (Monte Carlo), and an explanation per factor. "
+                                  f"{CAVEAT}" + published_note("factor_ranking"))),
         dg.AssetSpec(key("factor_ranking_area"), group_name=GROUP, kinds={"python", "duckdb"},
                      deps=[key("effect_merged"), key("chain_strength"), SCORES, *SEEDS[2:5]],
-                     description="Factor ranking per wijk (the neighbourhood priorities of Wijkprogrammering)."),
+                     metadata=table_metadata("factor_ranking_area"),
+                     description=("Factor ranking per wijk, the neighbourhood priorities for wijkprogrammering: the "
+                                  "same impact, rank interval and explanation as the city-wide ranking, with each "
+                                  f"wijk's own room for improvement. {CAVEAT}" + published_note("factor_ranking_area"))),
     ],
     pool=WAREHOUSE_POOL,
 )
 def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    start = time.perf_counter()
+    config = ranking.RankingConfig()
     with warehouse.get_connection() as con:
         q = lambda sql: con.execute(sql).df()  # noqa: E731
         model = ranking.build_model(
@@ -110,20 +142,39 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
             q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
             read_table(con, "effect_merged"), read_table(con, "chain_strength"),
         )
+        context.log.info(f"Ranking {len(model.factors)} factors on {len(model.subgoals)} sub-goals with "
+                         f"{config.n_draws:,} Monte Carlo draws: the gemeente, each domain, each life phase, each wijk")
         city, areas = ranking.rank_factors(model, q(SCORES_SQL),
-                                           q("select * from factor_model.factor_life_phases"))
+                                           q("select * from factor_model.factor_life_phases"), config)
         n_city = write_table(con, "factor_ranking", city, context.run.run_id)
         n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
-    ranked = city[(city["scope_type"] == "gemeente") & city["rankable"]].sort_values("rank_median")
+    context.log.info(f"Ranked {n_city:,} city-wide and {n_area:,} wijk rows in {time.perf_counter() - start:.1f} s")
+    gemeente = city[city["scope_type"] == "gemeente"]
+    ranked = gemeente[gemeente["rankable"]].sort_values("rank_median")
+    unranked = sorted(gemeente.loc[~gemeente["rankable"], "factor_id"])
+    if unranked:
+        context.log.warning(f"{len(unranked)} factors have no local scores and are listed, not ranked: "
+                            f"{', '.join(unranked)}")
     on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS, "factor_id"].tolist()
+    area_ranked = areas[areas["rankable"]]
+    area_on_placeholders = int((area_ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS).sum())
     if on_placeholders:
-        context.log.warning(f"{len(on_placeholders)} of {len(ranked)} ranked factors rest mostly on placeholder "
-                            f"literature (evidence_placeholder >= {ranking.RESTS_ON_PLACEHOLDERS}): {', '.join(on_placeholders)}")
+        context.log.warning(
+            f"City-wide, {len(on_placeholders)} of {len(ranked)} ranked factors rest mostly on assumptions without a "
+            f"source (placeholder literature or assumed chain links; evidence_placeholder >= "
+            f"{ranking.RESTS_ON_PLACEHOLDERS}): {', '.join(on_placeholders)}. Per wijk: {area_on_placeholders} of "
+            f"{len(area_ranked)} ranked rows.")
     yield dg.MaterializeResult(asset_key=key("factor_ranking"), metadata={
-        "rows": n_city, "method_version": ranking.METHOD_VERSION,
+        "dagster/row_count": n_city, "method_version": ranking.METHOD_VERSION, "n_draws": config.n_draws,
         "top_10": dg.MetadataValue.md(markdown_table(
             ranked.head(10)[["factor_id", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "p_top5",
                              "evidence_local", "evidence_literature", "evidence_placeholder"]].round(2).to_dict("records"))),
         "factors_resting_on_placeholders": dg.MetadataValue.int(len(on_placeholders)),
+        "factors_resting_on_placeholders_list": ", ".join(on_placeholders) or "none",
+        "factors_not_ranked": ", ".join(unranked) or "none",
     })
-    yield dg.MaterializeResult(asset_key=key("factor_ranking_area"), metadata={"rows": n_area, "wijken": int(areas["area_code"].nunique())})
+    yield dg.MaterializeResult(asset_key=key("factor_ranking_area"), metadata={
+        "dagster/row_count": n_area, "wijken": int(areas["area_code"].nunique()),
+        "method_version": ranking.METHOD_VERSION,
+        "rows_resting_on_placeholders": area_on_placeholders,
+    })
