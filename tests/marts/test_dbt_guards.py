@@ -35,6 +35,37 @@ def test_unsuppressed_small_cells_fail_the_disclosure_test(demo_run, tmp_path):
     assert "FAIL" in done.stdout and "disclosure_rule_fct_indicator_value" in done.stdout
 
 
+def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_test_fails(demo_run, tmp_path):
+    """A review worked out a withheld buurt (1 young person in youth care) as its wijk's total minus
+    the published buurten: 212 such cells in the demo. With complementary suppression there are
+    none; switched off, the dbt test finds them and names the wijk."""
+    import duckdb
+
+    settings, _ = demo_run
+    lone = """with c as (select *, 'WK' || substr(area_code, 3, 6) as wijk from marts.fct_indicator_value
+                         where area_level = 'buurt')
+              select count(*) from (select c.wijk, c.year, c.indicator_id from c
+                  join marts.fct_indicator_value w on w.area_code = c.wijk and w.year = c.year
+                   and w.indicator_id = c.indicator_id and not w.is_suppressed
+                  group by all having count(*) filter (where c.is_suppressed) = 1)"""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute(lone).fetchone() == (0,)
+        (complementary,) = con.execute("""select count(*) from marts.fct_indicator_value
+                                          where suppression_reason = 'complementary'""").fetchone()
+        assert complementary > 0
+    project, env = copy_project(tmp_path, settings.warehouse_path)
+    sql = project / "models/marts/fct_indicator_value.sql"
+    original = sql.read_text()
+    broken = original.replace("c.suppressed_siblings = 1 and", "false and")
+    assert broken != original
+    sql.write_text(broken)
+    done = dbt(project, env, "build", "--select", "fct_indicator_value")
+    assert done.returncode != 0
+    assert "FAIL" in done.stdout and "no_cell_recoverable_by_subtraction_fct_indicator_value" in done.stdout
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(lone).fetchone()[0] > 100
+
+
 def test_averaging_percentages_fails_the_exact_aggregation_test(demo_run, tmp_path):
     settings, _ = demo_run
     project, env = copy_project(tmp_path, settings.warehouse_path)

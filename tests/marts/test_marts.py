@@ -37,7 +37,7 @@ def test_wijk_and_gemeente_rates_are_sums_of_buurt_counts(con):
     got = df(con, """select year, area_code as wijk, value, numerator, denominator from marts.fct_indicator_value
                      where indicator_id = 'pol_verdachten_12_17_per_1000' and area_level = 'wijk' and not is_suppressed""")
     merged = expected.merge(got, on=["year", "wijk"])
-    assert len(merged) == len(got) > 100
+    assert len(merged) == len(got) > 80  # of 120 wijk-years; the others withheld (small or complementary cells)
     assert (merged["numerator"] == merged["num"]).all() and (merged["denominator"] == merged["den"]).all()
     assert ((merged["value_x"] - merged["value_y"]).abs() < 1e-9).all()
 

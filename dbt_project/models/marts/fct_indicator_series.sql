@@ -2,7 +2,10 @@
 -- continuous across code changes: counts of earlier years are carried into today's codes
 -- (int_area_code_map). Exact where whole areas moved (a merged buurt's past is the sum of the
 -- buurten it was made of); estimated, and flagged with is_comparable_over_time = false, where a
--- split divided an area by shares of residents. Disclosure control as in fct_indicator_value.
+-- split divided an area by shares of residents. Disclosure control as in fct_indicator_value, and
+-- a cell that fct_indicator_value withholds for the same code, year and indicator (also by
+-- complementary suppression) is withheld here too: else a series could give back what the value
+-- table protects.
 {% set min_persons = var('min_persons') %}
 with base as (
     select b.*, i.multiplier, i.unit
@@ -27,7 +30,7 @@ mapped as (
     group by all
 ),
 
-flagged as (
+flagged_raw as (
     select
         *,
         multiplier * numerator / nullif(denominator, 0) as value,
@@ -37,6 +40,18 @@ flagged as (
             or (unit in ('percentage', 'rate_per_1000', 'count') and numerator > 0 and numerator < {{ min_persons }})
         , true) as is_suppressed
     from mapped
+),
+
+withheld as (
+    select area_code, year, indicator_id
+    from {{ ref('fct_indicator_value') }}
+    where is_suppressed
+),
+
+flagged as (
+    select r.* exclude (is_suppressed), r.is_suppressed or w.area_code is not null as is_suppressed
+    from flagged_raw as r
+    left join withheld as w using (area_code, year, indicator_id)
 ),
 
 series_flags as (

@@ -3,7 +3,13 @@
 -- level the source gives for the gemeente, see int_indicator_base). Disclosure control: a value
 -- based on fewer than var('min_persons') persons (denominator), or counting between 1 and
 -- min_persons - 1 persons (numerator of a count-based unit), is suppressed: value, counts and
--- interval null, flag set.
+-- interval null, flag set (suppression_reason 'small_cell').
+--
+-- Complementary suppression (suppression_reason 'complementary'): a published wijk (gemeente) is
+-- the sum of its buurten (wijken), so one suppressed buurt among published ones could be worked
+-- out by subtraction. Where exactly one child of a published parent is suppressed, its smallest
+-- published sibling is suppressed too; where that sibling is a wijk, its smallest buurt as well
+-- (else the wijk could be summed from its buurten). Per year and indicator.
 {% set min_persons = var('min_persons') %}
 with v as (
     select * from {{ ref('int_indicator_value') }}
@@ -26,6 +32,58 @@ flagged as (
         , true) as is_suppressed
     from v
     inner join i on i.indicator_id = v.indicator_id
+),
+
+with_parent as (
+    select
+        *,
+        case area_level when 'buurt' then {{ wijk_of('area_code') }}
+                        when 'wijk' then {{ gemeente_of('area_code') }} end as parent_code
+    from flagged
+    where value is not null or is_suppressed
+),
+
+-- per parent, year and indicator: the number of suppressed children, and the published children
+-- by size (smallest denominator first)
+children as (
+    select
+        c.*,
+        count(*) filter (where c.is_suppressed) over parent_group as suppressed_siblings,
+        row_number() over (partition by c.parent_code, c.year, c.indicator_id, c.is_suppressed
+                           order by c.denominator nulls first, c.area_code) as size_order
+    from with_parent as c
+    where c.parent_code is not null
+    window parent_group as (partition by c.parent_code, c.year, c.indicator_id)
+),
+
+-- the smallest published sibling of a lone suppressed child whose parent is published
+complementary as (
+    select c.area_code, c.year, c.indicator_id
+    from children as c
+    inner join with_parent as p
+        on p.area_code = c.parent_code and p.year = c.year and p.indicator_id = c.indicator_id
+    where not c.is_suppressed and c.suppressed_siblings = 1 and c.size_order = 1 and not p.is_suppressed
+),
+
+-- a wijk suppressed that way, none of whose buurten is suppressed yet, loses its smallest buurt
+-- too, so that it cannot be summed from them
+complementary_buurt as (
+    select c.area_code, c.year, c.indicator_id
+    from children as c
+    inner join complementary as w
+        on c.parent_code = w.area_code and c.year = w.year and c.indicator_id = w.indicator_id
+    where c.area_level = 'buurt' and c.suppressed_siblings = 0 and c.size_order = 1
+),
+
+suppressed as (
+    select
+        f.* exclude (is_suppressed, parent_code),
+        f.is_suppressed or k.area_code is not null as is_suppressed,
+        case when f.is_suppressed then 'small_cell' when k.area_code is not null then 'complementary' end
+            as suppression_reason
+    from with_parent as f
+    left join (select * from complementary union select * from complementary_buurt) as k
+        on k.area_code = f.area_code and k.year = f.year and k.indicator_id = f.indicator_id
 )
 
 select
@@ -42,8 +100,8 @@ select
     case when is_suppressed then null else ci_upper end as ci_upper,
     case when is_suppressed then null else standard_error end as standard_error,
     is_suppressed,
+    suppression_reason,
     is_aggregate,
     areas_aggregated::integer as areas_aggregated,
     derived_from_level
-from flagged
-where value is not null or is_suppressed
+from suppressed

@@ -33,6 +33,8 @@ GENERIC_TESTS = {
     "between": "every `{column_name}` lies between {min_value} and {max_value}",
     "evidence_shares_add_up": "the evidence shares (local, literature, placeholder) lie in [0, 1] and add up to 1",
     "disclosure_rule": "no published value or count rests on fewer than min_persons persons; suppressed rows show nothing",
+    "no_cell_recoverable_by_subtraction": ("no suppressed cell can be worked out by subtracting published areas "
+                                           "from their wijk or gemeente total (complementary suppression)"),
 }
 SEVERITY = {"error": "severity error: a failure fails the dbt step and stops publishing", "warn": "severity warn: shown, does not block"}
 

@@ -130,6 +130,7 @@ def effect_merged(context: dg.AssetExecutionContext, warehouse: DuckDBResource) 
                                   "same impact, rank interval and explanation as the city-wide ranking, with each "
                                   f"wijk's own room for improvement. {CAVEAT}" + published_note("factor_ranking_area"))),
     ],
+    name="ml__factor_ranking",  # the step's name, like the other ML steps (ml__association_local, ...)
     pool=WAREHOUSE_POOL,
 )
 def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
