@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
 from pipelines.settings import PROJECT_DIR, load_settings
@@ -25,7 +27,7 @@ def main() -> None:
         print(f"  demo ground truth:    {settings.demo_dir / 'ground_truth'}")
     print(f"  serving copy for BI:  {settings.serving_dir / 'current' / 'factorenmodel.duckdb'}  (read-only; Parquet in current/parquet/)")
     print(f"  data quality docs:    {settings.data_docs_dir}  (Great Expectations Data Docs)")
-    print(f"  Dagster run history:  {PROJECT_DIR / '.dagster_home'}  (open with: make ui)")
+    print(f"  Dagster run history:  {os.environ.get('DAGSTER_HOME') or PROJECT_DIR / '.dagster_home'}  (open with: make ui)")
     print("\n  schema.table                                   rows")
     for schema, table, rows in warehouse_tables(str(settings.warehouse_path)):
         print(f"  {schema + '.' + table:<45} {rows:>7}")
