@@ -83,6 +83,7 @@ class FileFormat:
     missing_markers: tuple[str, ...] = (".", "")
     extra_columns: str = "ignore"  # "ignore" (reported) or "fail"
     year_from_file_name: str | None = None  # regex with a named group "year"
+    every_year: bool = True  # rows expected for every configured year (a year without any is reported)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def parse_contract(path: Path) -> SourceContract:
         missing_markers=tuple(top.get("missingMarkers", [".", ""])),
         extra_columns=top.get("extraColumns", "ignore"),
         year_from_file_name=top.get("yearFromFileName"),
+        every_year=bool(top.get("everyYear", True)),
     )
     columns = tuple(_column(p, where) for p in table.properties or [])
     names = {c.name for c in columns}

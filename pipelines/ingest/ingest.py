@@ -270,3 +270,22 @@ def ingest_source(
     file_log["year"] = file_log["year"].astype("Int64")
     write_source(con, contract, loaded, quarantined, file_log, years=load_years, files_read=[p.name for p in files])
     return result
+
+
+def completeness_problems(result: IngestResult, every_year: bool, years: list[int]) -> list[str]:
+    """What loaded without an error but is probably incomplete, one sentence each: a file that lacks
+    optional contract columns while it has columns the contract does not know (a renamed column
+    loads as empty), and, for a source expected every year, a year of ``years`` without any row
+    (a missing file)."""
+    problems = [
+        f"{f.file}: contract column(s) {', '.join(f.absent_optional_columns)} absent while column(s) "
+        f"{', '.join(f.ignored_columns)} are not in the contract: renamed? The absent column(s) stay empty "
+        "for this file's rows."
+        for f in result.files if f.absent_optional_columns and f.ignored_columns
+    ]
+    if every_year:
+        empty = [y for y in years if result.year_totals(y)[0] == 0]
+        if empty:
+            problems.append(f"no rows at all for {', '.join(map(str, empty))}: is that year's file missing? "
+                            f"(files: {', '.join(f.file for f in result.files) or 'none'})")
+    return problems

@@ -26,6 +26,7 @@ from data_contracts.contract import SourceContract
 from pipelines.defs.partitions import run_years, years_partitions
 from pipelines.defs.sources.metadata import ingest_metadata, markdown_table, year_metadata
 from pipelines.ingest import ExtractError, ingest_source
+from pipelines.ingest.ingest import completeness_problems
 from pipelines.ingest.load import TableMismatchError, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS
 from pipelines.landing import fail_source, finish_source
@@ -52,7 +53,9 @@ def build_source_asset(
             asset=key,
             description=(
                 f"Pandera contract {contract.path.name} v{contract.version}: every row satisfies its types, "
-                "ranges, patterns, key and cross-column rules; fails (warning) when rows were quarantined."
+                "ranges, patterns, key and cross-column rules; fails (warning) when rows were quarantined, when "
+                "a file lacks contract columns while it has unknown ones (a rename?) or when a year has no rows "
+                "(a missing file?)."
             ),
         ),
         dg.AssetCheckSpec(
@@ -122,6 +125,9 @@ def _run_ingest(
             f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
             f"{summary.rows_quarantined} quarantined"
         )
+    incomplete = completeness_problems(result, contract.file_format.every_year, years)
+    for problem in incomplete:
+        context.log.warning(f"{contract.name}: {problem}")
     quarantine_ok = result.rows_quarantined == 0
     metadata = ingest_metadata(result, contract, years)
     metadata["duration_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - started, 3))
@@ -136,10 +142,11 @@ def _run_ingest(
         check_results=[
             dg.AssetCheckResult(
                 check_name=contract_check_name(contract.name),
-                passed=quarantine_ok,
+                passed=quarantine_ok and not incomplete,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
                     "rows_quarantined": result.rows_quarantined,
+                    "probably_incomplete": dg.MetadataValue.md("\n".join(f"- {p}" for p in incomplete) or "none"),
                     "reasons": dg.MetadataValue.md(
                         markdown_table({"reason": r, "rows": n} for r, n in result.reasons.most_common())
                     ),
