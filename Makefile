@@ -59,13 +59,18 @@ test: dbt-prepare
 ui: dbt-prepare instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
-# dbt alone on the warehouse that `make run` filled (seeds, staging, intermediate, marts and all dbt tests)
+# dbt alone on the warehouse that `make run` filled (seeds, staging, intermediate, marts and all dbt tests),
+# the deployment's warehouse and dbt variables (FACTORENMODEL_CONFIG, ...: python -m pipelines.dbt_cli);
+# DBT_ARGS adds arguments, e.g. make dbt-build DBT_ARGS='--select resource_type:seed+'
+DBT_ENV = FACTORENMODEL_WAREHOUSE="$$($(CURDIR)/$(BIN)/python -m pipelines.dbt_cli warehouse)"
+DBT_VARS = --vars "$$($(CURDIR)/$(BIN)/python -m pipelines.dbt_cli vars)"
+DBT_ARGS ?=
 dbt-build: dbt-prepare
-	cd dbt_project && dbt build --profiles-dir .
+	cd dbt_project && $(DBT_ENV) dbt build --profiles-dir . $(DBT_VARS) $(DBT_ARGS)
 
 # dbt's documentation site of every model and column: dbt_project/target/index.html
 docs: dbt-prepare
-	cd dbt_project && dbt docs generate --profiles-dir . && echo "dbt docs: dbt_project/target/index.html (or: cd dbt_project && dbt docs serve --profiles-dir .)"
+	cd dbt_project && $(DBT_ENV) dbt docs generate --profiles-dir . $(DBT_VARS) && echo "dbt docs: dbt_project/target/index.html (or: cd dbt_project && dbt docs serve --profiles-dir .)"
 
 bench: dbt-prepare
 	$(BIN)/python benchmarks/demo_run.py

@@ -164,3 +164,28 @@ def test_dagster_definitions_validate_fails_on_a_broken_file_naming_the_key(fold
 def test_dagster_definitions_validate_passes_on_a_valid_file(folders):
     done = _validate({"FACTORENMODEL_CONFIG": str(write(folders, valid()))}, folders)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dbt_alone_gets_the_deployments_warehouse_and_variables(tmp_path, monkeypatch):
+    """`make dbt-build` passes these to dbt (python -m pipelines.dbt_cli): a review found dbt alone
+    building the demo warehouse while FACTORENMODEL_CONFIG pointed at another deployment."""
+    import json
+    import subprocess
+    import sys
+
+    extracts = tmp_path / "extracts"
+    extracts.mkdir()
+    config = tmp_path / "deployment.yaml"
+    config.write_text(f"municipality: {{name: Rotterdam, gemeenten: [GM0599]}}\nyears: {{first: 2019, last: 2024}}\n"
+                      f"paths: {{data_dir: {tmp_path / 'data'}, extract_dir: {extracts}}}\n"
+                      "disclosure: {min_persons: 20}\n", "utf-8")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("FACTORENMODEL_")}
+    env["FACTORENMODEL_CONFIG"] = str(config)
+
+    def ask(what: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "pipelines.dbt_cli", what], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert ask("warehouse") == str(tmp_path / "data" / "warehouse.duckdb")
+    assert json.loads(ask("vars")) == {"min_persons": 20}
