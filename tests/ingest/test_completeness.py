@@ -4,32 +4,18 @@ newcomer's review renamed `percentage` and deleted a year's CBS file: both loade
 
 from __future__ import annotations
 
-import shutil
 
 import duckdb
 import pytest
 
 from data_contracts.contract import load_contracts
 from data_contracts.pandera_schema import Scope
-from pipelines.demo.generator import DemoConfig, generate_demo
 from pipelines.ingest import ingest_source
 from pipelines.ingest.ingest import completeness_problems
 
 CONTRACTS = load_contracts()
 YEARS = list(range(2019, 2025))
 SCOPE = Scope(gemeenten=frozenset({"GM9999"}), first_year=YEARS[0], last_year=YEARS[-1])
-
-
-@pytest.fixture(scope="module")
-def small_demo(tmp_path_factory):
-    return generate_demo(tmp_path_factory.mktemp("small_demo"), config=DemoConfig.small())
-
-
-@pytest.fixture
-def extracts(small_demo, tmp_path):
-    folder = tmp_path / "extracts"
-    shutil.copytree(small_demo.extract_dir, folder)
-    return folder
 
 
 def _problems(source: str, extracts, tmp_path) -> list[str]:

@@ -9,14 +9,12 @@ that reads their file. The extracts are the small synthetic Demostad (2019-2024)
 from __future__ import annotations
 
 import random
-import shutil
 
 import duckdb
 import pytest
 
 from data_contracts.contract import load_contracts
 from data_contracts.pandera_schema import Scope
-from pipelines.demo.generator import DemoConfig, generate_demo
 from pipelines.ingest import ExtractError, extract_years, ingest_source
 from pipelines.ingest.load import TableMismatchError
 
@@ -24,18 +22,6 @@ CONTRACTS = load_contracts()
 YEARS = list(range(2019, 2025))
 SCOPE = Scope(gemeenten=frozenset({"GM9999"}), first_year=YEARS[0], last_year=YEARS[-1])
 UNTIMED = "columns(lambda c: c not in ('_loaded_at', '_quarantined_at', 'ingested_at', 'run_id'))"
-
-
-@pytest.fixture(scope="module")
-def small_demo(tmp_path_factory):
-    return generate_demo(tmp_path_factory.mktemp("small_demo"), config=DemoConfig.small())
-
-
-@pytest.fixture
-def extracts(small_demo, tmp_path):
-    folder = tmp_path / "extracts"
-    shutil.copytree(small_demo.extract_dir, folder)
-    return folder
 
 
 def rows(con, table: str, where: str = "true") -> list[tuple]:

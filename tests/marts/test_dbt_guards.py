@@ -9,14 +9,22 @@ from tests.marts.dbt_copy import copy_project, dbt
 pytestmark = pytest.mark.slow
 
 
+def broken_copy(tmp_path, warehouse, model: str, old: str, new: str):
+    """A copy of the dbt project and warehouse in which ``model`` (path under dbt_project/) has
+    ``old`` replaced by ``new``; returns (project, env) for ``dbt``."""
+    project, env = copy_project(tmp_path, warehouse)
+    sql = project / model
+    original = sql.read_text()
+    broken = original.replace(old, new)
+    assert broken != original, f"{old!r} not found in {model}"
+    sql.write_text(broken)
+    return project, env
+
+
 def test_a_mart_that_breaks_its_contract_fails_the_build(demo_run, tmp_path):
     settings, _ = demo_run
-    project, env = copy_project(tmp_path, settings.warehouse_path)
-    sql = project / "models/marts/dim_goal.sql"
-    original = sql.read_text()
-    broken = original.replace("s.sort_order,", "s.sort_order::varchar as sort_order,")
-    assert broken != original
-    sql.write_text(broken)
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/dim_goal.sql",
+                               "s.sort_order,", "s.sort_order::varchar as sort_order,")
     done = dbt(project, env, "run", "--select", "dim_goal")
     assert done.returncode != 0
     assert "contract" in done.stdout.lower() and "sort_order" in done.stdout
@@ -24,12 +32,8 @@ def test_a_mart_that_breaks_its_contract_fails_the_build(demo_run, tmp_path):
 
 def test_unsuppressed_small_cells_fail_the_disclosure_test(demo_run, tmp_path):
     settings, _ = demo_run
-    project, env = copy_project(tmp_path, settings.warehouse_path)
-    sql = project / "models/marts/fct_indicator_value.sql"
-    original = sql.read_text()
-    broken = original.replace(") as is_suppressed\n    from v", ") and false as is_suppressed\n    from v")
-    assert broken != original
-    sql.write_text(broken)
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/fct_indicator_value.sql",
+                               ") as is_suppressed\n    from v", ") and false as is_suppressed\n    from v")
     done = dbt(project, env, "build", "--select", "fct_indicator_value")  # with its tests
     assert done.returncode != 0
     assert "FAIL" in done.stdout and "disclosure_rule_fct_indicator_value" in done.stdout
@@ -53,12 +57,8 @@ def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_t
         (complementary,) = con.execute("""select count(*) from marts.fct_indicator_value
                                           where suppression_reason = 'complementary'""").fetchone()
         assert complementary > 0
-    project, env = copy_project(tmp_path, settings.warehouse_path)
-    sql = project / "models/marts/fct_indicator_value.sql"
-    original = sql.read_text()
-    broken = original.replace("c.suppressed_siblings = 1 and", "false and")
-    assert broken != original
-    sql.write_text(broken)
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/fct_indicator_value.sql",
+                               "c.suppressed_siblings = 1 and", "false and")
     done = dbt(project, env, "build", "--select", "fct_indicator_value")
     assert done.returncode != 0
     assert "FAIL" in done.stdout and "no_cell_recoverable_by_subtraction_fct_indicator_value" in done.stdout
@@ -68,12 +68,8 @@ def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_t
 
 def test_averaging_percentages_fails_the_exact_aggregation_test(demo_run, tmp_path):
     settings, _ = demo_run
-    project, env = copy_project(tmp_path, settings.warehouse_path)
-    sql = project / "models/intermediate/int_indicator_value.sql"
-    original = sql.read_text()
-    broken = original.replace("'wijk' as area_level,\n        sum(numerator) as numerator", "'wijk' as area_level,\n        avg(numerator) as numerator")
-    assert broken != original
-    sql.write_text(broken)
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/intermediate/int_indicator_value.sql",
+                               "'wijk' as area_level,\n        sum(numerator) as numerator", "'wijk' as area_level,\n        avg(numerator) as numerator")
     done = dbt(project, env, "build", "--select", "int_indicator_value", "assert_aggregates_are_exact_sums_of_counts")
     assert done.returncode != 0 and "assert_aggregates_are_exact_sums_of_counts" in done.stdout
 
