@@ -112,7 +112,7 @@ def main() -> None:
     q = lambda sql: con.execute(sql).df()  # noqa: E731
     panels = steps.run("panels", lambda: build_panels(con))
     assoc = steps.run("associations", lambda: associations.estimate_associations(panels))
-    scores = steps.run("read factor scores", lambda: q("select * from marts.fct_factor_score"))
+    scores = steps.run("read factor scores", lambda: q("select * from intermediate.int_factor_score"))
     chain = steps.run("chains", lambda: chains.estimate_chains(q("select * from factor_model.factor_factor_links"), scores))
     merged = steps.run("merge", lambda: merge.merge_effects(assoc, merge.load_literature(con)))
     model = ranking.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),

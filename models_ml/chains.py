@@ -100,7 +100,7 @@ def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """One row per factor -> factor link: local strength where the panel allows it, else the prior.
 
     ``links``: link_id, from_factor_id, to_factor_id, effect_direction (increases | decreases).
-    ``scores``: marts.fct_factor_score (area_code, area_level, year, factor_id, score).
+    ``scores``: intermediate.int_factor_score (area_code, area_level, year, factor_id, score).
     """
     rows = []
     parts = _by_level_and_factor(scores)

@@ -5,7 +5,8 @@ One panel per outcome indicator (``measures = 'subgoal'`` in ``factor_model.indi
 * rows: the areas of the outcome's base level (``buurt`` or ``wijk``) x the years the outcome is
   observed; the outcome comes from ``intermediate.int_indicator_value`` (unsuppressed);
 * columns: the outcome on its **link scale, oriented so that higher = worse** (see below), its
-  sampling variance on that scale, and the factor score (``marts.fct_factor_score``) of every factor
+  sampling variance on that scale, and the factor score (``intermediate.int_factor_score``: the scores of
+  ``marts.fct_factor_score`` before disclosure control) of every factor
   linked to the outcome's sub-goal (``factor_model.factor_subgoal_links``) at the same level.
 
 The estimand (see ``models_ml/README.md``): the change in the outcome, in standard deviations of
@@ -281,7 +282,7 @@ def load_inputs(con) -> dict[str, pd.DataFrame]:
                     "join factor_model.indicators i on i.indicator_id = v.indicator_id "
                     "where i.measures = 'subgoal' and v.area_level = i.area_level "
                     "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
-        "scores": q("select area_code, area_level, year, factor_id, score from marts.fct_factor_score "
+        "scores": q("select area_code, area_level, year, factor_id, score from intermediate.int_factor_score "
                     "where area_level in ('buurt', 'wijk') order by factor_id, area_level, area_code, year").df(),
         "areas": q("select area_code, area_level, wijk_code from marts.dim_area order by area_code").df(),
     }

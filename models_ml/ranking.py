@@ -575,7 +575,7 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
                  config: RankingConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """City-wide rankings (gemeente, per domain, per life phase) and per-wijk rankings.
 
-    ``scores``: marts.fct_factor_score; ``life_phases``: factor_id, life_phase_id.
+    ``scores``: intermediate.int_factor_score; ``life_phases``: factor_id, life_phase_id.
     Returns (``mart_factor_ranking`` rows, ``mart_factor_ranking_area`` rows) with ``RANKING_COLUMNS``:
     per gemeente (in code order) its scopes (gemeente, domains, life phases) factor by factor, and
     every wijk (gemeente by gemeente, in code order). All areas of a scope are ranked at once from

@@ -356,7 +356,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     factors = q("select factor_id, factor_type, name_nl from factor_model.factors")
     subgoals = q("select subgoal_id, domain_id, name_nl from factor_model.subgoals")
     links = q("select * from factor_model.factor_factor_links")
-    scores = q("select * from marts.fct_factor_score")
+    scores = q("select * from intermediate.int_factor_score")
     phases = q("select * from factor_model.factor_life_phases")
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])

@@ -101,13 +101,35 @@ def test_no_mart_carries_person_level_rows(con):
 
 
 def test_factor_scores_are_standardised_within_the_gemeente(con):
-    scores = df(con, "select * from marts.fct_factor_score where area_level = 'wijk'")
+    # every area's score (the published mart withholds some areas, which are not a random sample)
+    scores = df(con, "select * from intermediate.int_factor_score where area_level = 'wijk'")
     assert set(scores["factor_type"]) == {"risk", "protective"}
     per = scores.groupby(["year", "factor_id"])["score"]
     assert (per.std() > 0.3).all() and (per.mean().abs() < 1.0).all()
     assert scores["percentile"].between(0, 100).all()
     trend = scores.sort_values("year").groupby(["area_code", "factor_id"]).nth(1)
     assert trend["change_from_previous_year"].notna().all()
+
+
+def test_a_withheld_value_leaves_no_published_factor_score_behind(con):
+    """For a factor with one indicator, score = (value - gemeente value) / sd: a published score of an
+    area whose value is withheld would give the value back. fct_factor_score leaves those z's out; the
+    statistics' int_factor_score keeps every area, and both agree wherever nothing is withheld."""
+    withheld_z = """select count(*) from {table} s
+        join factor_model.indicators i on i.factor_id = s.factor_id and i.measures = 'factor'
+        join marts.fct_indicator_value v on v.area_code = s.area_code and v.year = s.year
+         and v.indicator_id = i.indicator_id and v.is_suppressed
+        where s.factor_id in (select factor_id from factor_model.indicators where measures = 'factor'
+                              group by 1 having count(*) = 1)"""
+    assert con.execute(withheld_z.format(table="marts.fct_factor_score")).fetchone() == (0,)
+    assert con.execute(withheld_z.format(table="intermediate.int_factor_score")).fetchone()[0] > 100
+    (differ,) = con.execute("""select count(*) from marts.fct_factor_score f join intermediate.int_factor_score i
+        using (area_code, year, factor_id)
+        where abs(f.score - i.score) > 1e-9 and not exists (
+            select 1 from factor_model.indicators x join marts.fct_indicator_value v
+              on v.indicator_id = x.indicator_id and v.is_suppressed
+            where x.factor_id = f.factor_id and v.area_code = f.area_code and v.year = f.year)""").fetchone()
+    assert differ == 0
 
 
 def test_staat_van_de_jeugd_judges_change_against_noise(con):

@@ -227,7 +227,7 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
                  config: RankingConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """City-wide rankings (gemeente, per domain, per life phase) and per-wijk rankings.
 
-    ``scores``: marts.fct_factor_score; ``life_phases``: factor_id, life_phase_id.
+    ``scores``: intermediate.int_factor_score; ``life_phases``: factor_id, life_phase_id.
     Returns (``mart_factor_ranking`` rows, ``mart_factor_ranking_area`` rows) with ``RANKING_COLUMNS``.
     """
     cfg = config or RankingConfig()

@@ -155,7 +155,7 @@ def test_rank_factors_matches_on_the_demo_warehouse(demo_run):
     assert result.success
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         q = lambda sql: con.execute(sql).df()  # noqa: E731
-        scores = q("select * from marts.fct_factor_score")
+        scores = q("select * from intermediate.int_factor_score")
         merged = merge.merge_effects(associations.estimate_associations(build_panels(con)), merge.load_literature(con))
         chain = chains.estimate_chains(q("select * from factor_model.factor_factor_links"), scores)
         model = ranking.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),

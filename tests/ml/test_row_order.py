@@ -17,7 +17,7 @@ from models_ml.panel import build_panels
 from pipelines.defs.ml.assets import SCORES_SQL
 
 TABLES = ["factor_model.indicators", "factor_model.factor_subgoal_links", "factor_model.factor_factor_links",
-          "intermediate.int_indicator_value", "marts.fct_factor_score", "marts.dim_area"]
+          "intermediate.int_indicator_value", "intermediate.int_factor_score", "marts.dim_area"]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def shuffled(demo_run, tmp_path_factory):
 
 def test_the_copy_really_is_in_another_order(shuffled):
     a, b = shuffled
-    q = "select area_code, year, factor_id from marts.fct_factor_score limit 50"
+    q = "select area_code, year, factor_id from intermediate.int_factor_score limit 50"
     assert not a.execute(q).df().equals(b.execute(q).df())
 
 

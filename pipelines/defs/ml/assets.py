@@ -29,10 +29,10 @@ def dbt_key(*parts: str) -> dg.AssetKey:
     return dg.AssetKey(list(parts))
 
 
-SCORES = dbt_key("marts", "fct_factor_score")
+SCORES = dbt_key("intermediate", "int_factor_score")  # every area's score; the published mart withholds some
 VALUES = dbt_key("intermediate", "int_indicator_value")
 AREAS = dbt_key("marts", "dim_area")
-SCORES_SQL = "select * from marts.fct_factor_score order by factor_id, area_level, area_code, year"  # fixed row order
+SCORES_SQL = "select * from intermediate.int_factor_score order by factor_id, area_level, area_code, year"  # fixed row order
 SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_links", "factors", "subgoals",
                                               "factor_life_phases", "factor_factor_links", "literature_weights")]
 

@@ -1,0 +1,86 @@
+{#- The factor scores of fct_factor_score (published) and int_factor_score (internal, for the
+    statistics), one SQL. Per area, year and factor: a standardised score relative to the
+    municipality. Each indicator value is oriented (higher = more of the factor: more risk for a
+    risk factor, more protection for a protective one), then standardised against the areas of the
+    same level, gemeente and year: z = (area value - gemeente value) / standard deviation across
+    those areas. The factor score is the mean z of its indicators. Percentile ranks areas of one
+    level within the gemeente; trends compare with the previous year and the baseline year
+    (var('baseline_year', 'null'), default the first year). The reference and the spread come from
+    every unsuppressed value (int_indicator_value). withhold=true (the published mart): an area's z
+    of an indicator whose value fct_indicator_value withholds is left out, and an area without any
+    other indicator of the factor gets no score. -#}
+{% macro factor_scores(withhold) %}
+with values_ as (
+    select
+        v.*,
+        {{ gemeente_of('v.area_code') }} as gemeente_code,
+        i.factor_id,
+        f.factor_type,
+        case
+            when (f.factor_type = 'risk') = (i.direction = 'higher_is_worse') then 1 else -1
+        end as orientation
+    from {{ ref('int_indicator_value') }} as v
+    inner join {{ ref('indicators') }} as i on i.indicator_id = v.indicator_id
+    inner join {{ ref('factors') }} as f on f.factor_id = i.factor_id
+    where i.measures = 'factor' and v.value is not null
+),
+
+reference as (
+    select indicator_id, year, area_code as gemeente_code, value as gemeente_value
+    from values_ where area_level = 'gemeente'
+),
+
+spread as (
+    select indicator_id, year, gemeente_code, area_level, stddev_samp(value) as sd, count(*) as areas
+    from values_ where area_level <> 'gemeente'
+    group by all
+),
+
+z as (
+    select
+        v.area_code, v.area_level, v.year, v.factor_id, v.factor_type, v.indicator_id,
+        v.orientation * (v.value - r.gemeente_value) / nullif(s.sd, 0) as z
+    from values_ as v
+    inner join reference as r using (indicator_id, year, gemeente_code)
+    inner join spread as s using (indicator_id, year, gemeente_code, area_level)
+    where v.area_level <> 'gemeente'
+    {%- if withhold %}
+      -- an area whose value the published marts withhold (small cell or complementary
+      -- suppression) gets no z for it: else its score would give that value back
+      and not exists (
+          select 1 from {{ ref('fct_indicator_value') }} as w
+          where w.area_code = v.area_code and w.year = v.year and w.indicator_id = v.indicator_id and w.is_suppressed
+      )
+    {%- endif %}
+),
+
+scores as (
+    select
+        area_code, area_level, year, factor_id, factor_type,
+        avg(z) as score,
+        count(z) as indicators_used
+    from z
+    where z is not null
+    group by all
+),
+
+baseline as (
+    select coalesce({{ var('baseline_year', 'null') }}, min(year)) as baseline_year from scores
+)
+
+select
+    s.area_code,
+    s.area_level,
+    s.year::integer as year,
+    s.factor_id,
+    s.factor_type,
+    s.score,
+    100 * percent_rank() over (partition by s.area_level, {{ gemeente_of('s.area_code') }}, s.year, s.factor_id order by s.score) as percentile,
+    s.score - lag(s.score) over (partition by s.area_code, s.factor_id order by s.year) as change_from_previous_year,
+    b.baseline_year::integer as baseline_year,
+    s.score - first_value(case when s.year = b.baseline_year then s.score end ignore nulls)
+        over (partition by s.area_code, s.factor_id order by s.year rows between unbounded preceding and unbounded following) as change_from_baseline,
+    s.indicators_used::integer as indicators_used
+from scores as s
+cross join baseline as b
+{% endmacro %}
