@@ -50,9 +50,15 @@ def records_to_text_frame(files: list[FileRecords], contract: SourceContract) ->
     return text[[*contract.column_names, *LINEAGE_COLUMNS]].astype("string"), row_problems
 
 
-def _number_problem(value: str, column: ColumnSpec, decimal: str) -> str:
-    """Why a cell cannot be read; the offending value always comes last, as ``(value '...')``."""
+def _number_problem(value: str, column: ColumnSpec, decimal: str, missing_markers: tuple[str, ...] = ()) -> str:
+    """Why a cell cannot be read; the offending value always comes last, as ``(value '...')``. A
+    value of symbols only (a suppression mark such as '*' or '-') names the markers this source
+    uses for a missing or withheld figure."""
     other = "." if decimal == "," else ","
+    if missing_markers and value and not any(ch.isalnum() for ch in value):
+        markers = " or ".join("an empty cell" if m == "" else repr(m) for m in missing_markers)
+        return (f"{column.name}: not a number; this source writes a missing or withheld figure as {markers} "
+                f"(value {value!r})")
     if column.logical_type == "integer":
         return f"{column.name}: not a whole number (value {value!r})"
     if other in value and value.lstrip("-").replace(other, "", 1).isdigit():
@@ -90,5 +96,6 @@ def parse_extract(files: list[FileRecords], contract: SourceContract) -> ParsedE
         values, unreadable = _parse_column(text[column.name], column, fmt.decimal, fmt.missing_markers)
         typed[column.name] = values
         for index in unreadable[unreadable].index:
-            cell_problems[(index, column.name)] = _number_problem(str(text.at[index, column.name]).strip(), column, fmt.decimal)
+            cell_problems[(index, column.name)] = _number_problem(str(text.at[index, column.name]).strip(), column, fmt.decimal,
+                                                                   fmt.missing_markers)
     return ParsedExtract(text=text, typed=pd.DataFrame(typed, index=text.index), cell_problems=cell_problems, row_problems=row_problems)

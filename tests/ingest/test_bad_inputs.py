@@ -58,6 +58,11 @@ QUARANTINED = {
             "misdrijven_totaal: required value is missing"
         },
     ),
+    "suppression_mark": (  # a GGD export marking a withheld estimate '*': the message says what this source expects
+        1,
+        {3: "percentage: not a number; this source writes a missing or withheld figure as '.' or an empty cell "
+            "(value '*')"},
+    ),
     "utf8_bom_crlf": (1, {}),
     "wrong_type": (1, {3: "verdachten_12_17: not a whole number (value 'veel')"}),
     "year_out_of_range": (
