@@ -74,3 +74,20 @@ def test_the_summary_compares_models_on_the_outcomes_every_model_estimated():
     # over each model's own outcomes linear_fe would average 1.0 against flaky's 0.4
     assert summary.loc["linear_fe", "mean_cv_rmse"] == 0.5 and summary.loc["flaky", "mean_cv_rmse"] == 0.4
     assert summary.loc["flaky", "mean_rmse_vs_default"] == 0.8 and summary.loc["linear_fe", "mean_rmse_vs_default"] == 1.0
+
+
+def test_the_tables_of_a_removed_model_are_found_for_dropping():
+    """After a module is removed, model_comparison drops its ml.model_<NAME>_cv / _importance tables
+    (found on a real DuckDB warehouse); the current models' tables and the comparison stay."""
+    import duckdb
+
+    from models_ml.estimators import EstimatorSpec
+    from pipelines.defs.ml.models import stale_model_tables
+
+    con = duckdb.connect()
+    con.execute("create schema ml")
+    for table in ("model_linear_fe_cv", "model_linear_fe_importance", "model_knn_cv", "model_knn_importance",
+                  "model_comparison", "association_local"):
+        con.execute(f"create table ml.{table} (x integer)")
+    current = [EstimatorSpec(name="linear_fe", description="", module="m", path="p", make_estimator=lambda: None)]
+    assert stale_model_tables(con, current) == ["model_knn_cv", "model_knn_importance"]
