@@ -4,7 +4,6 @@ and describe them in Dagster with the columns of the mart that publishes each.""
 from __future__ import annotations
 
 import functools
-import json
 import time
 
 import dagster as dg
@@ -32,34 +31,32 @@ def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
     return con.execute(f"select * exclude (run_id, computed_at) from {ML_SCHEMA}.{name}").df()
 
 
-# ml.<table> -> the dbt mart that publishes it (dbt_project/models/marts/ml), whose YAML documents
-# every column; BI tools read the mart (schema marts, and the serving copy), not the ml table
-PUBLISHED_AS = {
-    "association_local": "fct_association_local", "chain_strength": "fct_chain_strength",
-    "effect_merged": "fct_effect_merged", "factor_ranking": "mart_factor_ranking",
-    "factor_ranking_area": "mart_factor_ranking_area", "model_comparison": "mart_model_comparison",
-}
-
-
 @functools.cache
-def _manifest_columns() -> dict[str, list[dict]]:
+def _ml_marts() -> dict[str, dict]:
+    """``ml.<table>`` -> the manifest node of the dbt mart that publishes it (a model under
+    models/marts/ml reading ``source('ml', table)``), whose YAML documents every column; BI tools
+    read the mart (schema marts, and the serving copy), not the ml table. Empty without a manifest."""
+    from dagster_dbt.dbt_manifest import read_manifest_path  # cached: the dbt assets parse the same file
+
     from pipelines.defs.dbt.project import dbt_project
 
-    path = dbt_project.manifest_path
-    if not path.is_file():
+    if not dbt_project.manifest_path.is_file():
         return {}
-    nodes = json.loads(path.read_text(encoding="utf-8")).get("nodes", {}).values()
-    return {n["name"]: list(n.get("columns", {}).values()) for n in nodes if n.get("resource_type") == "model"}
+    manifest = read_manifest_path(dbt_project.manifest_path)
+    sources = {k: n["name"] for k, n in manifest.get("sources", {}).items() if n.get("source_name") == ML_SCHEMA}
+    return {sources[dep]: node for node in manifest.get("nodes", {}).values()
+            if node.get("resource_type") == "model" and node.get("original_file_path", "").startswith("models/marts/ml/")
+            for dep in node["depends_on"]["nodes"] if dep in sources}
 
 
 def table_metadata(name: str) -> dict[str, object]:
     """Definition metadata of the asset writing ``ml.<name>``: its table and, where a mart publishes
     it, that mart's documented columns (run_id and computed_at included) as the column schema."""
     meta: dict[str, object] = {"dagster/table_name": f"{ML_SCHEMA}.{name}"}
-    mart = PUBLISHED_AS.get(name)
-    columns = _manifest_columns().get(mart or "", [])
-    if mart:
-        meta["published_as"] = f"marts.{mart}"
+    node = _ml_marts().get(name)
+    columns = list(node.get("columns", {}).values()) if node else []
+    if node:
+        meta["published_as"] = f"marts.{node['name']}"
     if columns:
         meta["dagster/column_schema"] = dg.TableSchema(columns=[
             dg.TableColumn(c["name"], c.get("data_type") or "unknown", description=c.get("description") or None)
@@ -69,7 +66,7 @@ def table_metadata(name: str) -> dict[str, object]:
 
 def published_note(name: str) -> str:
     """The sentence every ML asset's description ends with: where its table is and what BI reads."""
-    mart = PUBLISHED_AS.get(name)
+    node = _ml_marts().get(name)
     where = f" Writes `{ML_SCHEMA}.{name}`"
-    return where + (f"; BI tools read it as `marts.{mart}` (contract, checks, serving copy)." if mart else
+    return where + (f"; BI tools read it as `marts.{node['name']}` (contract, checks, serving copy)." if node else
                     " (internal; not published).")

@@ -8,11 +8,11 @@ marts (the dbt tests of severity error included) failed or could not run. So a s
 ever holds marts whose checks passed.
 """
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt.dbt_manifest import read_manifest_path  # cached: the dbt assets parse the same file
 
 from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
@@ -31,7 +31,7 @@ def mart_asset_keys(manifest_path: Path) -> list[dg.AssetKey]:
     from pipelines.defs.dbt.translator import FactorenmodelDbtTranslator
 
     translator = FactorenmodelDbtTranslator()
-    nodes = json.loads(manifest_path.read_text(encoding="utf-8")).get("nodes", {}).values()
+    nodes = read_manifest_path(manifest_path).get("nodes", {}).values()
     return sorted(
         (
             translator.get_asset_key(node)
@@ -75,7 +75,7 @@ def mart_check_keys(manifest_path: Path, marts: Sequence[dg.AssetKey]) -> list[d
     wanted = set(marts)
     keys = {dg.AssetCheckKey(mart, QUALITY_CHECK_NAME) for mart in wanted}
     if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = read_manifest_path(manifest_path)
         translator = FactorenmodelDbtTranslator()
         for unique_id, node in manifest.get("nodes", {}).items():
             if node.get("resource_type") == "test":
