@@ -328,7 +328,8 @@ the ceiling, 0.84, was lowered by exactly that; rounded it is 0.91)."""
 
 
 def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, ground_truth_dir: Path,
-                         n_draws: int = 200, with_literature: bool = False) -> dict[str, float]:
+                         n_draws: int = 200, with_literature: bool = False, gemeente: str | None = None,
+                         merge_config=None) -> dict[str, float]:
     """Spearman correlation of the estimated city-wide ranking with the true one, for one dataset.
 
     Estimated: ``merge_effects`` of the local associations *without literature* (the seed's
@@ -347,6 +348,9 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     these data can beat), the number of factors compared, ``rank_interval_coverage`` (share of the
     factors whose 90% rank interval contains their true rank; a factor tied with others in the
     truth has the range of ranks of its tie) and ``rank_interval_width`` (mean width in ranks).
+    ``gemeente``: which gemeente's ranking to compare when the data hold several (the associations
+    are then estimated on all of them, as the pipeline does); ``merge_config``: the merge's settings
+    for the estimate (default ``MergeConfig()``).
     """
     from scipy.stats import spearmanr
 
@@ -364,8 +368,16 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                      _true_chains(links, ground_truth_dir))
     tru, _ = ranking.rank_factors(true_model, scores, phases, ranking.RankingConfig(n_draws=1))
-    pick = lambda r: r[(r["scope_type"] == "gemeente") & r["rankable"]].set_index("factor_id")  # noqa: E731
-    merged = merge.merge_effects(associations, merge.load_literature(con) if with_literature else no_literature)
+    def pick(r: pd.DataFrame) -> pd.DataFrame:
+        r = r[(r["scope_type"] == "gemeente") & r["rankable"]]
+        if gemeente is not None:
+            r = r[r["scope_id"] == gemeente]
+        elif r["scope_id"].nunique() > 1:
+            raise ValueError("several gemeenten ranked: say which one to compare (gemeente=...)")
+        return r.set_index("factor_id")
+
+    merged = merge.merge_effects(associations, merge.load_literature(con) if with_literature else no_literature,
+                                 merge_config)
     est_model = ranking.build_model(factors, subgoals, merged, chain_est)
     est, _ = ranking.rank_factors(est_model, scores, phases, ranking.RankingConfig(n_draws=n_draws))
     true_impact = pick(tru)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
@@ -394,13 +406,14 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
 
 
 def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=None,
-                  keep: bool = False, ranking: bool = True) -> pd.DataFrame:
+                  keep: bool = False, ranking: bool = True, merge_config=None) -> pd.DataFrame:
     """Build one dataset, estimate the associations and attach the truth.
 
     Columns added: ``effect_sd``, ``true_effect`` (the estimand, ``true_effects``), ``covered``
     (90% interval contains it), ``measured_truth`` (``measured_score_truth``) and
     ``covered_measured``, ``seed``; with ``ranking`` also ``ranking_spearman`` (the same value on
-    every row of the dataset; ``ranking_known_answer``).
+    every row of the dataset; ``ranking_known_answer``, with ``merge_config``; for a ``config`` of
+    several gemeenten, the ranking of the first).
     """
     from models_ml.associations import estimate_associations
     from models_ml.panel import build_panels
@@ -415,7 +428,9 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
         measured = {(p.outcome_indicator_id, f): b for p in panels for f, b in measured_score_truth(p, gt).items()}
         if ranking:
             with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
-                rank = ranking_known_answer(con, est, truth, gt)
+                # with several gemeenten (a region sharing one panel): the ranking of the first one
+                gemeente = config.gemeente_codes[0] if config is not None and config.n_gemeenten > 1 else None
+                rank = ranking_known_answer(con, est, truth, gt, gemeente=gemeente, merge_config=merge_config)
     finally:
         _GT_CACHE.clear()
         if not keep:

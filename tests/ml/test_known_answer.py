@@ -21,10 +21,16 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import dataclasses
+
+import duckdb
 import pandas as pd
 import pytest
 
-from models_ml.simulation import DbtReplay, evaluate_seed, summarise
+from models_ml.associations import estimate_associations
+from models_ml.panel import build_panels
+from models_ml.simulation import DbtReplay, evaluate_seed, ranking_known_answer, summarise, true_effects
+from pipelines.demo.config import DemoConfig
 
 N_SEEDS = int(os.environ.get("ML_KAT_SEEDS", "50"))
 WORKERS = int(os.environ.get("ML_KAT_WORKERS", str(max(1, min(4, os.cpu_count() or 1)))))
@@ -73,6 +79,32 @@ def test_replay_recovers_strong_buurt_effects(replay):
                  ("armoede", "reg_jeugdhulp_pct"), ("arbeidsparticipatie", "cbs_wmo_per_1000")]:
         assert s["sign_recovery_by_pair"][pair] == 1.0, pair
     assert 0.7 <= s["coverage_measured_all"] <= 1.0, _report(s)
+
+
+def test_a_region_estimates_on_every_gemeente_and_compares_the_first_gemeentes_ranking(replay, tmp_path):
+    """``benchmarks/ranking_power.py`` measures the ranking criterion on regions of several
+    gemeenten that share one panel: the associations use every gemeente's areas, the ranking
+    compared is the one asked for, and without saying which gemeente the comparison refuses."""
+    config = dataclasses.replace(DemoConfig.small(), n_gemeenten=2, gemeente_code="GM9990")
+    run_dir = replay.build(FIRST_SEED, config, tmp_path / "region")
+    gt = run_dir / "demo" / "ground_truth"
+    with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
+        est = estimate_associations(build_panels(con))
+        truth = true_effects(gt, est)
+        ranked = {g: ranking_known_answer(con, est, truth, gt, n_draws=20, gemeente=g) for g in ("GM9990", "GM9991")}
+        rankable = con.execute("select count(*) from factor_model.factors").fetchone()[0]
+        first_buurten = con.execute("select count(distinct area_code) from marts.fct_factor_score "
+                                    "where area_code like 'BU9990%'").fetchone()[0]
+        with pytest.raises(ValueError, match="several gemeenten"):
+            ranking_known_answer(con, est, truth, gt, n_draws=20)
+    buurt = est[(est["area_level"] == "buurt") & (est["status"] == "estimated")]
+    assert len(buurt) > 0 and (buurt["n_areas"] > first_buurten).all(), (first_buurten, buurt["n_areas"].unique())
+    assert (est.loc[est["area_level"] == "wijk", "n_areas"] == 6).all()  # 3 wijken in each gemeente
+    for g, r in ranked.items():
+        assert 10 <= r["n_factors"] <= rankable, (g, r)
+        assert -1 <= r["spearman"] <= 1, (g, r)
+    # each gemeente has its own room for improvement, hence its own true and estimated ranking
+    assert ranked["GM9990"] != ranked["GM9991"]
 
 
 @pytest.fixture(scope="module")
