@@ -6,7 +6,8 @@ the pipeline does, in-process, at about 2-3 s per dataset:
 1. ``compile_dbt`` runs ``dbt compile`` and ``dbt seed`` once, into a temporary folder (the
    project's own ``target/`` and warehouse are not touched);
 2. per seed, ``DbtReplay.build`` generates the demo extracts (``pipelines.demo``), ingests them
-   with ``pipelines.ingest.ingest_source`` (the same contract-checked loader as the assets) into a
+   with ``pipelines.ingest.ingest_source`` (the same contract-checked loader as the assets, the area
+   division first, as the assets' dependencies order it) into a
    new DuckDB file named ``warehouse.duckdb`` (the compiled SQL refers to ``"warehouse"."schema".
    "table"``), copies the ``factor_model`` seed tables, and executes the dbt-compiled SQL of every
    staging, intermediate and marts model in the manifest's dependency order, with the model's
@@ -167,6 +168,7 @@ class DbtReplay:
         from data_contracts.contract import load_contracts
         from pipelines.demo.generator import generate_demo
         from pipelines.ingest import ingest_source
+        from pipelines.ingest.area_division import division_first
 
         run_dir = Path(run_dir or self.work_dir / f"run_{seed}")
         if run_dir.exists():
@@ -176,7 +178,7 @@ class DbtReplay:
         db = run_dir / "warehouse.duckdb"
         con = duckdb.connect(str(db))
         try:
-            for contract in load_contracts().values():
+            for contract in division_first(load_contracts().values()):  # area codes are checked against it
                 ingest_source(contract, result.extract_dir, con)
             con.execute(f"attach '{self.seed_db}' as seeds (read_only)")
             con.execute("create schema if not exists factor_model")

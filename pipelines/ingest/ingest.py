@@ -10,12 +10,18 @@ of those years; the other years stay exactly as they were. A row belongs to the 
 column. A row whose year cannot be read or lies outside the deployment's years belongs to no year:
 it is quarantined by every load that reads its file (so it is never lost). Files whose name gives
 the year (CBS key figures) are only read for their own year.
+
+**Area codes.** ``ingest_source`` also checks every row's area code against the area division
+loaded in ``raw.gebiedsindeling`` (``area_division.py``): a code the division knows in no year is
+quarantined, as the marts' relationships test would reject it; a year without a division is not
+checked and is named in ``IngestResult.unchecked_area_years``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import logging
 import re
 from collections import Counter
 from collections.abc import Collection
@@ -27,12 +33,21 @@ import pandas as pd
 
 from data_contracts.contract import SourceContract
 from data_contracts.pandera_schema import Scope
+from pipelines.ingest.area_division import (
+    AreaDivision,
+    checks_area_codes,
+    read_area_division,
+    unchecked_warning,
+    unchecked_years,
+    unknown_area_code_reasons,
+)
 from pipelines.ingest.errors import ExtractError
 from pipelines.ingest.load import write_source
-from pipelines.ingest.parse import LINEAGE_COLUMNS, parse_extract
+from pipelines.ingest.parse import LINEAGE_COLUMNS, ParsedExtract, parse_extract
 from pipelines.ingest.read import read_extract_file, year_from_name
 from pipelines.ingest.validate import row_reasons
 
+LOG = logging.getLogger(__name__)
 YEAR_COLUMN = "_year"  # quarantine: the year (partition) a rejected row belongs to; null when it has none
 
 
@@ -70,6 +85,7 @@ class IngestResult:
     years: list[int] = field(default_factory=list)  # years with loaded rows
     load_years: tuple[int, ...] | None = None  # the years this load replaced; None: every year (whole tables)
     by_year: list[YearCount] = field(default_factory=list)
+    unchecked_area_years: tuple[int, ...] = ()  # years whose area codes the loaded division could not check
 
     @property
     def rows_other_years(self) -> int:
@@ -167,24 +183,41 @@ def _load_years(years: Collection[int] | None, scope: Scope) -> tuple[frozenset[
     return (None if wanted == all_years else wanted), all_years
 
 
+def _add_area_code_reasons(
+    reasons: dict[int, list[str]], parsed: ParsedExtract, contract: SourceContract, year: pd.Series, division: AreaDivision
+) -> None:
+    """Add the reason of every row whose area code the division does not know, unless the code has a
+    problem already (a malformed code, or one outside the configured gemeenten, says enough)."""
+    column = contract.area_column
+    unknown = unknown_area_code_reasons(parsed.typed[column], year, column, contract.column(column).area_code, division)
+    for index, reason in unknown.items():
+        if not any(r.startswith(f"{column}: ") for r in reasons.get(index, [])):
+            reasons.setdefault(index, []).append(reason)
+
+
 def validate_source(
-    contract: SourceContract, files: list[Path], scope: Scope = Scope(), years: Collection[int] | None = None
+    contract: SourceContract, files: list[Path], scope: Scope = Scope(), years: Collection[int] | None = None,
+    division: AreaDivision | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, IngestResult]:
     """Split the rows of the given files into loadable and quarantined rows; write nothing.
 
     ``years``: keep only the rows of these years (and the rows that belong to no year); None: all rows.
+    ``division``: the area division to check area codes against (``area_division.py``); None: not checked.
     The quarantined rows carry the year they belong to in ``_year``.
     """
     load_years, all_years = _load_years(years, scope)
     records = [read_extract_file(path, contract) for path in files]
     parsed = parse_extract(records, contract)
     reasons = row_reasons(parsed, contract, scope)
-    bad = pd.Series(parsed.text.index.isin(list(reasons)), index=parsed.text.index)
     year = row_years(parsed.text[contract.year_column], all_years)
     if load_years is None:
         ours = pd.Series(True, index=parsed.text.index)
     else:  # this load's years, and rows of no year (quarantined by every load that reads their file)
         ours = (year.isna() | year.isin(list(load_years))).astype(bool)
+    checked = division is not None and checks_area_codes(contract)
+    if checked:
+        _add_area_code_reasons(reasons, parsed, contract, year, division)
+    bad = pd.Series(parsed.text.index.isin(list(reasons)), index=parsed.text.index)
 
     keep = ours & ~bad
     loaded = parsed.typed[keep].copy()
@@ -227,6 +260,7 @@ def validate_source(
         years=sorted(int(y) for y in loaded[contract.year_column].dropna().unique()),
         load_years=None if load_years is None else tuple(sorted(load_years)),
         by_year=by_year,
+        unchecked_area_years=unchecked_years(year[ours], division) if checked else (),
     )
     return loaded[[*contract.column_names, "_source_file", "_source_row"]], quarantined[
         [*contract.column_names, *LINEAGE_COLUMNS, "_reason", YEAR_COLUMN]
@@ -245,11 +279,15 @@ def ingest_source(
 
     ``years`` None (or every year of ``scope``): ``raw`` and ``quarantine`` are replaced as a whole.
     Otherwise only those years are loaded: their rows replace the earlier rows of those years, in one
-    transaction, and every other year is left as it was.
+    transaction, and every other year is left as it was. Area codes are checked against the division in
+    ``raw.gebiedsindeling`` as it is now (load that first); a year it has no rows for is not checked (a warning).
     """
     load_years, all_years = _load_years(years, scope)
     files = files_for_years(contract, find_extract_files(contract, extract_dir), load_years, all_years)
-    loaded, quarantined, result = validate_source(contract, files, scope, load_years)
+    division = read_area_division(con) if checks_area_codes(contract) else None
+    loaded, quarantined, result = validate_source(contract, files, scope, load_years, division)
+    if result.unchecked_area_years:
+        LOG.warning(unchecked_warning(contract.name, result.unchecked_area_years))
     sha = {f.file: f.sha256 for f in result.files}
     file_log = pd.DataFrame(
         [

@@ -9,6 +9,8 @@ import duckdb
 import pytest
 
 from data_contracts.contract import load_contracts
+from pipelines.ingest.area_division import DIVISION_SOURCES
+from pipelines.definitions import build_definitions
 from tests.pipeline.runs import materialize_all, settings_for
 
 SOURCES = sorted(load_contracts())
@@ -32,6 +34,15 @@ def test_warehouse_holds_every_raw_table_with_rows(demo_run):
             assert quarantined == 0, f"demo data of {source} should be clean"
 
 
+def test_every_demo_area_code_was_checked_against_the_area_division(demo_run):
+    """The run loads the division first, so the area check ran for every year (and quarantined nothing, above)."""
+    _, result = demo_run
+    notes = {e.asset_key.path[1]: e.metadata["area_codes_not_checked"].value for e in result.get_asset_check_evaluations()
+             if e.check_name.startswith("contract_")}
+    assert notes == {s: "none" for s in SOURCES if s not in DIVISION_SOURCES} | {
+        s: "not applicable (no area codes to check against the area division)" for s in DIVISION_SOURCES}
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_rows_are_accounted_for_in_metadata_and_checks(demo_run, source):
     """One run of every year: one materialisation per year partition, each with that year's own counts."""
@@ -50,6 +61,19 @@ def test_rows_are_accounted_for_in_metadata_and_checks(demo_run, source):
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
               if e.asset_key == dg.AssetKey(["raw", source])}
     assert {f"contract_{source}", f"rows_accounted_{source}"} <= set(checks) and all(checks.values()), checks
+
+
+def test_every_check_of_the_marts_ran_and_passed(demo_run):
+    """The marts are built in one dbt step, so every dbt test runs and gates the serving copy; a test whose models
+    were built in different steps (such as the relationships test of fct_indicator_value on dim_area, when a cycle
+    through a check op splits the dbt op) would report nothing."""
+    settings, result = demo_run
+    evaluated = {(e.asset_key, e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    graph = build_definitions(settings).resolve_asset_graph()
+    marts_checks = {(k.asset_key, k.name) for k in graph.asset_check_keys if k.asset_key.path[0] == "marts"}
+    assert marts_checks - set(evaluated) == set()
+    assert (dg.AssetKey(["marts", "fct_indicator_value"]), "relationships_fct_indicator_value_area_code__area_code__ref_dim_area_") in marts_checks
+    assert [check for check in marts_checks if not evaluated[check]] == []
 
 
 def test_dbt_seeds_are_in_the_warehouse(demo_run):

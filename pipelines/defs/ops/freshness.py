@@ -96,26 +96,28 @@ def freshness_result(
     )
 
 
-def build_source_freshness_checks(settings: Settings, year_columns: dict[str, str]) -> dg.AssetChecksDefinition:
-    """One blocking ``freshness`` check per source (``year_columns``: source name -> year column)."""
-    keys = {dg.AssetKey(["raw", name]): name for name in year_columns}
+def build_source_freshness_checks(
+    settings: Settings, year_columns: dict[str, str], name: str = "source_freshness"
+) -> dg.AssetChecksDefinition:
+    """One blocking ``freshness`` check per source (``year_columns``: source name -> year column), in one op ``name``."""
+    keys = {dg.AssetKey(["raw", source]): source for source in year_columns}
     specs = [
         dg.AssetCheckSpec(
             CHECK_NAME,
             asset=key,
             blocking=True,
             description=(
-                f"The newest `{year_columns[name]}` in raw.{name} is at most FACTORENMODEL_MAX_DATA_AGE_YEARS "
+                f"The newest `{year_columns[source]}` in raw.{source} is at most FACTORENMODEL_MAX_DATA_AGE_YEARS "
                 f"(now {settings.max_data_age_years}) before the reference year. "
-                + ("Warns only (code changes are rare events)." if name in WARN_ONLY_SOURCES else
+                + ("Warns only (code changes are rare events)." if source in WARN_ONLY_SOURCES else
                    "Blocking: a stale source stops the marts and the serving copy.")
             ),
         )
-        for key, name in keys.items()
+        for key, source in keys.items()
     ]
 
     @dg.multi_asset_check(
-        name="source_freshness",
+        name=name,
         specs=specs,
         can_subset=True,
         pool=WAREHOUSE_POOL,  # reads the warehouse: never while another run writes it

@@ -5,7 +5,9 @@ rows into ``raw.<source>``, invalid rows into ``quarantine.<source>`` with their
 asset checks show the pandera result in the UI:
 
 - ``contract_<source>`` (warning): passes when no row had to be quarantined; otherwise lists the
-  reasons and the first quarantined rows.
+  reasons and the first quarantined rows. An area code that the area division (``raw.gebiedsindeling``)
+  knows in no year is one of those reasons; a source with area codes therefore depends on
+  ``raw/gebiedsindeling`` (same year partitions), so that a run of both loads the division first.
 - ``rows_accounted_<source>`` (error, blocking): rows in = rows loaded + rows quarantined.
 
 The asset is partitioned by year (``pipelines/defs/partitions.py``): a run of some years loads only
@@ -26,7 +28,8 @@ from data_contracts.contract import SourceContract
 from pipelines.defs.partitions import run_years, years_partitions
 from pipelines.defs.sources.metadata import ingest_metadata, markdown_table, year_metadata
 from pipelines.ingest import ExtractError, ingest_source
-from pipelines.ingest.ingest import completeness_problems
+from pipelines.ingest.area_division import checks_area_codes, unchecked_warning
+from pipelines.ingest.ingest import IngestResult, completeness_problems
 from pipelines.ingest.load import TableMismatchError, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS
 from pipelines.landing import fail_source, finish_source
@@ -47,13 +50,14 @@ def build_source_asset(
     contract: SourceContract, settings: Settings, upstream: Sequence[dg.AssetsDefinition | dg.AssetKey] = ()
 ) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", contract.name])
+    area_rule = ", and its area code is in the area division (raw.gebiedsindeling)" if checks_area_codes(contract) else ""
     check_specs = [
         dg.AssetCheckSpec(
             contract_check_name(contract.name),
             asset=key,
             description=(
                 f"Pandera contract {contract.path.name} v{contract.version}: every row satisfies its types, "
-                "ranges, patterns, key and cross-column rules; fails (warning) when rows were quarantined, when "
+                f"ranges, patterns, key and cross-column rules{area_rule}; fails (warning) when rows were quarantined, when "
                 "a file lacks contract columns while it has unknown ones (a rename?) or when a year has no rows "
                 "(a missing file?)."
             ),
@@ -87,6 +91,15 @@ def build_source_asset(
         return _run_ingest(context, warehouse, contract, settings)
 
     return _ingest
+
+
+def area_check_note(contract: SourceContract, result: IngestResult) -> str:
+    """For the contract check: which years' area codes the area division could not check."""
+    if not checks_area_codes(contract):
+        return "not applicable (no area codes to check against the area division)"
+    if result.unchecked_area_years:
+        return ", ".join(map(str, result.unchecked_area_years)) + " (raw.gebiedsindeling has no rows for them)"
+    return "none"
 
 
 def _run_ingest(
@@ -128,6 +141,8 @@ def _run_ingest(
     incomplete = completeness_problems(result, contract.file_format.every_year, years)
     for problem in incomplete:
         context.log.warning(f"{contract.name}: {problem}")
+    if result.unchecked_area_years:
+        context.log.warning(unchecked_warning(contract.name, result.unchecked_area_years))
     quarantine_ok = result.rows_quarantined == 0
     metadata = ingest_metadata(result, contract, years)
     metadata["duration_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - started, 3))
@@ -147,6 +162,7 @@ def _run_ingest(
                 metadata={
                     "rows_quarantined": result.rows_quarantined,
                     "probably_incomplete": dg.MetadataValue.md("\n".join(f"- {p}" for p in incomplete) or "none"),
+                    "area_codes_not_checked": area_check_note(contract, result),
                     "reasons": dg.MetadataValue.md(
                         markdown_table({"reason": r, "rows": n} for r, n in result.reasons.most_common())
                     ),
