@@ -5,8 +5,8 @@ accepts an area code that ``marts.dim_area`` holds, and ``dim_area`` holds every
 division (``raw.gebiedsindeling``, through ``stg_gebiedsindeling``) of *any* year; the code changes
 (``gebiedswijzigingen``) only map those codes onto newer ones and add none. So a row passes when
 its code is in the loaded division of some year, and is quarantined, with a reason naming the
-column, the code and the row's year, when it is in none: exactly the rows the relationships test
-would reject later, now named by file and row on arrival.
+column, the code and the row's year, when it is in none: exactly the codes the relationships test
+would reject later (for the rows that reach the marts), now named by file and row on arrival.
 
 A year whose division has no rows (no ``raw.gebiedsindeling`` yet, or the division not delivered
 for that year) is not checked: its rows load as before and ``unchecked_years`` names the year, so
