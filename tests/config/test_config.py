@@ -141,7 +141,8 @@ def test_switched_off_source_has_no_ingestion_and_cbs_asset_appears(folders):
     police = graph.get(next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "raw/politie_jeugdverdachten"))
     assert "SWITCHED OFF" in police.description and not police.check_keys  # no contract checks: nothing is ingested
     cbs_raw = next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "raw/cbs_kerncijfers")
-    assert {k.to_user_string() for k in graph.get(cbs_raw).parent_keys} == {"cbs_statline_extracts"}
+    # fed by the CBS asset; loaded after the area division, which its area codes are checked against
+    assert {k.to_user_string() for k in graph.get(cbs_raw).parent_keys} == {"cbs_statline_extracts", "raw/gebiedsindeling"}
     assert [s.name for s in defs.sensors if s.name == "landing_folder_sensor"]
 
 
