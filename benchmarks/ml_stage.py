@@ -117,8 +117,9 @@ def main() -> None:
     merged = steps.run("merge", lambda: merge.merge_effects(assoc, merge.load_literature(con)))
     model = ranking.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),
                                 q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"), merged, chain)
+    published = steps.run("read published wijk scores", lambda: ranking.load_scores(con))
     city, areas = steps.run(f"ranking ({args.draws} draws)", lambda: ranking.rank_factors(
-        model, scores, q("select * from factor_model.factor_life_phases"), ranking.RankingConfig(n_draws=args.draws)))
+        model, published, q("select * from factor_model.factor_life_phases"), ranking.RankingConfig(n_draws=args.draws)))
     if run_comparison:
         for spec in discover():
             steps.run(f"comparison: {spec.name}", lambda spec=spec: comparison.evaluate(spec, panels))

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-METHOD_VERSION = "ranking-1.2.0"
+METHOD_VERSION = "ranking-1.3.0"
 CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de literatuur), niet op "
           "bewezen oorzakelijke effecten.")
 
@@ -252,23 +252,46 @@ def _group_quantile(values: np.ndarray, group: np.ndarray, q: float) -> np.ndarr
     return out
 
 
+SCORES_SQL = """
+select i.area_code, i.area_level, i.year, i.factor_id, i.factor_type, p.score, p.score is null as withheld
+from intermediate.int_factor_score as i
+left join marts.fct_factor_score as p
+    on p.area_code = i.area_code and p.year = i.year and p.factor_id = i.factor_id
+where i.area_level = 'wijk'
+order by i.factor_id, i.area_code, i.year
+"""
+"""The wijk scores the ranking reads (``load_scores``): every wijk and year that has a score, with the
+*published* score of ``marts.fct_factor_score`` (NULL and ``withheld`` where disclosure control
+withholds it; the mean of the published indicators where it withholds one of several)."""
+
+
+def load_scores(con) -> pd.DataFrame:
+    """The ranking's factor scores (``SCORES_SQL``), in a fixed row order."""
+    return con.execute(SCORES_SQL).df()
+
+
 def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: float = 0.25) -> pd.DataFrame:
     """Gap of every wijk to the best quartile of the gemeente's wijken, per factor, newest year.
 
-    Returns area_code, gemeente_code, factor_id, gap (>= 0). Scores are oriented: higher = more of
-    the factor, so the best areas of a risk factor have the lowest scores.
+    Returns area_code, gemeente_code, factor_id, gap (>= 0; NaN without a score) and withheld.
+    Scores are oriented: higher = more of the factor, so the best areas of a risk factor have the
+    lowest scores. ``scores`` as ``load_scores`` gives them: a wijk whose score is ``withheld``
+    (disclosure control) counts for the newest year but gets no gap and does not enter the
+    quartiles, so no published gap, impact or rank gives its score back. Without a ``withheld``
+    column every score counts.
     """
     s = scores[scores["area_level"] == "wijk"]
     newest = s.groupby("factor_id")["year"].transform("max")
     s = s[s["year"] == newest].drop(columns=["factor_type"], errors="ignore").merge(
         factors[["factor_id", "factor_type"]], on="factor_id")
-    s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6])
+    s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6],
+                 withheld=s["withheld"].fillna(False).astype(bool) if "withheld" in s else False)
     group = s.groupby(["gemeente_code", "factor_id"]).ngroup().to_numpy()
-    score = s["score"].to_numpy(dtype=float)
+    score = np.where(s["withheld"], np.nan, s["score"].to_numpy(dtype=float))
     low, high = _group_quantile(score, group, quantile), _group_quantile(score, group, 1 - quantile)
     risk = s["factor_type"] == "risk"
-    s["gap"] = np.where(risk, np.maximum(0.0, s["score"] - low), np.maximum(0.0, high - s["score"]))
-    return s[["area_code", "gemeente_code", "factor_id", "gap"]].reset_index(drop=True)
+    s["gap"] = np.where(risk, np.maximum(0.0, score - low), np.maximum(0.0, high - score))
+    return s[["area_code", "gemeente_code", "factor_id", "gap", "withheld"]].reset_index(drop=True)
 
 
 def _draws(model: Model, config: RankingConfig) -> np.ndarray:
@@ -349,7 +372,7 @@ def _goal_list(names: list[str], pct: np.ndarray) -> str:
 def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
                   eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
                   shares: np.ndarray, paths: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
-                  impact_upper: np.ndarray) -> list[str]:
+                  impact_upper: np.ndarray, withheld: np.ndarray | None = None) -> list[str]:
     """A text a policy adviser can read per area and eligible factor, in row order (area by area,
     eligible factors in factor order).
 
@@ -392,6 +415,10 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):
             name = names[j]
+            if not rankable[a, j] and withheld is not None and withheld[a, j]:
+                texts.append(f"{name}: niet gerangschikt, want de score op deze factor wordt hier niet gepubliceerd "
+                             f"(te kleine aantallen), en de ruimte voor verbetering en de winst zouden hem prijsgeven.")
+                continue
             if not rankable[a, j]:
                 texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
                              f"factor voorkomt (ruimte voor verbetering onbekend). {CAVEAT}")
@@ -452,10 +479,11 @@ def _tied_half_ranks(sorted_values: np.ndarray) -> np.ndarray:
 
 
 def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
-               eligible: np.ndarray, config: RankingConfig) -> pd.DataFrame:
+               eligible: np.ndarray, config: RankingConfig, withheld: np.ndarray | None = None) -> pd.DataFrame:
     """Rank the eligible factors with known gaps for many areas at once (one set of weights).
 
-    ``gaps``: (areas, F) room for improvement (NaN where unknown). Returns one row per area and
+    ``gaps``: (areas, F) room for improvement (NaN where unknown); ``withheld``: (areas, F), True
+    where it is unknown because disclosure control withholds the score (the explanation says so). Returns one row per area and
     eligible factor (area by area, factors in factor order) with column ``area_index`` (row of
     ``gaps``) and the ranking columns of ``rank_scope``.
 
@@ -527,7 +555,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     paths = path_shares(model, weights, m_point)
     direct_share = np.broadcast_to(np.diag(paths), g.shape)
     texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, paths, impact,
-                          impact_lower, impact_upper)
+                          impact_lower, impact_upper, withheld)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))
@@ -571,11 +599,17 @@ def _weights(model: Model, config: RankingConfig, domain: str | None = None) -> 
     return w / w.sum()
 
 
+def _matrix(flags: pd.Series, rows, columns) -> np.ndarray:
+    """A boolean (rows, columns) matrix from a series indexed by (row, column); False where absent."""
+    return flags.unstack().reindex(index=rows, columns=columns).fillna(False).to_numpy(dtype=bool)
+
+
 def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
                  config: RankingConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """City-wide rankings (gemeente, per domain, per life phase) and per-wijk rankings.
 
-    ``scores``: intermediate.int_factor_score; ``life_phases``: factor_id, life_phase_id.
+    ``scores``: as ``load_scores`` gives them (the published scores; see ``room_for_improvement``);
+    ``life_phases``: factor_id, life_phase_id.
     Returns (``mart_factor_ranking`` rows, ``mart_factor_ranking_area`` rows) with ``RANKING_COLUMNS``:
     per gemeente (in code order) its scopes (gemeente, domains, life phases) factor by factor, and
     every wijk (gemeente by gemeente, in code order). All areas of a scope are ranked at once from
@@ -591,22 +625,25 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
         empty = pd.DataFrame(columns=RANKING_COLUMNS)
         return empty, empty.copy()
     # city-wide gap: the mean gap of the gemeente's wijken (pandas' groupby mean, as per gemeente)
-    city_gap = (gaps.groupby(["gemeente_code", "factor_id"])["gap"].mean().unstack("factor_id")
+    by_gemeente = gaps.groupby(["gemeente_code", "factor_id"])
+    city_gap = (by_gemeente["gap"].mean().unstack("factor_id")
                 .reindex(index=gemeenten, columns=fids).to_numpy(dtype=float))
+    city_withheld = _matrix(by_gemeente["withheld"].all(), gemeenten, fids)  # every wijk's score withheld
     scopes = [("gemeente", None, _weights(model, cfg), all_factors)]
     scopes += [("domain", d, _weights(model, cfg, d), all_factors) for d in sorted(model.subgoals["domain_id"].unique())]
     for phase, members in life_phases.groupby("life_phase_id"):
         scopes.append(("life_phase", phase, _weights(model, cfg), fids.isin(members["factor_id"]).to_numpy()))
     city = []
     for order, (scope_type, scope_id, w, eligible) in enumerate(scopes):
-        part = rank_areas(model, draws, city_gap, w, eligible, cfg)
+        part = rank_areas(model, draws, city_gap, w, eligible, cfg, city_withheld)
         area = np.asarray(gemeenten, dtype=object)[part["area_index"].to_numpy()]
         city.append(part.assign(scope_type=scope_type, scope_id=area if scope_id is None else scope_id,
                                 area_code=area, _scope=order))
     wijken = gaps[["gemeente_code", "area_code"]].drop_duplicates().sort_values(["gemeente_code", "area_code"])
     wijk_gap = (gaps.set_index(["area_code", "factor_id"])["gap"].unstack("factor_id")
                 .reindex(index=wijken["area_code"], columns=fids).to_numpy(dtype=float))
-    part = rank_areas(model, draws, wijk_gap, _weights(model, cfg), all_factors, cfg)
+    wijk_withheld = _matrix(gaps.set_index(["area_code", "factor_id"])["withheld"], wijken["area_code"], fids)
+    part = rank_areas(model, draws, wijk_gap, _weights(model, cfg), all_factors, cfg, wijk_withheld)
     codes = wijken["area_code"].to_numpy(dtype=object)[part["area_index"].to_numpy()]
     areas = part.assign(scope_type="wijk", scope_id=codes, area_code=codes)
     city_df = (pd.concat(city, ignore_index=True).sort_values(["area_index", "_scope"], kind="stable")

@@ -362,14 +362,15 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     factors = q("select factor_id, factor_type, name_nl from factor_model.factors")
     subgoals = q("select subgoal_id, domain_id, name_nl from factor_model.subgoals")
     links = q("select * from factor_model.factor_factor_links")
-    scores = q("select * from intermediate.int_factor_score")
+    scores = q("select * from intermediate.int_factor_score")  # the chains' input; the ranking reads the published ones
+    published = ranking.load_scores(con)
     phases = q("select * from factor_model.factor_life_phases")
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
     chain_est = chains.estimate_chains(links, scores)
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                      _true_chains(links, ground_truth_dir))
-    tru, _ = ranking.rank_factors(true_model, scores, phases, ranking.RankingConfig(n_draws=1))
+    tru, _ = ranking.rank_factors(true_model, published, phases, ranking.RankingConfig(n_draws=1))
     def pick(r: pd.DataFrame) -> pd.DataFrame:
         r = r[(r["scope_type"] == "gemeente") & r["rankable"]]
         if gemeente is not None:
@@ -381,7 +382,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     merged = merge.merge_effects(associations, merge.load_literature(con) if with_literature else no_literature,
                                  merge_config)
     est_model = ranking.build_model(factors, subgoals, merged, chain_est)
-    est, _ = ranking.rank_factors(est_model, scores, phases, ranking.RankingConfig(n_draws=n_draws))
+    est, _ = ranking.rank_factors(est_model, published, phases, ranking.RankingConfig(n_draws=n_draws))
     true_impact = pick(tru)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
     both = pick(est)[["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].join(true_impact, how="inner")
     rho = spearmanr(-both["rank_median"].astype(float), both["impact"].astype(float)).statistic
@@ -399,7 +400,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     oracle_model = ranking.build_model(factors, subgoals, merge.merge_effects(
         exact, no_literature, merge.MergeConfig(tau=0.0, local_weight=1.0, shrink_local_only=False)),
         _true_chains(links, ground_truth_dir))  # SE ~0 everywhere: the one draw is the point value
-    ora, _ = ranking.rank_factors(oracle_model, scores, phases, ranking.RankingConfig(n_draws=1))
+    ora, _ = ranking.rank_factors(oracle_model, published, phases, ranking.RankingConfig(n_draws=1))
     both_o = pick(ora)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"}).join(true_impact, how="inner")
     rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
     return {"spearman": float(rho), "spearman_ceiling": float(rho_o), "n_factors": int(len(both)),

@@ -59,6 +59,44 @@ def test_room_for_improvement_is_the_gap_to_the_best_quartile():
     assert list(gaps["sport"]) == pytest.approx([1.25, 1.25, 0.25, 0.0])
 
 
+def test_a_withheld_score_gives_no_gap_and_stays_out_of_the_best_quartile():
+    """Disclosure control: WK999905's score is withheld (a small cell), so it gets no gap (its gap
+    and the impact, gap times effects shared by every wijk, would give the score back) and the
+    quartiles come from the four published scores: risk q25 of [0, 0, 1, 2] = 0."""
+    s = scores({"armoede": [0.0, 0.0, 1.0, 2.0, -5.0]}).assign(withheld=[False] * 4 + [True])
+    s.loc[s["withheld"], "score"] = np.nan  # as load_scores gives it: no published score
+    gaps = room_for_improvement(s, FACTORS).set_index("area_code")
+    assert list(gaps["gap"].iloc[:4]) == [0.0, 0.0, 1.0, 2.0]
+    assert np.isnan(gaps.loc["WK999905", "gap"]) and gaps.loc["WK999905", "withheld"]
+    # the withheld score itself is never read, even where a caller passes it
+    s_with_value = s.assign(score=[0.0, 0.0, 1.0, 2.0, -5.0])
+    assert room_for_improvement(s_with_value, FACTORS)["gap"].equals(room_for_improvement(s, FACTORS)["gap"])
+
+
+def test_a_wijk_whose_score_is_withheld_is_listed_unranked_and_says_why():
+    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.5, 0.05),
+                                                   ("schulden", "gezond_mentaal", 0.3, 0.05)]), chains())
+    s = scores({"armoede": [0.0, 0.0, 1.0, 2.0], "schulden": [0.0, 0.5, 1.0, 2.0]}).assign(withheld=False)
+    hidden = (s["factor_id"] == "armoede") & (s["area_code"] == "WK999904")
+    s.loc[hidden, "withheld"], s.loc[hidden, "score"] = True, np.nan
+    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
+    city, areas = rank_factors(model, s, life, RankingConfig(n_draws=200))
+    row = areas.set_index(["area_code", "factor_id"]).loc[("WK999904", "armoede")]
+    assert not row["rankable"]
+    assert row[["room_for_improvement", "impact", "rank_median", "p_top5"]].isna().all()
+    assert "niet gepubliceerd" in row["explanation"]
+    assert areas.set_index(["area_code", "factor_id"]).loc[("WK999903", "armoede"), "rankable"]
+    # city-wide: the mean gap of the wijken with a published score (0, 0, 1 -> 1/3)
+    g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
+    assert g.loc["armoede", "room_for_improvement"] == pytest.approx(1 / 3)
+    # a factor withheld in every wijk is not ranked city-wide either, and says why
+    s_all = s.assign(withheld=s["withheld"] | (s["factor_id"] == "schulden"))
+    s_all.loc[s_all["withheld"], "score"] = np.nan
+    city_all, _ = rank_factors(model, s_all, life, RankingConfig(n_draws=200))
+    row = city_all[city_all["scope_type"] == "gemeente"].set_index("factor_id").loc["schulden"]
+    assert not row["rankable"] and "niet gepubliceerd" in row["explanation"]
+
+
 def test_ranking_is_not_a_ranking_by_prevalence():
     """pesten has the most room for improvement but a weak effect; armoede less room but strong
     effects, directly and through schulden: armoede ranks first, pesten would win on prevalence."""

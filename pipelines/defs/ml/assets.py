@@ -30,6 +30,7 @@ def dbt_key(*parts: str) -> dg.AssetKey:
 
 
 SCORES = dbt_key("intermediate", "int_factor_score")  # every area's score; the published mart withholds some
+PUBLISHED_SCORES = dbt_key("marts", "fct_factor_score")  # the ranking's room for improvement: ranking.load_scores
 VALUES = dbt_key("intermediate", "int_indicator_value")
 AREAS = dbt_key("marts", "dim_area")
 SCORES_SQL = "select * from intermediate.int_factor_score order by factor_id, area_level, area_code, year"  # fixed row order
@@ -117,14 +118,14 @@ def effect_merged(context: dg.AssetExecutionContext, warehouse: DuckDBResource) 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(key("factor_ranking"), group_name=GROUP, kinds={"python", "duckdb"},
-                     deps=[key("effect_merged"), key("chain_strength"), SCORES, *SEEDS[2:5]],
+                     deps=[key("effect_merged"), key("chain_strength"), SCORES, PUBLISHED_SCORES, *SEEDS[2:5]],
                      metadata=table_metadata("factor_ranking"),
                      description=("Factor ranking for the municipality, per domain and per life phase: impact through "
                                   "direct and chain effects times room for improvement, with median rank, 90% rank "
                                   "interval and probability of top 5 (Monte Carlo), and an explanation per factor. "
                                   f"{CAVEAT}" + published_note("factor_ranking"))),
         dg.AssetSpec(key("factor_ranking_area"), group_name=GROUP, kinds={"python", "duckdb"},
-                     deps=[key("effect_merged"), key("chain_strength"), SCORES, *SEEDS[2:5]],
+                     deps=[key("effect_merged"), key("chain_strength"), SCORES, PUBLISHED_SCORES, *SEEDS[2:5]],
                      metadata=table_metadata("factor_ranking_area"),
                      description=("Factor ranking per wijk, the neighbourhood priorities for wijkprogrammering: the "
                                   "same impact, rank interval and explanation as the city-wide ranking, with each "
@@ -145,7 +146,7 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         )
         context.log.info(f"Ranking {len(model.factors)} factors on {len(model.subgoals)} sub-goals with "
                          f"{config.n_draws:,} Monte Carlo draws: the gemeente, each domain, each life phase, each wijk")
-        city, areas = ranking.rank_factors(model, q(SCORES_SQL),
+        city, areas = ranking.rank_factors(model, ranking.load_scores(con),
                                            q("select * from factor_model.factor_life_phases"), config)
         n_city = write_table(con, "factor_ranking", city, context.run.run_id)
         n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
