@@ -25,6 +25,15 @@ Two estimation paths:
   standard error is the SD of the bootstrap estimates and the 90% interval their 5th-95th
   percentiles. Ridge shrinks towards zero: use it only where factors are collinear.
 
+**Errors in variables** (since associations-1.3.0, ``AssociationConfig.errors_in_variables``): the
+factor scores carry sampling error (``OutcomePanel.factor_error_var``, from
+``panel.factor_score_error_variance``), which attenuates OLS towards 0 by the score's within-area
+reliability. Where that reliability (column ``reliability``) is at least ``MIN_RELIABILITY`` the
+OLS path uses ``(X'X - S)^-1 X'y`` instead (``measurement_error_rows``; Fuller 1987), with CR3 /
+CR1 standard errors from its estimating equations (``cluster_robust_cov``), and reports the
+coefficient per SD of the factor's signal (flag ``corrected_for_measurement_error``); below it
+the factor is flagged ``low_reliability`` and left as OLS estimates it.
+
 **A factor scored per wijk in a buurt panel** (``wijk_score_for_buurt``: every buurt of a wijk has
 its wijk's score) varies only between wijken, so its errors are correlated within the wijk, not
 only within the buurt: since associations-1.2.0 its standard error is clustered by wijk (CR3 with
@@ -61,20 +70,21 @@ from scipy import stats
 
 from models_ml.panel import OutcomePanel
 
-METHOD_VERSION = "associations-1.2.0"
+METHOD_VERSION = "associations-1.3.0"
 NOTE = "Ecological (area-level) association, not an individual causal effect."
 MIN_AREAS = 10
 MIN_YEARS = 3
 MIN_OBS_PER_PREDICTOR = 5
 MIN_GEMEENTEN_TO_CLUSTER = 20  # with at least this many gemeenten in a panel, cluster by gemeente
 VIF_COLLINEAR = 10.0
+MIN_RELIABILITY = 0.7  # below this within-area reliability a factor's estimate is not corrected (flag low_reliability)
 CI_LEVEL = 0.90
 CR3_CHUNK_BYTES = 64 * 2**20  # memory of one batch of per-cluster cross-product matrices
 
 COLUMNS = [
     "outcome_indicator_id", "subgoal_id", "factor_id", "area_level", "estimate", "std_error",
     "ci90_lower", "ci90_upper", "n_areas", "n_years", "n_obs", "n_factors", "method", "alpha",
-    "vif", "max_vif", "condition_number", "flags", "status", "reason", "note", "method_version",
+    "vif", "max_vif", "condition_number", "reliability", "flags", "status", "reason", "note", "method_version",
 ]
 
 
@@ -88,6 +98,9 @@ class AssociationConfig:
     min_gemeenten_to_cluster: from this many gemeenten in one panel on, cluster by gemeente
     (``effect_codes``; a panel of several gemeenten always gets gemeente x year effects).
     alphas: candidate ridge penalties; cv_folds: grouped CV folds over areas.
+    errors_in_variables: correct the OLS path for the sampling error of the factor scores
+    (``measurement_error_rows``) where a factor's within-area reliability is at least
+    ``min_reliability``; off: plain OLS (what the statsmodels cross-checks compare).
     """
 
     regularisation: str = "auto"
@@ -101,6 +114,8 @@ class AssociationConfig:
     vif_collinear: float = VIF_COLLINEAR
     cluster_se: str = "CR3"
     min_gemeenten_to_cluster: int = MIN_GEMEENTEN_TO_CLUSTER
+    errors_in_variables: bool = True
+    min_reliability: float = MIN_RELIABILITY
 
 
 # --------------------------------------------------------------------------- linear algebra helpers
@@ -148,7 +163,8 @@ def _dummies_within(codes: np.ndarray, area: np.ndarray) -> np.ndarray:
 
 
 def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, kind: str = "CR1",
-                       area: np.ndarray | None = None, time: np.ndarray | None = None) -> np.ndarray:
+                       area: np.ndarray | None = None, time: np.ndarray | None = None,
+                       error_rows: np.ndarray | None = None, beta: np.ndarray | None = None) -> np.ndarray:
     """Cluster-robust covariance of OLS coefficients.
 
     ``CR1``: ``G/(G-1) * (N-1)/(N-K) * sandwich`` (statsmodels' ``cov_type='cluster'``).
@@ -167,19 +183,35 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     dropped), are added as columns, so ``b_(g)`` is exactly the refit of the whole two-way model
     without cluster g (``tests/ml/test_associations.py`` checks it against statsmodels with area
     and year dummies). Without them the jackknife came out about 10% too small with 12 clusters.
+
+    **Errors in variables** (``error_rows``, (N, K): each row's expected contribution of sampling
+    error to ``x_i x_i'``'s diagonal, ``beta`` the corrected coefficients of ``ols_eiv``): the
+    estimator solves ``sum_i psi_i = 0`` with ``psi_i = x_i e_i + diag(error_rows_i) beta``, so
+    CR1 is the sandwich with bread ``(X'X - S)^-1`` and meat from the ``psi`` per cluster, and the
+    leave-one-cluster-out refit is ``b_(g) - b = -(X'X - S - X_g'X_g + S_g)^-1 sum_{i in g} psi_i``
+    (exact, for the same ``S`` per row; ``S = diag(sum_i error_rows_i)``). Without them ``S = 0``
+    and both are the OLS formulas above.
     """
     if kind == "CR3" and time is not None and not _nested(time, clusters):
         if area is None or not _nested(area, clusters):
             raise ValueError("CR3 with time effects needs the area codes, nested in the clusters")
         k = x.shape[1]
-        full = np.column_stack([x, _dummies_within(time, area)])
-        return cluster_robust_cov(full, resid, clusters, "CR3")[:k, :k]
+        dummies = _dummies_within(time, area)
+        full = np.column_stack([x, dummies])
+        if error_rows is not None:  # the year effects are measured without error (and are 0 in the full fit)
+            error_rows = np.column_stack([error_rows, np.zeros_like(dummies)])
+            beta = np.r_[beta, np.zeros(dummies.shape[1])]
+        return cluster_robust_cov(full, resid, clusters, "CR3", error_rows=error_rows, beta=beta)[:k, :k]
     n, k = x.shape
     n_g = len(np.unique(clusters))
+    psi = x * resid[:, None]
+    if error_rows is not None:
+        psi = psi + error_rows * beta[None, :]
+    s_total = np.diag(error_rows.sum(axis=0)) if error_rows is not None else np.zeros((k, k))
     if kind == "CR1":
-        bread = np.linalg.inv(x.T @ x)
+        bread = np.linalg.inv(x.T @ x - s_total)
         scores = np.zeros((int(clusters.max()) + 1, k))
-        np.add.at(scores, clusters, x * resid[:, None])
+        np.add.at(scores, clusters, psi)
         meat = scores.T @ scores
         factor = n_g / (n_g - 1) * (n - 1) / (n - k)
         return factor * bread @ meat @ bread
@@ -188,15 +220,19 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     # leave cluster g out: b_(g) - b = -(X'X - X_g'X_g)^-1 X_g'e_g (the OLS normal equations without
     # the cluster's rows, using X'e = 0); O(N k^2 + G k^3), whatever the cluster sizes
     order = np.argsort(clusters, kind="stable")
-    xs, es = x[order], resid[order]
+    xs = x[order]
     starts = np.flatnonzero(np.r_[True, np.diff(clusters[order]) != 0])
-    xtx = x.T @ x
+    xtx = x.T @ x - s_total
     ends = np.r_[starts[1:], n]
-    score = np.add.reduceat(xs * es[:, None], starts, axis=0)
+    score = np.add.reduceat(psi[order], starts, axis=0)
+    s_cluster = (np.add.reduceat(error_rows[order], starts, axis=0) if error_rows is not None
+                 else np.zeros((len(starts), k)))
     deltas = np.empty((len(starts), k))
     step = max(1, CR3_CHUNK_BYTES // (8 * k * k))  # clusters per batch: bounds the (m, k, k) stack
+    diag = np.arange(k)
     for c in range(0, len(starts), step):
         rest = xtx[None] - np.stack([xs[a:b].T @ xs[a:b] for a, b in zip(starts[c:c + step], ends[c:c + step])])
+        rest[:, diag, diag] += s_cluster[c:c + step]
         try:
             deltas[c:c + step] = -np.linalg.solve(rest, score[c:c + step, :, None])[..., 0]
         except np.linalg.LinAlgError:  # a cluster that alone identifies a coefficient: pseudo-inverse
@@ -295,20 +331,27 @@ def effect_codes(area_code: pd.Series, year: pd.Series,
 # --------------------------------------------------------------------------- estimation
 
 def _ols(xw: np.ndarray, yw: np.ndarray, codes: "EffectCodes", kind: str = "CR1",
-         coarse: tuple[np.ndarray, list[int]] | None = None):
+         coarse: tuple[np.ndarray, list[int]] | None = None, error_rows: np.ndarray | None = None):
     """OLS with cluster-robust standard errors and their degrees of freedom (clusters - 1).
 
     ``coarse``: (cluster codes, columns): those columns' standard errors are clustered by the
     coarser clusters instead (a regressor that varies only between them, such as a wijk score in
-    a buurt panel: its errors are correlated within the wijk, not only within the buurt)."""
-    beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
+    a buurt panel: its errors are correlated within the wijk, not only within the buurt).
+    ``error_rows`` ((N, K), see ``measurement_error_rows``): the errors-in-variables estimator
+    ``(X'X - S)^-1 X'y`` with ``S = diag(sum of error_rows)`` instead of OLS (Fuller 1987, ch. 2)."""
+    if error_rows is None:
+        beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
+    else:
+        beta = np.linalg.solve(xw.T @ xw - np.diag(error_rows.sum(axis=0)), xw.T @ yw)
     resid = yw - xw @ beta
-    cov = cluster_robust_cov(xw, resid, codes.cluster, kind, area=codes.area, time=codes.time)
+    cov = cluster_robust_cov(xw, resid, codes.cluster, kind, area=codes.area, time=codes.time,
+                             error_rows=error_rows, beta=beta)
     se = np.sqrt(np.diag(cov))
     dof = np.full(len(beta), codes.n_clusters - 1)
     if coarse is not None:
         clusters, columns = coarse
-        cov_c = cluster_robust_cov(xw, resid, clusters, kind, area=codes.area, time=codes.time)
+        cov_c = cluster_robust_cov(xw, resid, clusters, kind, area=codes.area, time=codes.time,
+                                   error_rows=error_rows, beta=beta)
         se[columns] = np.sqrt(np.diag(cov_c))[columns]
         dof[columns] = int(clusters.max())
     return beta, se, dof
@@ -378,6 +421,35 @@ def _wijk_clusters(panel: OutcomePanel, df: pd.DataFrame, cols: list[str], flags
         return None
     wijk = pd.factorize(df["area_code"].map(panel.wijk_of).fillna(df["area_code"]), sort=True)[0]
     return (wijk, columns) if wijk.max() >= 1 else None
+
+
+def measurement_error_rows(error_var: pd.DataFrame | None, cols: list[str], xw: np.ndarray, codes: EffectCodes,
+                           min_reliability: float) -> tuple[np.ndarray | None, np.ndarray]:
+    """What the sampling error of the factor scores adds to the within-transformed ``X'X``.
+
+    Per row i and factor j: ``m_ii * error_var_ij``, with ``m_ii = 1 - 1/T_a - 1/N_t + 1/N`` the
+    diagonal of the two-way within transformation (exact for balanced panels; ``T_a`` rows of the
+    row's area, ``N_t`` of its year, ``N`` in all): the expected square of the transformed error.
+    Returns those rows (None when no factor is corrected) and every factor's within-area
+    reliability ``1 - sum_i m_ii error_var_ij / sum_i xw_ij^2`` (NaN where its error variance is
+    unknown for any row, e.g. years filled by interpolation, whose errors are correlated). A factor
+    is corrected when its reliability is at least ``min_reliability``; its column is 0 otherwise.
+    """
+    reliability = np.full(len(cols), np.nan)
+    if error_var is None:
+        return None, reliability
+    ev = error_var.reindex(columns=cols).to_numpy(dtype=float)
+    t_area = np.bincount(codes.area)[codes.area]
+    n_time = np.bincount(codes.time)[codes.time]
+    m = 1.0 - 1.0 / t_area - 1.0 / n_time + 1.0 / len(codes.area)
+    rows = m[:, None] * ev
+    known = np.isfinite(rows).all(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reliability = np.where(known, 1.0 - np.nansum(rows, axis=0) / (xw**2).sum(axis=0), np.nan)
+    corrected = known & (reliability >= min_reliability)
+    if not corrected.any():
+        return None, reliability
+    return np.where(corrected[None, :], np.nan_to_num(rows), 0.0), reliability
 
 
 def _rows_not_estimable(panel: OutcomePanel, factors: list[str], reason: str, flags: dict[str, list[str]],
@@ -450,9 +522,26 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
         raise ValueError(f"regularisation must be 'auto', 'none' or 'ridge', not {cfg.regularisation!r}")
     if use_ridge:
         beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, codes, cfg)
+        reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, cfg.min_reliability)[1]
         method = "ridge_fe_bootstrap"
     else:
-        beta, se, dof = _ols(xw, yw, codes, cfg.cluster_se, _wijk_clusters(panel, df, cols, flags, codes))
+        error_rows, reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, cfg.min_reliability)
+        if not cfg.errors_in_variables:
+            error_rows = None
+        beta, se, dof = _ols(xw, yw, codes, cfg.cluster_se, _wijk_clusters(panel, df, cols, flags, codes), error_rows)
+        if error_rows is not None:
+            # per SD of the factor's signal rather than of its noisy score: the signal's share of
+            # the panel variance of the standardised score is 1 - its mean error variance
+            corrected = error_rows.any(axis=0)
+            signal = np.sqrt(np.clip(1.0 - panel.factor_error_var.reindex(columns=cols).mean().to_numpy(float), 0.0, 1.0))
+            scale = np.where(corrected, signal, 1.0)
+            beta, se = beta * scale, se * scale
+            for f, c in zip(cols, corrected):
+                if c:
+                    flags[f].append("corrected_for_measurement_error")
+        for f, r in zip(cols, reliability):
+            if cfg.errors_in_variables and np.isfinite(r) and r < cfg.min_reliability:
+                flags[f].append("low_reliability")
         t = stats.t.ppf((1 + CI_LEVEL) / 2, df=dof)
         lo, hi = beta - t * se, beta + t * se
         alpha = None
@@ -461,6 +550,7 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
         rows.append({**base, "factor_id": f, "estimate": float(beta[j]), "std_error": float(se[j]),
                      "ci90_lower": float(lo[j]), "ci90_upper": float(hi[j]), "method": method, "alpha": alpha,
                      "vif": float(v[j]), "max_vif": max_vif, "condition_number": cond,
+                     "reliability": float(reliability[j]),
                      "flags": ";".join(flags[f]), "status": "estimated", "reason": None})
     for r in rows:
         r.setdefault("max_vif", max_vif)
@@ -470,7 +560,8 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=COLUMNS)
-    for c in ("estimate", "std_error", "ci90_lower", "ci90_upper", "alpha", "vif", "max_vif", "condition_number"):
+    for c in ("estimate", "std_error", "ci90_lower", "ci90_upper", "alpha", "vif", "max_vif", "condition_number",
+              "reliability"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in ("n_areas", "n_years", "n_obs", "n_factors"):
         out[c] = out[c].astype("int64")

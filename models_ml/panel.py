@@ -90,6 +90,11 @@ class OutcomePanel:
     wijk_of: dict[str, str] = field(default_factory=dict)
     """For a buurt panel with a factor scored per wijk (``wijk_score_for_buurt``): the wijk of every
     buurt code, so that that factor's standard error can be clustered by wijk."""
+    factor_error_var: pd.DataFrame | None = None
+    """Sampling error variance of every factor value in ``data`` (same rows, one column per factor),
+    on the standardised scale (``factor_score_error_variance`` divided by the factor's panel
+    variance); NaN where unknown (a year filled by interpolation). None: not known at all (panels
+    built by hand); the associations then make no errors-in-variables correction."""
 
 
 def link_transform(value, numerator, denominator, multiplier, link: str) -> np.ndarray:
@@ -211,6 +216,55 @@ def exact_count_variance(numerator, denominator, link: str, area=None) -> np.nda
     return out
 
 
+COUNT_UNITS = ("percentage", "rate_per_1000", "count")
+
+
+def factor_score_error_variance(factor_values: pd.DataFrame) -> pd.DataFrame:
+    """Sampling error variance of every factor score (``int_factor_score``), from its indicators.
+
+    A factor score is the mean over its indicators of ``z = orientation * (value - gemeente value)
+    / sd``, with ``sd`` the spread of the values across the areas of the same level, gemeente and
+    year (``macros/factor_scores.sql``). Its sampling error variance, treating the gemeente value and
+    ``sd`` as fixed and the indicators' errors as independent, is ``sum_i var(value_i) / sd_i^2 /
+    k^2`` over its ``k`` indicators. ``var(value)`` of a count-based value (percentage, rate,
+    count with numerator and denominator) is binomial (``m^2 r (1 - r) / n``) or Poisson
+    (``m^2 r / n``) at the area's pooled rate over the years ``r = sum x / sum n`` (as
+    ``exact_count_variance``: the observed count would give 0 for a zero count); otherwise the
+    square of the value's standard error (surveys); a value with neither (a mean without a standard
+    error) counts as measured without error, so its factor is corrected too little rather than
+    too much. Returns area_code, area_level, year, factor_id, error_var.
+
+    ``factor_values``: ``load_inputs(con)["factor_values"]`` (the factor indicators' values at buurt
+    and wijk level).
+    """
+    v = factor_values.copy()
+    if v.empty:
+        return pd.DataFrame(columns=["area_code", "area_level", "year", "factor_id", "error_var"])
+    m = pd.to_numeric(v["multiplier"], errors="coerce").fillna(1.0).to_numpy(float)
+    x = pd.to_numeric(v["numerator"], errors="coerce").to_numpy(float)
+    n = pd.to_numeric(v["denominator"], errors="coerce").to_numpy(float)
+    se = pd.to_numeric(v["standard_error"], errors="coerce").to_numpy(float)
+    counts = v["unit"].isin(COUNT_UNITS).to_numpy() & np.isfinite(x) & np.isfinite(n) & (n > 0)
+    key = v.groupby(["indicator_id", "area_code"], sort=False).ngroup().to_numpy()
+    sx = np.bincount(key[counts], weights=x[counts], minlength=key.max() + 1)
+    sn = np.bincount(key[counts], weights=n[counts], minlength=key.max() + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = (sx / sn)[key]
+        binomial = m**2 * rate * (1 - rate) / n
+        poisson = m**2 * rate / n
+    var = np.where(counts & (v["unit"] == "percentage").to_numpy(), binomial,
+                   np.where(counts, poisson, np.where(np.isfinite(se), se**2, 0.0)))
+    v["var_value"] = np.where(np.isfinite(var), var, 0.0)
+    v["gemeente"] = v["area_code"].str[2:6]
+    sd = v.groupby(["indicator_id", "year", "gemeente", "area_level"])["value"].transform("std")
+    v = v[(sd > 0).to_numpy()]
+    v = v.assign(var_z=v["var_value"] / sd[sd > 0] ** 2)
+    out = (v.groupby(["area_code", "area_level", "year", "factor_id"], sort=True)["var_z"]
+           .agg(["sum", "count"]).reset_index())
+    out["error_var"] = out["sum"] / out["count"] ** 2
+    return out[["area_code", "area_level", "year", "factor_id", "error_var"]]
+
+
 @dataclass
 class FilledScores:
     """One factor's scores at one level on an area x year grid, gaps filled (see ``_fill_years``)."""
@@ -282,6 +336,12 @@ def load_inputs(con) -> dict[str, pd.DataFrame]:
                     "join factor_model.indicators i on i.indicator_id = v.indicator_id "
                     "where i.measures = 'subgoal' and v.area_level = i.area_level "
                     "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
+        "factor_values": q("select v.indicator_id, i.factor_id, i.unit, i.multiplier, v.year, v.area_code, "
+                           "v.area_level, v.numerator, v.denominator, v.value, v.standard_error "
+                           "from intermediate.int_indicator_value v "
+                           "join factor_model.indicators i on i.indicator_id = v.indicator_id "
+                           "where i.measures = 'factor' and v.area_level in ('buurt', 'wijk') and v.value is not null "
+                           "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
         "scores": q("select area_code, area_level, year, factor_id, score from intermediate.int_factor_score "
                     "where area_level in ('buurt', 'wijk') order by factor_id, area_level, area_code, year").df(),
         "areas": q("select area_code, area_level, wijk_code from marts.dim_area order by area_code").df(),
@@ -317,6 +377,23 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         for level, g in scores.groupby("area_level")
     }
     filled_cache: dict = {}
+    errors = factor_score_error_variance(inputs["factor_values"]) if "factor_values" in inputs else None
+    error_wide = {} if errors is None else {
+        level: g.pivot_table(index=["area_code", "year"], columns="factor_id", values="error_var", aggfunc="mean")
+        for level, g in errors.groupby("area_level")}
+
+    def error_rows(lvl: str, codes: np.ndarray, yrs: np.ndarray) -> np.ndarray | None:
+        """Positions in ``error_wide[lvl]`` of the (area, year) pairs (-1: no measured value)."""
+        if lvl not in error_wide:
+            return None
+        return error_wide[lvl].index.get_indexer(pd.MultiIndex.from_arrays([codes, yrs]))
+
+    def error_of(lvl: str, f: str, pos: np.ndarray | None) -> np.ndarray:
+        """The error variance of factor ``f`` at those positions; NaN where not measured (filled)."""
+        if pos is None or f not in error_wide[lvl].columns:
+            return np.full(0 if pos is None else len(pos), np.nan)
+        values = np.append(error_wide[lvl][f].to_numpy(dtype=float), np.nan)
+        return values[np.where(pos >= 0, pos, len(values) - 1)]
 
     def fill(lvl: str, f: str, yrs: list[int]):
         """``_fill_years`` of one factor at one level, computed once per set of years."""
@@ -356,9 +433,12 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         area_years = v["year"].to_numpy()
         area_codes, area_uniques = pd.factorize(v["area_code"])
         parents = None  # the wijk of every buurt row, for wijk-level factors in a buurt panel
+        errs: dict[str, np.ndarray] = {}
+        own_pos = error_rows(level, v["area_code"].to_numpy(dtype=object), area_years) if errors is not None else None
         for f in factors:
             if own is not None and f in own.columns and own[f].notna().any():
                 cols[f], any_filled = fill(level, f, years).lookup(area_codes, area_uniques, area_years)
+                errs[f] = error_of(level, f, own_pos) if own_pos is not None else np.full(len(v), np.nan)
                 if any_filled:
                     flags[f].append("interpolated_years")
             elif level == "buurt" and wijk is not None and f in wijk.columns and wijk[f].notna().any():
@@ -366,6 +446,9 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
                     parents = pd.factorize(pd.Series([parent_wijk(a) for a in area_uniques], dtype=object))
                     parents = (np.append(parents[0], -1)[area_codes], parents[1])
                 cols[f], any_filled = fill("wijk", f, years).lookup(parents[0], parents[1], area_years)
+                if errors is not None:
+                    wijk_codes = np.append(np.asarray(parents[1], dtype=object), None)[parents[0]]
+                    errs[f] = error_of("wijk", f, error_rows("wijk", wijk_codes, area_years))
                 if any_filled:
                     flags[f].append("interpolated_years")
                 flags[f].append("wijk_score_for_buurt")
@@ -375,7 +458,12 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         present = [f for f in factors if f not in missing]
         for f in present:
             data[f] = np.asarray(cols[f], dtype=float)
+        error_cols = {f"__error_var__{f}": f for f in present if f in errs}
+        for c, f in error_cols.items():
+            data[c] = np.asarray(errs[f], dtype=float)
         data = data.dropna(subset=["y_link", *present]).reset_index(drop=True)
+        error_var = (data[list(error_cols)].rename(columns=error_cols).reindex(columns=present)
+                     if errors is not None else None)
         var_total = float(data["y_link"].var(ddof=1)) if len(data) > 1 else float("nan")
         var_signal = max(var_total - float(data["y_sampling_var"].mean()), SIGNAL_VARIANCE_FLOOR * var_total) \
             if len(data) > 1 else float("nan")
@@ -386,12 +474,14 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
             sd = float(data[f].std(ddof=1)) if len(data) > 1 else float("nan")
             factor_sd[f] = sd
             data[f] = (data[f] - data[f].mean()) / sd if sd and np.isfinite(sd) and sd > 0 else 0.0
+            if error_var is not None:
+                error_var[f] = error_var[f] / sd**2 if sd and np.isfinite(sd) and sd > 0 else np.nan
         panels.append(OutcomePanel(
             outcome_indicator_id=row.indicator_id, subgoal_id=row.subgoal_id, area_level=level, link=link,
             orientation=orient, data=data[["area_code", "year", "y", "y_link", "y_sampling_var", *present]],
             factors=present, missing_factors=missing, factor_flags={f: flags[f] for f in present},
             outcome_sd_total=float(np.sqrt(var_total)) if np.isfinite(var_total) else float("nan"),
-            outcome_sd_signal=sd_signal, factor_sd=factor_sd,
+            outcome_sd_signal=sd_signal, factor_sd=factor_sd, factor_error_var=error_var,
             wijk_of=({code: parent_wijk(code) or code for code in data["area_code"].unique()}
                      if any("wijk_score_for_buurt" in flags[f] for f in present) else {}),
         ))

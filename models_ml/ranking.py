@@ -601,7 +601,7 @@ def _weights(model: Model, config: RankingConfig, domain: str | None = None) -> 
 
 def _matrix(flags: pd.Series, rows, columns) -> np.ndarray:
     """A boolean (rows, columns) matrix from a series indexed by (row, column); False where absent."""
-    return flags.unstack().reindex(index=rows, columns=columns).fillna(False).to_numpy(dtype=bool)
+    return flags.astype(float).unstack().reindex(index=rows, columns=columns).fillna(0.0).to_numpy() > 0
 
 
 def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,

@@ -14,7 +14,7 @@ from models_ml.associations import (
 from models_ml.panel import OutcomePanel
 from tests.ml.helpers import make_panel
 
-OLS = AssociationConfig(regularisation="none", cluster_se="CR1")  # the statsmodels cross-checks
+OLS = AssociationConfig(regularisation="none", cluster_se="CR1", errors_in_variables=False)  # the statsmodels cross-checks
 
 
 @pytest.mark.parametrize("drop_frac", [0.0, 0.15])  # balanced and unbalanced panels

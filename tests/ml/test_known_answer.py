@@ -126,10 +126,13 @@ def test_intervals_are_calibrated_for_what_the_factor_scores_measure(many):
 
 @pytest.mark.slow
 def test_issue_criteria_on_the_planted_effects(many):
-    """Issue 4: coverage of the planted effect (``true_effect``, not the measured-score truth) 80-97%;
-    every planted effect >= 0.2 SD is estimable and has its sign recovered in >= 95% of datasets."""
+    """Issue 4: coverage of the planted effect (``true_effect``, not the measured-score truth) 80-97%,
+    over all estimated pairs and also over the planted (non-zero) effects alone (0.76 before the
+    errors-in-variables correction, 0.86 with it); every planted effect >= 0.2 SD is estimable and
+    has its sign recovered in >= 95% of datasets."""
     _, s = many
     assert 0.80 <= s["coverage_all"] <= 0.97, _report(s)
+    assert 0.80 <= s["coverage_planted"] <= 0.97, _report(s)
     assert s["planted_pairs_estimable"] == s["planted_pairs_ge_min"], _report(s)
     assert s["sign_recovery_min_over_estimable_pairs"] >= 0.95, _report(s)
 

@@ -43,7 +43,9 @@ SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_link
           description=("Local factor-outcome associations: per outcome indicator, a two-way fixed-effects regression "
                        "on the standardised factor scores of the factors linked to its sub-goal, with cluster-robust "
                        "(cluster jackknife by area; by wijk for a factor scored per wijk; by gemeente from 20 gemeenten "
-                       "on) 90% intervals and diagnostics; too thin data says so (status not_estimable, with the "
+                       "on) 90% intervals and diagnostics, corrected for the sampling error of the factor scores "
+                       "where they are reliable enough (errors in variables; column reliability); too thin data says so "
+                       "(status not_estimable, with the "
                        f"reason) instead of a number. {CAVEAT}" + published_note("association_local")))
 def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
