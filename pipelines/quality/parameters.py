@@ -15,8 +15,9 @@ year of its validity, ``valid_from_year`` .. ``valid_to_year``):
   ``max_factor_scores`` = that x number of factors.
 - ``current_areas``: codes of the newest division (minimum of ``fct_indicator_series``);
   ``max_indicator_series`` = that x years of the division x number of indicators.
-- ``gemeente_count`` (minimum of ``mart_staat_van_de_jeugd``); ``max_staat_rows`` = gemeente
-  area-years x number of indicators.
+- ``gemeente_count`` (minimum of ``mart_staat_van_de_jeugd`` and ``mart_staat_van_de_jeugd_report``);
+  ``max_staat_rows`` = gemeente area-years x number of indicators (the maximum of both: one row
+  per measured year, or per report year, and indicator).
 
 Freshness and scope:
 

@@ -132,6 +132,35 @@ def test_a_withheld_value_leaves_no_published_factor_score_behind(con):
     assert differ == 0
 
 
+def test_the_report_of_a_year_shows_every_indicator_with_its_newest_measurement(con):
+    """mart_staat_van_de_jeugd_report, recomputed in pandas from mart_staat_van_de_jeugd: for every
+    report year, each indicator's newest measured year up to it, at most 3 years back (the default
+    report_max_age_years of 4), with that year's row. The youth and adult surveys alternate years,
+    so a year of the mart lacks half the survey indicators and its report has them all."""
+    mart = df(con, "select * from marts.mart_staat_van_de_jeugd")
+    report = df(con, "select * from marts.mart_staat_van_de_jeugd_report")
+    expected = []
+    for report_year in sorted(mart["year"].unique()):
+        window = mart[(mart["year"] <= report_year) & (mart["year"] > report_year - 4)]
+        newest = window.loc[window.groupby(["gemeente_code", "indicator_id"])["year"].idxmax()]
+        expected.append(newest.assign(report_year=report_year))
+    expected = pd.concat(expected).rename(columns={"year": "measurement_year"})
+    key = ["gemeente_code", "report_year", "indicator_id"]
+    both = expected.merge(report, on=key, how="outer", suffixes=("", "_report"), indicator=True)
+    assert (both["_merge"] == "both").all(), both[both["_merge"] != "both"][key + ["_merge"]].head()
+    assert (both["measurement_year"] == both["measurement_year_report"]).all()
+    assert (both["years_since_measurement"] == both["report_year"] - both["measurement_year"]).all()
+    for column in ("value", "change_from_previous", "assessment_previous", "assessment_baseline"):
+        pd.testing.assert_series_equal(both[column], both[f"{column}_report"], check_names=False)
+    newest_year = mart["year"].max()
+    units = df(con, "select indicator_id, unit from marts.dim_indicator")
+    surveys = set(units.loc[units["unit"] == "survey_prevalence", "indicator_id"])
+    in_mart = surveys & set(mart.loc[mart["year"] == newest_year, "indicator_id"])
+    in_report = surveys & set(report.loc[report["report_year"] == newest_year, "indicator_id"])
+    assert in_mart < in_report and len(in_report) >= 2 * len(in_mart) - 2, (len(in_mart), len(in_report))
+    assert set(report.loc[report["report_year"] == newest_year, "measurement_year"]) >= {newest_year, newest_year - 1}
+
+
 def test_staat_van_de_jeugd_judges_change_against_noise(con):
     mart = df(con, "select * from marts.mart_staat_van_de_jeugd")
     assert set(mart["assessment_previous"]) <= {"better", "worse", "within_noise", "not_assessed", "no_comparison"}
