@@ -12,6 +12,14 @@ Estimated at the area level where both factors have scores for the most area-yea
 wijk). A link without local data keeps its direction with a weak prior strength (``PRIOR_STRENGTH``
 +/- ``PRIOR_SE``), labelled ``prior``.
 
+**Errors in variables** (chains-1.3.0, as the associations): given the factor scores' sampling error
+variances (``panel.factor_score_error_variance``), the upstream score's error is corrected for
+where its within-area reliability is at least ``associations.MIN_RELIABILITY`` (it would pull the
+strength towards 0), and the strength is per SD of both scores' *signal* (the downstream score's
+noise inflates its SD). On 20 known-answer datasets the two buurt-level planted chains
+(werkloosheid -> armoede, armoede -> schulden, 0.5 each) came out at 0.44 and 0.43 before, their
+90% intervals covering the planted value in about half the datasets.
+
 Like every local estimate these are ecological associations, not causal effects.
 """
 
@@ -21,9 +29,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from models_ml.associations import NOTE, cluster_robust_cov, effect_codes, within_transform
+from models_ml.associations import (
+    MIN_RELIABILITY, NOTE, cluster_robust_cov, effect_codes, measurement_error_rows, within_transform,
+)
 
-METHOD_VERSION = "chains-1.2.0"
+METHOD_VERSION = "chains-1.3.0"
 PRIOR_STRENGTH = 0.2
 PRIOR_SE = 0.15
 MIN_AREAS = 8
@@ -47,12 +57,37 @@ def _link_rows(parts: dict, level: str, from_id: str, to_id: str) -> pd.DataFram
     return pd.concat(frames) if frames else pd.DataFrame(columns=["area_code", "year", "factor_id", "score"])
 
 
-def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict | None = None) -> dict | None:
+def _errors_by_level_and_factor(errors: pd.DataFrame | None) -> dict[tuple[str, str], pd.Series] | None:
+    """The error variances of every (area level, factor), indexed by (area_code, year): split once."""
+    if errors is None:
+        return None
+    return {key: part.set_index(["area_code", "year"])["error_var"]
+            for key, part in errors.groupby(["area_level", "factor_id"], sort=False)}
+
+
+def _error_variances(errors: dict | None, level: str, wide: pd.DataFrame, factor_id: str,
+                     variance: float) -> np.ndarray | None:
+    """The sampling error variance of ``factor_id``'s score in every row of ``wide`` (area_code, year),
+    divided by the score's panel ``variance``; None without ``errors``, NaN where unknown."""
+    if errors is None:
+        return None
+    lookup = errors.get((level, factor_id), pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
+    pos = lookup.index.get_indexer(pd.MultiIndex.from_arrays([wide["area_code"], wide["year"]]))
+    values = np.append(lookup.to_numpy(dtype=float), np.nan)
+    return values[np.where(pos >= 0, pos, len(values) - 1)] / variance
+
+
+def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict | None = None,
+                  errors: pd.DataFrame | dict | None = None) -> dict | None:
     """Standardised FE coefficient of ``to`` on ``from``; None when too little data at every level.
 
     ``parts``: ``scores`` split by area level and factor (``_by_level_and_factor``), to estimate
-    many links without filtering the whole table for each."""
+    many links without filtering the whole table for each. ``errors``: the scores' sampling error
+    variances (``panel.factor_score_error_variance``, or split by ``_errors_by_level_and_factor``);
+    with them the strength is corrected for errors in variables (module docstring)."""
     parts = _by_level_and_factor(scores) if parts is None else parts
+    if isinstance(errors, pd.DataFrame):
+        errors = _errors_by_level_and_factor(errors)
     best = None
     for level in ("buurt", "wijk"):
         rows = _link_rows(parts, level, from_id, to_id)
@@ -77,9 +112,21 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
     yw = within_transform(y.to_numpy(), area, year)
     if not np.isfinite(xw).all() or float((xw.T @ xw)[0, 0]) < 1e-12:
         return None
-    coef = float(np.linalg.solve(xw.T @ xw, xw.T @ yw)[0])
-    cov = cluster_robust_cov(xw, yw - xw[:, 0] * coef, codes.cluster, "CR3", area=area, time=year)
-    return {"coefficient": coef, "std_error": float(np.sqrt(cov[0, 0])), "area_level": level,
+    error_x = _error_variances(errors, level, wide, from_id, float(wide[from_id].var(ddof=0)))
+    error_rows = None
+    if error_x is not None:
+        error_rows, _ = measurement_error_rows(pd.DataFrame({from_id: error_x}), [from_id], xw, codes, MIN_RELIABILITY)
+    s_total = float(error_rows.sum()) if error_rows is not None else 0.0
+    coef = float(np.linalg.solve(xw.T @ xw - s_total, xw.T @ yw)[0])
+    cov = cluster_robust_cov(xw, yw - xw[:, 0] * coef, codes.cluster, "CR3", area=area, time=year,
+                             error_rows=error_rows, beta=None if error_rows is None else np.array([coef]))
+    scale = 1.0
+    if error_rows is not None:  # per SD of the upstream score's signal
+        scale *= np.sqrt(max(1.0 - float(np.mean(error_x)), 0.0))
+    error_y = _error_variances(errors, level, wide, to_id, float(wide[to_id].var(ddof=0)))
+    if error_y is not None and np.isfinite(error_y).all():  # in SDs of the downstream score's signal
+        scale /= np.sqrt(max(1.0 - float(np.mean(error_y)), 0.1))
+    return {"coefficient": coef * scale, "std_error": float(np.sqrt(cov[0, 0])) * scale, "area_level": level,
             "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
 
 
@@ -96,17 +143,20 @@ def against_direction(chains: pd.DataFrame, clearly: bool = False) -> pd.DataFra
     return chains[against]
 
 
-def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per factor -> factor link: local strength where the panel allows it, else the prior.
 
     ``links``: link_id, from_factor_id, to_factor_id, effect_direction (increases | decreases).
     ``scores``: intermediate.int_factor_score (area_code, area_level, year, factor_id, score).
+    ``errors``: the scores' sampling error variances (``panel.factor_score_error_variance``; the
+    pipeline passes them): corrected for errors in variables; without them, plain OLS.
     """
     rows = []
     parts = _by_level_and_factor(scores)
+    errors = _errors_by_level_and_factor(errors)
     for link in links.itertuples(index=False):
         sign = 1.0 if link.effect_direction == "increases" else -1.0
-        local = estimate_link(scores, link.from_factor_id, link.to_factor_id, parts=parts)
+        local = estimate_link(scores, link.from_factor_id, link.to_factor_id, parts=parts, errors=errors)
         row = {"link_id": link.link_id, "from_factor_id": link.from_factor_id,
                "to_factor_id": link.to_factor_id, "effect_direction": link.effect_direction}
         if local is None:

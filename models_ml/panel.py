@@ -322,6 +322,21 @@ def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
                         filled=(done & ~before)[:, want])
 
 
+FACTOR_VALUES_SQL = """
+select v.indicator_id, i.factor_id, i.unit, i.multiplier, v.year, v.area_code, v.area_level,
+       v.numerator, v.denominator, v.value, v.standard_error
+from intermediate.int_indicator_value v
+join factor_model.indicators i on i.indicator_id = v.indicator_id
+where i.measures = 'factor' and v.area_level in ('buurt', 'wijk') and v.value is not null
+order by v.indicator_id, v.area_level, v.area_code, v.year
+"""
+
+
+def load_factor_values(con) -> pd.DataFrame:
+    """The factor indicators' values at buurt and wijk level, for ``factor_score_error_variance``."""
+    return con.execute(FACTOR_VALUES_SQL).df()
+
+
 def load_inputs(con) -> dict[str, pd.DataFrame]:
     """Read what the panels need from the warehouse (one query per table), in a fixed row order:
     DuckDB returns rows in scan order, which for large tables read in parallel differs from run
@@ -336,12 +351,7 @@ def load_inputs(con) -> dict[str, pd.DataFrame]:
                     "join factor_model.indicators i on i.indicator_id = v.indicator_id "
                     "where i.measures = 'subgoal' and v.area_level = i.area_level "
                     "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
-        "factor_values": q("select v.indicator_id, i.factor_id, i.unit, i.multiplier, v.year, v.area_code, "
-                           "v.area_level, v.numerator, v.denominator, v.value, v.standard_error "
-                           "from intermediate.int_indicator_value v "
-                           "join factor_model.indicators i on i.indicator_id = v.indicator_id "
-                           "where i.measures = 'factor' and v.area_level in ('buurt', 'wijk') and v.value is not null "
-                           "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
+        "factor_values": load_factor_values(con),
         "scores": q("select area_code, area_level, year, factor_id, score from intermediate.int_factor_score "
                     "where area_level in ('buurt', 'wijk') order by factor_id, area_level, area_code, year").df(),
         "areas": q("select area_code, area_level, wijk_code from marts.dim_area order by area_code").df(),

@@ -349,14 +349,18 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     can estimate and, like the estimator, nothing of the pairs it cannot: what no estimator on
     these data can beat), the number of factors compared, ``rank_interval_coverage`` (share of the
     factors whose 90% rank interval contains their true rank; a factor tied with others in the
-    truth has the range of ranks of its tie) and ``rank_interval_width`` (mean width in ranks).
+    truth has the range of ranks of its tie), ``rank_interval_width`` (mean width in ranks) and
+    ``chain_coverage`` (share of the planted chains estimated locally whose 90% interval, t with
+    areas - 1 degrees of freedom, contains the planted coefficient).
     ``gemeente``: which gemeente's ranking to compare when the data hold several (the associations
     are then estimated on all of them, as the pipeline does); ``merge_config``: the merge's settings
     for the estimate (default ``MergeConfig()``).
     """
+    from scipy import stats
     from scipy.stats import spearmanr
 
     from models_ml import chains, merge, ranking
+    from models_ml.panel import factor_score_error_variance, load_factor_values
 
     q = lambda sql: con.execute(sql).df()  # noqa: E731
     factors = q("select factor_id, factor_type, name_nl from factor_model.factors")
@@ -367,7 +371,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     phases = q("select * from factor_model.factor_life_phases")
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
-    chain_est = chains.estimate_chains(links, scores)
+    chain_est = chains.estimate_chains(links, scores, factor_score_error_variance(load_factor_values(con)))
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                      _true_chains(links, ground_truth_dir))
     tru, _ = ranking.rank_factors(true_model, published, phases, ranking.RankingConfig(n_draws=1))
@@ -403,7 +407,13 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     ora, _ = ranking.rank_factors(oracle_model, published, phases, ranking.RankingConfig(n_draws=1))
     both_o = pick(ora)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"}).join(true_impact, how="inner")
     rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
+    planted = _true_chains(links, ground_truth_dir).set_index("link_id")["coefficient"]
+    local = chain_est.set_index("link_id")
+    local = local[(local["source"] == "local") & (planted.reindex(local.index) != 0)]
+    t_chain = stats.t.ppf(0.95, np.maximum(local["n_areas"].to_numpy(dtype=float) - 1, 1))
+    chain_covered = (local["coefficient"] - planted[local.index]).abs() <= t_chain * local["std_error"]
     return {"spearman": float(rho), "spearman_ceiling": float(rho_o), "n_factors": int(len(both)),
+            "chain_coverage": float(chain_covered.mean()) if len(local) else float("nan"),
             "rank_interval_coverage": float(inside.mean()),
             "rank_interval_width": float((both["rank_ci90_upper"] - both["rank_ci90_lower"]).mean())}
 
@@ -448,6 +458,7 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
         out["ranking_spearman_ceiling"] = rank["spearman_ceiling"]
         out["ranking_rank_coverage"] = rank["rank_interval_coverage"]
         out["ranking_rank_width"] = rank["rank_interval_width"]
+        out["chain_coverage"] = rank["chain_coverage"]
     return out
 
 
@@ -486,4 +497,6 @@ def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
                if "ranking_spearman_ceiling" in results else {}),
             **({"ranking_rank_interval_coverage": float(results.groupby("seed")["ranking_rank_coverage"].first().mean()),
                 "ranking_rank_interval_width": float(results.groupby("seed")["ranking_rank_width"].first().mean())}
-               if "ranking_rank_coverage" in results else {})}
+               if "ranking_rank_coverage" in results else {}),
+            **({"chain_coverage_planted": float(results.groupby("seed")["chain_coverage"].first().mean())}
+               if "chain_coverage" in results else {})}

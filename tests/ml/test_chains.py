@@ -98,3 +98,45 @@ def test_local_strengths_against_the_models_direction_are_reported():
     # clearly: the 90% interval lies on the other side of 0; b: 0.2 > t(0.95, 11) * 0.1 = 0.180;
     # c: 0.1 < t(0.95, 79) * 0.1 = 0.166, compatible with the direction
     assert chains.against_direction(estimated, clearly=True)["link_id"].tolist() == ["b"]
+
+
+def _noisy_chain(seed: int, error_var: float = 0.3, n_areas: int = 60, n_years: int = 6):
+    """Buurt scores: up* drives down* (down* = 0.5 up* + ...); both observed with sampling error of
+    variance ``error_var``. Returns the scores, their error variances and the truth on the
+    estimand's scale (per signal SD of up, in signal SDs of down; both panel SDs)."""
+    rng = np.random.default_rng(seed)
+    area = np.repeat(np.arange(n_areas), n_years)
+    year = np.tile(np.arange(2015, 2015 + n_years), n_areas)
+    up = rng.normal(size=n_areas)[area] + rng.normal(size=len(area))
+    down = rng.normal(size=n_areas)[area] + 0.5 * up + rng.normal(size=len(area))
+    codes = [f"BU9999{a:04d}" for a in area]
+    rows, errors = [], []
+    for factor, signal in (("f_up", up), ("f_down", down)):
+        observed = signal + rng.normal(scale=np.sqrt(error_var), size=len(area))
+        rows.append(pd.DataFrame({"area_code": codes, "area_level": "buurt", "year": year, "factor_id": factor,
+                                  "score": observed}))
+        errors.append(pd.DataFrame({"area_code": codes, "area_level": "buurt", "year": year, "factor_id": factor,
+                                    "error_var": error_var}))
+    return pd.concat(rows), pd.concat(errors), 0.5 * up.std() / down.std()
+
+
+def test_with_the_scores_error_variances_the_strength_is_not_attenuated():
+    """100 panels: without the error variances the strength comes out at 0.79 of the truth and its
+    90% intervals cover it in 47% of the panels (measured); with them (errors in variables, as the
+    associations) it is unbiased to within 3% (1.01) and the intervals cover 80-97% (0.93)."""
+    from scipy import stats
+
+    links = pd.DataFrame([("l1", "f_up", "f_down", "increases")],
+                         columns=["link_id", "from_factor_id", "to_factor_id", "effect_direction"])
+    ratio, covered, ratio_plain, covered_plain = [], [], [], []
+    for seed in range(100):
+        scores, errors, truth = _noisy_chain(seed)
+        t = stats.t.ppf(0.95, 59)
+        for result, r, c in ((chains.estimate_chains(links, scores, errors), ratio, covered),
+                             (chains.estimate_chains(links, scores), ratio_plain, covered_plain)):
+            row = result.iloc[0]
+            r.append(row["coefficient"] / truth)
+            c.append(abs(row["coefficient"] - truth) <= t * row["std_error"])
+    assert np.mean(ratio_plain) < 0.9 and np.mean(covered_plain) < 0.5, (np.mean(ratio_plain), np.mean(covered_plain))
+    assert np.mean(ratio) == pytest.approx(1.0, abs=0.03), np.mean(ratio)
+    assert 0.80 <= np.mean(covered) <= 0.97, np.mean(covered)

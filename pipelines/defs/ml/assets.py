@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models_ml import associations, chains, merge, ranking
-from models_ml.panel import build_panels
+from models_ml.panel import build_panels, factor_score_error_variance, load_factor_values
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import published_note, read_table, table_metadata, write_table
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
@@ -70,15 +70,16 @@ def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResour
 
 
 @dg.asset(key=key("chain_strength"), group_name=GROUP, kinds={"python", "duckdb"},
-          deps=[SCORES, SEEDS[5]], pool=WAREHOUSE_POOL, metadata=table_metadata("chain_strength"),
+          deps=[SCORES, VALUES, SEEDS[0], SEEDS[5]], pool=WAREHOUSE_POOL, metadata=table_metadata("chain_strength"),
           description=("Strength of every factor -> factor link (the chains): standardised within-area coefficient of "
-                       f"the downstream factor's score on the upstream one, or a weak prior where data lack. {CAVEAT}"
+                       "the downstream factor's score on the upstream one (corrected for the scores' sampling error where "
+                       f"they are reliable enough), or a weak prior where data lack. {CAVEAT}"
                        + published_note("chain_strength")))
 def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
         scores = con.execute(SCORES_SQL).df()
-        result = chains.estimate_chains(links, scores)
+        result = chains.estimate_chains(links, scores, factor_score_error_variance(load_factor_values(con)))
         rows = write_table(con, "chain_strength", result, context.run.run_id)
     local = int((result["source"] == "local").sum())
     against = chains.against_direction(result)
