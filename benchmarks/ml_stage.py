@@ -41,7 +41,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from models_ml import associations, chains, comparison, merge, ranking  # noqa: E402
 from models_ml.estimators import discover  # noqa: E402
-from models_ml.panel import build_panels, factor_score_error_variance, load_factor_values  # noqa: E402
+from models_ml.panel import build_panels, load_factor_score_errors  # noqa: E402
 
 DEMO_TARGET_SECONDS = 60
 NATIONAL_TARGET_MIB = 8 * 1024
@@ -113,7 +113,7 @@ def main() -> None:
     panels = steps.run("panels", lambda: build_panels(con))
     assoc = steps.run("associations", lambda: associations.estimate_associations(panels))
     scores = steps.run("read factor scores", lambda: q("select * from intermediate.int_factor_score"))
-    errors = steps.run("factor score error variances", lambda: factor_score_error_variance(load_factor_values(con)))
+    errors = steps.run("factor score error variances", lambda: load_factor_score_errors(con))
     chain = steps.run("chains", lambda: chains.estimate_chains(q("select * from factor_model.factor_factor_links"),
                                                                scores, errors))
     merged = steps.run("merge", lambda: merge.merge_effects(assoc, merge.load_literature(con)))

@@ -16,7 +16,9 @@ wijk). A link without local data keeps its direction with a weak prior strength 
 variances (``panel.factor_score_error_variance``), the upstream score's error is corrected for
 where its within-area reliability is at least ``associations.MIN_RELIABILITY`` (it would pull the
 strength towards 0), and the strength is per SD of both scores' *signal* (the downstream score's
-noise inflates its SD). On 20 known-answer datasets the two buurt-level planted chains
+noise inflates its SD; only where that signal is at least the same share of its variance: a score
+that is mostly noise, such as low birth weight per buurt with 23 births a year, would have its
+strength multiplied by up to 3 on an uncertain signal SD, so it is left as estimated). On 20 known-answer datasets the two buurt-level planted chains
 (werkloosheid -> armoede, armoede -> schulden, 0.5 each) came out at 0.44 and 0.43 before, their
 90% intervals covering the planted value in about half the datasets.
 
@@ -124,8 +126,9 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
     if error_rows is not None:  # per SD of the upstream score's signal
         scale *= np.sqrt(max(1.0 - float(np.mean(error_x)), 0.0))
     error_y = _error_variances(errors, level, wide, to_id, float(wide[to_id].var(ddof=0)))
-    if error_y is not None and np.isfinite(error_y).all():  # in SDs of the downstream score's signal
-        scale /= np.sqrt(max(1.0 - float(np.mean(error_y)), 0.1))
+    signal_y = 1.0 - float(np.mean(error_y)) if error_y is not None and np.isfinite(error_y).all() else 0.0
+    if signal_y >= MIN_RELIABILITY:  # in SDs of the downstream score's signal, if it is mostly signal
+        scale /= np.sqrt(signal_y)
     return {"coefficient": coef * scale, "std_error": float(np.sqrt(cov[0, 0])) * scale, "area_level": level,
             "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
 

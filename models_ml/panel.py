@@ -218,6 +218,59 @@ def exact_count_variance(numerator, denominator, link: str, area=None) -> np.nda
 
 COUNT_UNITS = ("percentage", "rate_per_1000", "count")
 
+FACTOR_VALUES_SQL = """
+select v.indicator_id, i.factor_id, i.unit, i.multiplier, v.year, v.area_code, v.area_level,
+       v.numerator, v.denominator, v.value, v.standard_error
+from intermediate.int_indicator_value v
+join factor_model.indicators i on i.indicator_id = v.indicator_id
+where i.measures = 'factor' and v.area_level in ('buurt', 'wijk') and v.value is not null
+"""
+"""The factor indicators' values at buurt and wijk level (what ``factor_score_error_variance`` reads)."""
+
+ERROR_VARIANCE_SQL = """
+with v as ({values}),
+counted as (
+    select *, unit in {count_units} and numerator is not null and denominator > 0 as from_counts from v
+),
+pooled as (
+    select *,
+        sum(case when from_counts then numerator end) over (partition by indicator_id, area_code)
+        / sum(case when from_counts then denominator end) over (partition by indicator_id, area_code) as rate
+    from counted
+),
+variances as (
+    select area_code, area_level, year, factor_id, indicator_id, value, substr(area_code, 3, 4) as gemeente,
+        coalesce(case
+            when from_counts and unit = 'percentage'
+                then pow(coalesce(multiplier, 1), 2) * rate * (1 - rate) / denominator
+            when from_counts then pow(coalesce(multiplier, 1), 2) * rate / denominator
+            else pow(standard_error, 2)
+        end, 0) as var_value
+    from pooled
+),
+spread as (
+    select *, stddev_samp(value) over (partition by indicator_id, year, gemeente, area_level) as sd
+    from variances
+)
+select area_code, area_level, year::integer as year, factor_id,
+       sum(var_value / pow(sd, 2)) / pow(count(*), 2) as error_var
+from spread
+where sd > 0
+group by area_code, area_level, year, factor_id
+order by factor_id, area_level, area_code, year
+"""
+
+
+def _error_variance_sql(values: str) -> str:
+    return ERROR_VARIANCE_SQL.format(values=values, count_units=str(COUNT_UNITS))
+
+
+def load_factor_score_errors(con) -> pd.DataFrame:
+    """``factor_score_error_variance`` of every factor score in the warehouse, computed in DuckDB from
+    ``FACTOR_VALUES_SQL`` (at national scale the indicator values are 4 million rows: they are not
+    read into pandas)."""
+    return con.execute(_error_variance_sql(FACTOR_VALUES_SQL)).df()
+
 
 def factor_score_error_variance(factor_values: pd.DataFrame) -> pd.DataFrame:
     """Sampling error variance of every factor score (``int_factor_score``), from its indicators.
@@ -234,35 +287,14 @@ def factor_score_error_variance(factor_values: pd.DataFrame) -> pd.DataFrame:
     error) counts as measured without error, so its factor is corrected too little rather than
     too much. Returns area_code, area_level, year, factor_id, error_var.
 
-    ``factor_values``: ``load_inputs(con)["factor_values"]`` (the factor indicators' values at buurt
-    and wijk level).
+    ``factor_values``: rows as ``FACTOR_VALUES_SQL`` gives them. The same SQL as
+    ``load_factor_score_errors`` (which the pipeline uses), run in an in-memory DuckDB.
     """
-    v = factor_values.copy()
-    if v.empty:
-        return pd.DataFrame(columns=["area_code", "area_level", "year", "factor_id", "error_var"])
-    m = pd.to_numeric(v["multiplier"], errors="coerce").fillna(1.0).to_numpy(float)
-    x = pd.to_numeric(v["numerator"], errors="coerce").to_numpy(float)
-    n = pd.to_numeric(v["denominator"], errors="coerce").to_numpy(float)
-    se = pd.to_numeric(v["standard_error"], errors="coerce").to_numpy(float)
-    counts = v["unit"].isin(COUNT_UNITS).to_numpy() & np.isfinite(x) & np.isfinite(n) & (n > 0)
-    key = v.groupby(["indicator_id", "area_code"], sort=False).ngroup().to_numpy()
-    sx = np.bincount(key[counts], weights=x[counts], minlength=key.max() + 1)
-    sn = np.bincount(key[counts], weights=n[counts], minlength=key.max() + 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = (sx / sn)[key]
-        binomial = m**2 * rate * (1 - rate) / n
-        poisson = m**2 * rate / n
-    var = np.where(counts & (v["unit"] == "percentage").to_numpy(), binomial,
-                   np.where(counts, poisson, np.where(np.isfinite(se), se**2, 0.0)))
-    v["var_value"] = np.where(np.isfinite(var), var, 0.0)
-    v["gemeente"] = v["area_code"].str[2:6]
-    sd = v.groupby(["indicator_id", "year", "gemeente", "area_level"])["value"].transform("std")
-    v = v[(sd > 0).to_numpy()]
-    v = v.assign(var_z=v["var_value"] / sd[sd > 0] ** 2)
-    out = (v.groupby(["area_code", "area_level", "year", "factor_id"], sort=True)["var_z"]
-           .agg(["sum", "count"]).reset_index())
-    out["error_var"] = out["sum"] / out["count"] ** 2
-    return out[["area_code", "area_level", "year", "factor_id", "error_var"]]
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("factor_values", factor_values)
+        return con.execute(_error_variance_sql("select * from factor_values")).df()
 
 
 @dataclass
@@ -322,21 +354,6 @@ def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
                         filled=(done & ~before)[:, want])
 
 
-FACTOR_VALUES_SQL = """
-select v.indicator_id, i.factor_id, i.unit, i.multiplier, v.year, v.area_code, v.area_level,
-       v.numerator, v.denominator, v.value, v.standard_error
-from intermediate.int_indicator_value v
-join factor_model.indicators i on i.indicator_id = v.indicator_id
-where i.measures = 'factor' and v.area_level in ('buurt', 'wijk') and v.value is not null
-order by v.indicator_id, v.area_level, v.area_code, v.year
-"""
-
-
-def load_factor_values(con) -> pd.DataFrame:
-    """The factor indicators' values at buurt and wijk level, for ``factor_score_error_variance``."""
-    return con.execute(FACTOR_VALUES_SQL).df()
-
-
 def load_inputs(con) -> dict[str, pd.DataFrame]:
     """Read what the panels need from the warehouse (one query per table), in a fixed row order:
     DuckDB returns rows in scan order, which for large tables read in parallel differs from run
@@ -351,7 +368,7 @@ def load_inputs(con) -> dict[str, pd.DataFrame]:
                     "join factor_model.indicators i on i.indicator_id = v.indicator_id "
                     "where i.measures = 'subgoal' and v.area_level = i.area_level "
                     "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
-        "factor_values": load_factor_values(con),
+        "factor_errors": load_factor_score_errors(con),
         "scores": q("select area_code, area_level, year, factor_id, score from intermediate.int_factor_score "
                     "where area_level in ('buurt', 'wijk') order by factor_id, area_level, area_code, year").df(),
         "areas": q("select area_code, area_level, wijk_code from marts.dim_area order by area_code").df(),
@@ -387,7 +404,7 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         for level, g in scores.groupby("area_level")
     }
     filled_cache: dict = {}
-    errors = factor_score_error_variance(inputs["factor_values"]) if "factor_values" in inputs else None
+    errors = inputs.get("factor_errors")  # load_factor_score_errors; absent in hand-built inputs
     error_wide = {} if errors is None else {
         level: g.pivot_table(index=["area_code", "year"], columns="factor_id", values="error_var", aggfunc="mean")
         for level, g in errors.groupby("area_level")}

@@ -360,7 +360,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     from scipy.stats import spearmanr
 
     from models_ml import chains, merge, ranking
-    from models_ml.panel import factor_score_error_variance, load_factor_values
+    from models_ml.panel import load_factor_score_errors
 
     q = lambda sql: con.execute(sql).df()  # noqa: E731
     factors = q("select factor_id, factor_type, name_nl from factor_model.factors")
@@ -371,7 +371,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     phases = q("select * from factor_model.factor_life_phases")
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
-    chain_est = chains.estimate_chains(links, scores, factor_score_error_variance(load_factor_values(con)))
+    chain_est = chains.estimate_chains(links, scores, load_factor_score_errors(con))
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                      _true_chains(links, ground_truth_dir))
     tru, _ = ranking.rank_factors(true_model, published, phases, ranking.RankingConfig(n_draws=1))

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models_ml import associations, chains, merge, ranking
-from models_ml.panel import build_panels, factor_score_error_variance, load_factor_values
+from models_ml.panel import build_panels, load_factor_score_errors
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import published_note, read_table, table_metadata, write_table
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
@@ -79,7 +79,7 @@ def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
     with warehouse.get_connection() as con:
         links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
         scores = con.execute(SCORES_SQL).df()
-        result = chains.estimate_chains(links, scores, factor_score_error_variance(load_factor_values(con)))
+        result = chains.estimate_chains(links, scores, load_factor_score_errors(con))
         rows = write_table(con, "chain_strength", result, context.run.run_id)
     local = int((result["source"] == "local").sum())
     against = chains.against_direction(result)
