@@ -228,34 +228,43 @@ where i.measures = 'factor' and v.area_level in ('buurt', 'wijk') and v.value is
 """The factor indicators' values at buurt and wijk level (what ``factor_score_error_variance`` reads)."""
 
 ERROR_VARIANCE_SQL = """
+-- Every sum is taken over DECIMAL values, which DuckDB adds exactly: the result is the same to the
+-- bit whatever order the tables are stored and scanned in (a sum of doubles is not), at the memory
+-- of a plain hash aggregate (ordered aggregates doubled the peak at national scale).
 with v as ({values}),
 counted as (
     select *, unit in {count_units} and numerator is not null and denominator > 0 as from_counts from v
 ),
-pooled as (
-    select *,
-        sum(case when from_counts then numerator end) over (partition by indicator_id, area_code)
-        / sum(case when from_counts then denominator end) over (partition by indicator_id, area_code) as rate
-    from counted
+rates as (  -- the area's pooled rate over the years
+    select indicator_id, area_code,
+           sum(numerator::decimal(38, 6))::double / sum(denominator::decimal(38, 6))::double as rate
+    from counted where from_counts group by indicator_id, area_code
+),
+spreads as (  -- the spread the score's z divides by: across the areas of one level, gemeente and year
+    select indicator_id, year, substr(area_code, 3, 4) as gemeente, area_level,
+           count(*) as n,
+           sum(value::decimal(38, 6))::double as s1,
+           sum(pow(value::decimal(38, 6), 2)::decimal(38, 6))::double as s2
+    from v group by indicator_id, year, substr(area_code, 3, 4), area_level
 ),
 variances as (
-    select area_code, area_level, year, factor_id, indicator_id, value, substr(area_code, 3, 4) as gemeente,
+    select c.area_code, c.area_level, c.year, c.factor_id,
         coalesce(case
-            when from_counts and unit = 'percentage'
-                then pow(coalesce(multiplier, 1), 2) * rate * (1 - rate) / denominator
-            when from_counts then pow(coalesce(multiplier, 1), 2) * rate / denominator
-            else pow(standard_error, 2)
-        end, 0) as var_value
-    from pooled
-),
-spread as (
-    select *, stddev_samp(value) over (partition by indicator_id, year, gemeente, area_level) as sd
-    from variances
+            when c.from_counts and c.unit = 'percentage'
+                then pow(coalesce(c.multiplier, 1), 2) * r.rate * (1 - r.rate) / c.denominator
+            when c.from_counts then pow(coalesce(c.multiplier, 1), 2) * r.rate / c.denominator
+            else pow(c.standard_error, 2)
+        end, 0) / ((s.s2 - s.s1 * s.s1 / s.n) / (s.n - 1)) as var_z
+    from counted as c
+    left join rates as r on r.indicator_id = c.indicator_id and r.area_code = c.area_code
+    inner join spreads as s
+        on s.indicator_id = c.indicator_id and s.year = c.year and s.area_level = c.area_level
+        and s.gemeente = substr(c.area_code, 3, 4)
+    where s.n > 1 and (s.s2 - s.s1 * s.s1 / s.n) > 1e-12 * s.s2
 )
 select area_code, area_level, year::integer as year, factor_id,
-       sum(var_value / pow(sd, 2)) / pow(count(*), 2) as error_var
-from spread
-where sd > 0
+       sum(var_z::decimal(38, 18))::double / pow(count(*), 2) as error_var
+from variances
 group by area_code, area_level, year, factor_id
 order by factor_id, area_level, area_code, year
 """

@@ -77,6 +77,7 @@ select
     s.score,
     100 * percent_rank() over (partition by s.area_level, {{ gemeente_of('s.area_code') }}, s.year, s.factor_id order by s.score) as percentile,
     s.score - lag(s.score) over (partition by s.area_code, s.factor_id order by s.year) as change_from_previous_year,
+    (lag(s.year) over (partition by s.area_code, s.factor_id order by s.year))::integer as previous_year,
     b.baseline_year::integer as baseline_year,
     s.score - first_value(case when s.year = b.baseline_year then s.score end ignore nulls)
         over (partition by s.area_code, s.factor_id order by s.year rows between unbounded preceding and unbounded following) as change_from_baseline,

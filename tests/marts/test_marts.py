@@ -111,6 +111,24 @@ def test_factor_scores_are_standardised_within_the_gemeente(con):
     assert trend["change_from_previous_year"].notna().all()
 
 
+def test_a_change_from_the_previous_year_says_which_year_it_compares_with(con):
+    """change_from_previous_year is measured against the area's previous scored year, which is not
+    always the year before (survey factors every other year; scores withheld in fct_factor_score):
+    previous_year names it, and the change is the difference of the two published scores."""
+    scores = df(con, "select area_code, factor_id, year, score, change_from_previous_year, previous_year "
+                     "from marts.fct_factor_score")
+    prior = scores[["area_code", "factor_id", "year", "score"]].rename(columns={"year": "previous_year",
+                                                                               "score": "previous_score"})
+    joined = scores.dropna(subset=["previous_year"]).merge(prior, on=["area_code", "factor_id", "previous_year"])
+    assert len(joined) == scores["previous_year"].notna().sum() == scores["change_from_previous_year"].notna().sum()
+    assert (joined["previous_year"] < joined["year"]).all()
+    assert (joined["change_from_previous_year"] - (joined["score"] - joined["previous_score"])).abs().max() < 1e-9
+    between = joined.merge(scores[["area_code", "factor_id", "year"]].rename(columns={"year": "y"}),
+                           on=["area_code", "factor_id"])
+    assert not ((between["y"] > between["previous_year"]) & (between["y"] < between["year"])).any()
+    assert (joined["year"] - joined["previous_year"] > 1).sum() > 100  # not the year before: say so
+
+
 def test_a_withheld_value_leaves_no_published_factor_score_behind(con):
     """For a factor with one indicator, score = (value - gemeente value) / sd: a published score of an
     area whose value is withheld would give the value back. fct_factor_score leaves those z's out; the
