@@ -185,7 +185,7 @@ def cluster_robust_cov(x: np.ndarray, resid: np.ndarray, clusters: np.ndarray, k
     and year dummies). Without them the jackknife came out about 10% too small with 12 clusters.
 
     **Errors in variables** (``error_rows``, (N, K): each row's expected contribution of sampling
-    error to ``x_i x_i'``'s diagonal, ``beta`` the corrected coefficients of ``ols_eiv``): the
+    error to ``x_i x_i'``'s diagonal, ``beta`` the corrected coefficients, as ``_ols`` computes them): the
     estimator solves ``sum_i psi_i = 0`` with ``psi_i = x_i e_i + diag(error_rows_i) beta``, so
     CR1 is the sandwich with bread ``(X'X - S)^-1`` and meat from the ``psi`` per cluster, and the
     leave-one-cluster-out refit is ``b_(g) - b = -(X'X - S - X_g'X_g + S_g)^-1 sum_{i in g} psi_i``

@@ -44,6 +44,11 @@ Transformations, in order:
    (after filling), so a coefficient is "per factor SD". Centring is irrelevant under the fixed
    effects.
 
+6. **Sampling error of the factor scores** (``OutcomePanel.factor_error_var``): every score's error
+   variance from its indicators (``load_factor_score_errors`` / ``factor_score_error_variance``),
+   on the standardised scale; NaN for a filled year. The associations correct for it (errors in
+   variables) where a factor's scores are reliable enough.
+
 Rows with a missing outcome are dropped; a factor with no score at all for the panel is reported
 in ``OutcomePanel.missing_factors`` and left out of the regression.
 """
