@@ -18,9 +18,10 @@ where its within-area reliability is at least ``associations.MIN_RELIABILITY`` (
 strength towards 0), and the strength is per SD of both scores' *signal* (the downstream score's
 noise inflates its SD; only where that signal is at least the same share of its variance: a score
 that is mostly noise, such as low birth weight per buurt with 23 births a year, would have its
-strength multiplied by up to 3 on an uncertain signal SD, so it is left as estimated). On 20 known-answer datasets the two buurt-level planted chains
-(werkloosheid -> armoede, armoede -> schulden, 0.5 each) came out at 0.44 and 0.43 before, their
-90% intervals covering the planted value in about half the datasets.
+strength multiplied by up to 3 on an uncertain signal SD, so it is left as estimated). On 20
+known-answer datasets the two buurt-level planted chains (werkloosheid -> armoede, armoede ->
+schulden, 0.5 each) came out at 0.44 and 0.43 before, their 90% intervals covering the planted
+value in about half the datasets.
 
 Like every local estimate these are ecological associations, not causal effects.
 """
@@ -34,6 +35,7 @@ from scipy import stats
 from models_ml.associations import (
     MIN_RELIABILITY, NOTE, cluster_robust_cov, effect_codes, measurement_error_rows, within_transform,
 )
+from models_ml.panel import area_year_positions, values_at
 
 METHOD_VERSION = "chains-1.3.0"
 PRIOR_STRENGTH = 0.2
@@ -73,10 +75,10 @@ def _error_variances(errors: dict | None, level: str, wide: pd.DataFrame, factor
     divided by the score's panel ``variance``; None without ``errors``, NaN where unknown."""
     if errors is None:
         return None
-    lookup = errors.get((level, factor_id), pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
-    pos = lookup.index.get_indexer(pd.MultiIndex.from_arrays([wide["area_code"], wide["year"]]))
-    values = np.append(lookup.to_numpy(dtype=float), np.nan)
-    return values[np.where(pos >= 0, pos, len(values) - 1)] / variance
+    lookup = errors.get((level, factor_id))
+    if lookup is None:
+        return np.full(len(wide), np.nan)
+    return values_at(lookup.to_numpy(), area_year_positions(lookup.index, wide["area_code"], wide["year"])) / variance
 
 
 def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict | None = None,

@@ -279,6 +279,17 @@ def _error_variance_sql(values: str) -> str:
     return ERROR_VARIANCE_SQL.format(values=values, count_units=str(COUNT_UNITS))
 
 
+def area_year_positions(index: pd.MultiIndex, codes, years) -> np.ndarray:
+    """Positions in an (area_code, year) ``index`` of the given pairs; -1 where it has none."""
+    return index.get_indexer(pd.MultiIndex.from_arrays([codes, years]))
+
+
+def values_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``values`` at ``positions`` (from ``area_year_positions``); NaN where a position is -1."""
+    padded = np.append(np.asarray(values, dtype=float), np.nan)
+    return padded[np.where(positions >= 0, positions, len(padded) - 1)]
+
+
 def load_factor_score_errors(con) -> pd.DataFrame:
     """``factor_score_error_variance`` of every factor score in the warehouse, computed in DuckDB from
     ``FACTOR_VALUES_SQL`` (at national scale the indicator values are 4 million rows: they are not
@@ -425,16 +436,13 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
 
     def error_rows(lvl: str, codes: np.ndarray, yrs: np.ndarray) -> np.ndarray | None:
         """Positions in ``error_wide[lvl]`` of the (area, year) pairs (-1: no measured value)."""
-        if lvl not in error_wide:
-            return None
-        return error_wide[lvl].index.get_indexer(pd.MultiIndex.from_arrays([codes, yrs]))
+        return area_year_positions(error_wide[lvl].index, codes, yrs) if lvl in error_wide else None
 
     def error_of(lvl: str, f: str, pos: np.ndarray | None) -> np.ndarray:
         """The error variance of factor ``f`` at those positions; NaN where not measured (filled)."""
         if pos is None or f not in error_wide[lvl].columns:
             return np.full(0 if pos is None else len(pos), np.nan)
-        values = np.append(error_wide[lvl][f].to_numpy(dtype=float), np.nan)
-        return values[np.where(pos >= 0, pos, len(values) - 1)]
+        return values_at(error_wide[lvl][f].to_numpy(), pos)
 
     def fill(lvl: str, f: str, yrs: list[int]):
         """``_fill_years`` of one factor at one level, computed once per set of years."""

@@ -372,8 +372,9 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
     chain_est = chains.estimate_chains(links, scores, load_factor_score_errors(con))
+    planted_chains = _true_chains(links, ground_truth_dir)
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
-                                     _true_chains(links, ground_truth_dir))
+                                     planted_chains)
     tru, _ = ranking.rank_factors(true_model, published, phases, ranking.RankingConfig(n_draws=1))
     def pick(r: pd.DataFrame) -> pd.DataFrame:
         r = r[(r["scope_type"] == "gemeente") & r["rankable"]]
@@ -403,11 +404,11 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     exact.loc[ok, "estimate"], exact.loc[ok, "std_error"] = t[ok], 1e-9
     oracle_model = ranking.build_model(factors, subgoals, merge.merge_effects(
         exact, no_literature, merge.MergeConfig(tau=0.0, local_weight=1.0, shrink_local_only=False)),
-        _true_chains(links, ground_truth_dir))  # SE ~0 everywhere: the one draw is the point value
+        planted_chains)  # SE ~0 everywhere: the one draw is the point value
     ora, _ = ranking.rank_factors(oracle_model, published, phases, ranking.RankingConfig(n_draws=1))
     both_o = pick(ora)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"}).join(true_impact, how="inner")
     rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
-    planted = _true_chains(links, ground_truth_dir).set_index("link_id")["coefficient"]
+    planted = planted_chains.set_index("link_id")["coefficient"]
     local = chain_est.set_index("link_id")
     local = local[(local["source"] == "local") & (planted.reindex(local.index) != 0)]
     t_chain = stats.t.ppf(0.95, np.maximum(local["n_areas"].to_numpy(dtype=float) - 1, 1))
