@@ -230,14 +230,14 @@ def test_few_gemeenten_keep_area_clusters_and_one_gemeente_keeps_year_effects():
 
 
 def _buurt_panel_with_a_wijk_factor(seed: int, n_wijken: int = 12, buurten: int = 6, n_years: int = 8,
-                                    beta: float = 0.3) -> OutcomePanel:
+                                    beta: float = 0.3, shock_sd: float = 0.5) -> OutcomePanel:
     """A buurt panel whose factor f_w is scored per wijk (every buurt of a wijk has its wijk's
     score, as ``wijk_score_for_buurt``), and an outcome with wijk-year shocks: errors correlated
     within the wijk, which buurt clusters do not see."""
     rng = np.random.default_rng(seed)
     rows = []
     for w in range(n_wijken):
-        wijk_level, shocks = rng.normal(), rng.normal(0, 0.5, n_years)
+        wijk_level, shocks = rng.normal(), rng.normal(0, shock_sd, n_years)
         x_w = wijk_level + rng.normal(0, 1, n_years)
         for b in range(buurten):
             level, x_b = rng.normal(), rng.normal(size=n_years)
@@ -269,6 +269,25 @@ def test_a_factor_scored_per_wijk_gets_standard_errors_clustered_by_wijk():
     assert np.std(z_buurt) > 1.5  # buurt clusters: far too narrow
     assert 0.85 <= np.std(z_wijk) <= 1.25
     assert 0.84 <= np.mean(covered) <= 0.97  # 0.95 measured: CR3 with t(11) errs on the safe side
+
+
+def test_the_wijk_clustered_standard_error_never_undercuts_the_buurt_clustered_one():
+    """Without wijk-year shocks the wijk-clustered variance, from 12 clusters, is as often below the
+    buurt-clustered one as above it; below, the buurt one is kept (with the wijken's degrees of
+    freedom): a noisier variance estimate cannot make the estimate surer."""
+    cfg = AssociationConfig(regularisation="none")
+    kept_buurt = widened = 0
+    for seed in range(40):
+        panel = _buurt_panel_with_a_wijk_factor(seed, shock_sd=0.0)
+        out = estimate_outcome(panel, cfg).set_index("factor_id")
+        plain = estimate_outcome(OutcomePanel(**{**panel.__dict__, "wijk_of": {}}), cfg).set_index("factor_id")
+        se, se_buurt = out.loc["f_w", "std_error"], plain.loc["f_w", "std_error"]
+        assert se >= se_buurt
+        kept_buurt += se == se_buurt
+        widened += se > se_buurt
+        half = (out.loc["f_w", "ci90_upper"] - out.loc["f_w", "ci90_lower"]) / 2
+        assert half == pytest.approx(stats.t.ppf(0.95, df=11) * se, rel=1e-9)  # wijken - 1 degrees of freedom
+    assert kept_buurt >= 5 and widened >= 5, (kept_buurt, widened)
 
 
 def test_outcomes_without_any_estimate_are_listed_with_their_reason():

@@ -79,6 +79,11 @@ def test_a_factor_with_low_reliability_is_left_uncorrected_and_flagged():
     plain = estimate_outcome(panel, PLAIN).set_index("factor_id")
     assert out.loc["f0", "flags"] == "low_reliability" and out.loc["f0", "reliability"] < 0.7
     pd.testing.assert_frame_equal(out[["estimate", "std_error"]], plain[["estimate", "std_error"]])
+    # an error model that expects more sampling error than the observed variation: reliability 0
+    # (all noise), not negative
+    noise, _ = noisy_panel(1, error_var=(1.5, 0.0))
+    noise.factor_error_var["f0"] *= 3
+    assert estimate_outcome(noise, EIV).set_index("factor_id").loc["f0", "reliability"] == 0.0
     # unknown errors (a panel built without them, or a year filled by interpolation): no correction
     panel.factor_error_var.loc[3, "f0"] = np.nan
     unknown = estimate_outcome(panel, EIV).set_index("factor_id")
