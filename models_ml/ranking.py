@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-METHOD_VERSION = "ranking-1.3.0"
+METHOD_VERSION = "ranking-1.4.0"
 CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de literatuur), niet op "
           "bewezen oorzakelijke effecten.")
 
@@ -89,6 +89,7 @@ class Model:
     b_se: np.ndarray
     evidence: np.ndarray | None = None  # (3, S, F): d_mean split by EVIDENCE (sums to d_mean)
     b_assumed: np.ndarray | None = None  # (F, F) bool: chain links whose strength is an assumption (prior)
+    direct_part: np.ndarray | None = None  # (S, F): the part of d_mean that is a direct effect (see chain_multipliers)
 
     @property
     def orientation(self) -> np.ndarray:
@@ -109,6 +110,13 @@ def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFr
     for row in known.itertuples(index=False):
         d_mean[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.d_merged
         d_se[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.se_merged
+    direct_part = None
+    if "local_share" in merged.columns:
+        # local estimates hold the co-linked factors fixed (direct effects); literature figures are
+        # total effects (see chain_multipliers): the local share of a pair is its direct part
+        direct_part = np.ones_like(d_mean)
+        direct_part[[s_idx[s] for s in known["subgoal_id"]], [f_idx[f] for f in known["factor_id"]]] = (
+            known["local_share"].fillna(1.0).to_numpy(dtype=float))
     evidence = None
     if {"d_local", "d_literature", "local_share", "literature_is_placeholder"} <= set(merged.columns):
         evidence = np.zeros((len(EVIDENCE), *d_mean.shape))
@@ -124,7 +132,7 @@ def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFr
             b_se[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.std_error
             if b_assumed is not None:
                 b_assumed[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.source == "prior"
-    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed)
+    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed, direct_part)
 
 
 def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,23 +154,23 @@ def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
 def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
     """(3, F): per factor, the share of its impact that rests on each source of ``EVIDENCE``.
 
-    The impact of factor j is a sum of contributions ``w_s D[s, k] M[k, j]`` over sub-goals s and
-    factors k (k = j: direct; otherwise through the chain to k), ``M = (I - B)^-1``. Each
-    contribution is split like ``D[s, k]`` (``evidence_parts``), and a source's share is the sum of
-    its contributions' absolute values over the sum for all sources, so contributions of opposite
-    sign do not hide one another. Chains whose strength is an assumption (``b_assumed``: links
-    without local data keep the prior strength of ``chains``) count as placeholder: ``M`` splits
-    into the paths over estimated links only, ``M_est = (I - B_est)^-1``, and the paths with at
-    least one assumed link, ``M - M_est``, whose contributions are placeholder whatever their
-    ``D[s, k]`` rests on. The room for improvement multiplies every contribution alike and drops
-    out. NaN without evidence (a model built without the merge's columns) or without any effect.
+    The impact of factor j is a sum of contributions ``w_s D[s, k] M_s[k, j]`` over sub-goals s and
+    factors k (k = j: direct; otherwise through the chain to k), ``M_s`` from ``chain_multipliers``
+    (``m_point``, (S, F, F)). Each contribution is split like ``D[s, k]`` (``evidence_parts``), and a
+    source's share is the sum of its contributions' absolute values over the sum for all sources, so
+    contributions of opposite sign do not hide one another. Chains whose strength is an assumption
+    (``b_assumed``: links without local data keep the prior strength of ``chains``) count as
+    placeholder: ``M_s`` splits into the paths over estimated links only, ``M_est`` (the same
+    multipliers without the assumed links), and the paths with at least one assumed link,
+    ``M_s - M_est``, whose contributions are placeholder whatever their ``D[s, k]`` rests on. The
+    room for improvement multiplies every contribution alike and drops out. NaN without evidence (a
+    model built without the merge's columns) or without any effect.
     """
     if model.evidence is None:
         return np.full((len(EVIDENCE), len(model.factors)), np.nan)
-    w = np.abs(weights)[None, :]
     m_est = estimated_chain_multiplier(model, m_point)
-    size = np.stack([(w @ np.abs(part) @ np.abs(m_est))[0] for part in model.evidence])  # (3, F)
-    size[EVIDENCE.index("placeholder")] += (w @ np.abs(model.d_mean) @ np.abs(m_point - m_est))[0]
+    size = np.stack([_through(weights, part, m_est).sum(axis=0) for part in model.evidence])  # (3, F)
+    size[EVIDENCE.index("placeholder")] += _through(weights, model.d_mean, m_point - m_est).sum(axis=0)
     total = size.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, size / total, np.nan)
@@ -192,17 +200,52 @@ def chain_multiplier(b: np.ndarray) -> np.ndarray:
     return m
 
 
+def chain_multipliers(b: np.ndarray, direct_part: np.ndarray | None, n_subgoals: int) -> np.ndarray:
+    """Per sub-goal s the paths through the chains, ``M_s = (I - B diag(direct_part[s]))^-1``:
+    (..., S, F, F) for one (F, F) B or a stack (n, F, F).
+
+    A local estimate of a factor's effect on a sub-goal holds the factor's co-linked factors fixed,
+    so it is a *direct* effect, and the paths through the chains (``B``) add to it. A literature
+    figure is a *total* effect: an association of the factor alone (an odds ratio of the
+    exposure), which already contains what runs through the other factors; adding the chains to it
+    would count those paths twice (the literature's README: overlapping factors double-count).
+    So a path continues from factor j towards sub-goal s only in proportion to the direct part of
+    j's effect on s: its local share after the merge (``local_share``: 1 for a local-only pair, 0
+    for a literature-only one), and 1 where j has no effect of its own on s (the chain is then the
+    only route). ``T[s] = D[s] M_s`` is the total effect. Without literature every direct part is 1
+    and ``M_s = (I - B)^-1`` for every s (ranking-1.3.0 and before used that everywhere).
+    """
+    if direct_part is None or np.all(direct_part == 1.0):
+        m = chain_multiplier(b)
+        return np.broadcast_to(m[..., None, :, :], (*m.shape[:-2], n_subgoals, *m.shape[-2:]))
+    return chain_multiplier(b[..., None, :, :] * direct_part[:, None, :])
+
+
+def point_chain_multipliers(model: Model) -> np.ndarray:
+    """``chain_multipliers`` of the point chain strengths: (S, F, F)."""
+    return chain_multipliers(model.b_mean, model.direct_part, len(model.subgoals))
+
+
 def estimated_chain_multiplier(model: Model, m_point: np.ndarray) -> np.ndarray:
-    """``M_est = (I - B_est)^-1``: the paths over chain links with local data only (links whose
-    strength is the chains' prior, ``b_assumed``, left out); ``m_point`` when none is assumed."""
+    """``chain_multipliers`` over chain links with local data only (links whose strength is the
+    chains' prior, ``b_assumed``, left out); ``m_point`` when none is assumed."""
     if model.b_assumed is None or not model.b_assumed.any():
         return m_point
-    return chain_multiplier(np.where(model.b_assumed, 0.0, model.b_mean))
+    return chain_multipliers(np.where(model.b_assumed, 0.0, model.b_mean), model.direct_part, len(model.subgoals))
 
 
-def total_effects(d: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """T = D (I - B)^-1, for one (S, F) / (F, F) pair or a stack of draws (n, S, F) / (n, F, F)."""
-    return d @ chain_multiplier(b)
+def total_effects(d: np.ndarray, b: np.ndarray, direct_part: np.ndarray | None = None) -> np.ndarray:
+    """T[s] = D[s] M_s (``chain_multipliers``), for one (S, F) / (F, F) pair or a stack of draws
+    (n, S, F) / (n, F, F); without ``direct_part`` (every effect direct) T = D (I - B)^-1."""
+    if direct_part is None or np.all(direct_part == 1.0):
+        return d @ chain_multiplier(b)
+    return np.einsum("...sk,...skj->...sj", d, chain_multipliers(b, direct_part, d.shape[-2]))
+
+
+def _through(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """(F, F): ``[k, j]`` the absolute contributions ``|w_s D[s, k] M_s[k, j]|`` summed over the
+    sub-goals: what of factor j's impact runs through factor k (k = j: direct)."""
+    return np.einsum("s,sk,skj->kj", np.abs(weights), np.abs(d), np.abs(m))
 
 
 def _quantile_positions(n, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -301,7 +344,7 @@ def _draws(model: Model, config: RankingConfig) -> np.ndarray:
     d = model.d_mean + model.d_se * rng.standard_normal((n, *model.d_mean.shape))
     b = model.b_mean + model.b_se * rng.standard_normal((n, *model.b_mean.shape))
     b = np.where(model.b_mean == 0, 0.0, b)  # only existing links carry strength
-    return total_effects(d, b)
+    return total_effects(d, b, model.direct_part)
 
 
 CHUNK_BYTES = 64 * 2**20  # impacts of one chunk of areas (n_draws x areas x factors, float64)
@@ -345,13 +388,14 @@ def path_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.nd
     """(F, F): ``[k, j]`` the share of factor j's impact whose contributions run through factor k
     (``[j, j]``: the direct share, ``direct_share``).
 
-    The impact of factor j is a sum of contributions ``w_s D[s, k] M[k, j]`` (k = j: direct;
-    otherwise through the chain to k); a path's share is its contributions' absolute values over
-    the sum for all, like ``evidence_shares``, so the shares lie in [0, 1] also when a chain works
-    against the direct effect. The room for improvement multiplies every contribution alike and
-    drops out. NaN for a factor without any effect on the weighted sub-goals.
+    The impact of factor j is a sum of contributions ``w_s D[s, k] M_s[k, j]`` (k = j: direct;
+    otherwise through the chain to k; ``m_point``: (S, F, F), ``chain_multipliers``); a path's share
+    is its contributions' absolute values over the sum for all, like ``evidence_shares``, so the
+    shares lie in [0, 1] also when a chain works against the direct effect. The room for
+    improvement multiplies every contribution alike and drops out. NaN for a factor without any
+    effect on the weighted sub-goals.
     """
-    through = (np.abs(weights) @ np.abs(model.d_mean))[:, None] * np.abs(m_point)
+    through = _through(weights, model.d_mean, m_point)
     total = through.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, through / total, np.nan)
@@ -407,9 +451,11 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     np.fill_diagonal(chain_share, 0.0)
     best = np.argmax(chain_share, axis=0)  # per factor j
     cols = np.arange(len(names))
-    net = (weights @ model.d_mean)[best] * m_point[best, cols] * orient  # sign of that chain's part
-    m_est = estimated_chain_multiplier(model, m_point)
-    assumed = (m_est[best, cols] == 0) & (m_point[best, cols] != 0)
+    # sign of that chain's part: sum_s w_s D[s, k] M_s[k, j] for k = best[j]
+    net = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], m_point[:, best, cols]) * orient
+    # the chain's part runs only over an assumed link: nothing of it is left over estimated links
+    through_est = _through(weights, model.d_mean, estimated_chain_multiplier(model, m_point))
+    assumed = (through_est[best, cols] == 0) & (m_point[:, best, cols] != 0).any(axis=0)
     top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
     texts: list[str] = []
     for a in range(g.shape[0]):
@@ -549,8 +595,8 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
             in_top = min(config.top_k, k)  # draws with a rank <= top_k (half rank <= 2 top_k - 2)
             p_top[sel] = (cum[:, :, 2 * in_top - 2] if in_top > 0 else np.zeros((len(rows), k), dtype=int)) / n
     room_rank = pd.DataFrame(np.where(rankable, g, np.nan)).rank(axis=1, ascending=False, method="average").to_numpy()
-    m_point = chain_multiplier(model.b_mean)
-    t_point = model.d_mean @ m_point
+    m_point = point_chain_multipliers(model)
+    t_point = np.einsum("sk,skj->sj", model.d_mean, m_point)
     shares = evidence_shares(model, weights, m_point)
     paths = path_shares(model, weights, m_point)
     direct_share = np.broadcast_to(np.diag(paths), g.shape)

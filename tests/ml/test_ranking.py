@@ -339,3 +339,41 @@ def test_evidence_percentages_add_up_to_100():
     assert whole_percentages(np.array([0.163, 0.674, 0.163])).tolist() == [16, 68, 16]  # not 16 + 67 + 16 = 99
     assert whole_percentages(np.array([1 / 3, 1 / 3, 1 / 3])).sum() == 100
     assert whole_percentages(np.array([0.0, 0.0, 1.0])).tolist() == [0, 0, 100]
+
+
+def test_chains_add_to_a_local_effect_but_not_to_a_literature_one_that_already_holds_them():
+    """A local estimate holds the co-linked factors fixed (a direct effect): the chain armoede ->
+    schulden adds to it. A literature figure is the factor's association alone (a total effect),
+    which already holds the path through schulden: adding the chain would count it twice. A merged
+    pair adds the chain in proportion to its local share; a factor without an effect of its own on
+    a sub-goal reaches it through the chain alone."""
+    links = chains([("armoede", "schulden", 0.6, 0.0), ("pesten", "armoede", 0.5, 0.0)])
+    schulden = [("schulden", "gezond_mentaal", 0.5, np.nan, 1.0, pd.NA),        # local, direct
+                ("schulden", "kansrijk_zelfstandig", np.nan, 0.2, 0.0, False)]  # literature, total
+    f, s = sorted(FACTORS["factor_id"]), sorted(SUBGOALS["subgoal_id"])  # the model's matrix order
+    gm, kz = s.index("gezond_mentaal"), s.index("kansrijk_zelfstandig")
+
+    def total(armoede_row):
+        model = build_model(FACTORS, SUBGOALS, merged_with_sources([armoede_row, *schulden]), links)
+        t = total_effects(model.d_mean, model.b_mean, model.direct_part)
+        return t, model
+
+    t, model = total(("armoede", "gezond_mentaal", np.nan, 0.4, 0.0, False))  # literature only
+    assert t[gm, f.index("armoede")] == pytest.approx(0.4)  # not 0.4 + 0.6 x 0.5
+    assert t[gm, f.index("pesten")] == pytest.approx(0.5 * 0.4)  # the path stops where the literature holds it
+    assert t[kz, f.index("armoede")] == pytest.approx(0.6 * 0.2)  # no effect of its own: the chain alone
+    assert t[gm, f.index("schulden")] == pytest.approx(0.5)
+    # the ranking's draws use the same totals (standard errors 0.01: the median impact is near them)
+    g, _, _ = rank_city(model, scores({x: [0, 0, 1.0, 1.0] for x in f if x != "sport"}), n_draws=200)
+    assert g.loc["armoede", "impact"] == pytest.approx(0.5 * (0.4 + 0.12) * 0.5, abs=0.01)  # goal weights 1/2, gap 0.5
+    assert g.loc["armoede", "direct_share"] == pytest.approx(0.4 / 0.52)
+
+    t, _ = total(("armoede", "gezond_mentaal", 0.4, np.nan, 1.0, pd.NA))  # local only: the chain adds
+    assert t[gm, f.index("armoede")] == pytest.approx(0.4 + 0.6 * 0.5)
+    assert t[gm, f.index("pesten")] == pytest.approx(0.5 * (0.4 + 0.6 * 0.5))
+
+    t, _ = total(("armoede", "gezond_mentaal", 0.4, 0.4, 0.25, False))  # merged, a quarter local
+    assert t[gm, f.index("armoede")] == pytest.approx(0.4 + 0.25 * 0.6 * 0.5)
+    # without the merge's columns every effect counts as direct (ranking-1.3.0's rule)
+    plain = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.4, 0.0)]), links)
+    assert plain.direct_part is None
