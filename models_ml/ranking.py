@@ -372,6 +372,19 @@ def whole_percentages(shares: np.ndarray) -> np.ndarray:
     return out.astype(int)
 
 
+def caveat(shares: np.ndarray) -> str:
+    """The caveat of an explanation, naming only the sources the impact rests on (``evidence_shares``
+    of one factor, as whole percentages like the "Onderbouwing" sentence); ``CAVEAT`` when they are
+    unknown. Before ranking-1.4.0 every text named local data and the literature, also beside
+    "0% lokale gegevens"."""
+    if not np.isfinite(shares).all() or shares.sum() <= 0:
+        return CAVEAT
+    names = ("lokaal tussen buurten en wijken", "uit de literatuur", "aangenomen zonder bron")
+    present = [n for n, p in zip(names, whole_percentages(shares)) if p > 0]
+    listed = present[0] if len(present) == 1 else ", ".join(present[:-1]) + " en " + present[-1]
+    return f"Gebaseerd op samenhangen ({listed}), niet op bewezen oorzakelijke effecten."
+
+
 def _evidence_sentence(shares: np.ndarray) -> str:
     """What the impact rests on (``evidence_shares`` of one factor), for a policy adviser."""
     if not np.isfinite(shares).all():
@@ -457,6 +470,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     through_est = _through(weights, model.d_mean, estimated_chain_multiplier(model, m_point))
     assumed = (through_est[best, cols] == 0) & (m_point[:, best, cols] != 0).any(axis=0)
     top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
+    caveats = [caveat(shares[:, j]) for j in range(len(names))]
     texts: list[str] = []
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):
@@ -467,24 +481,24 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                 continue
             if not rankable[a, j]:
                 texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
-                             f"factor voorkomt (ruimte voor verbetering onbekend). {CAVEAT}")
+                             f"factor voorkomt (ruimte voor verbetering onbekend). {caveats[j]}")
                 continue
             if not reaches[j]:
                 texts.append(f"{name}: weinig te winnen (geen bekende samenhang met deze doelen).")
                 continue
             if g[a, j] <= 0:
                 texts.append(f"{name}: weinig te winnen (geen ruimte voor verbetering: dit gebied hoort op deze "
-                             f"factor al bij het beste kwart van de wijken van de gemeente). {CAVEAT}")
+                             f"factor al bij het beste kwart van de wijken van de gemeente). {caveats[j]}")
                 continue
             evidence = _evidence_sentence(shares[:, j])
             if impact[a, j] <= 0 or gain[a, j] <= 0:
                 finding = ("wijst eerder op verlies dan op winst" if impact[a, j] < 0 else "wijst niet op winst")
                 open_gain = ", maar dat is onzeker: de 90%-marge reikt tot winst" if impact_upper[a, j] > 0 else ""
-                texts.append(f"{name}: weinig te winnen (de gevonden samenhang {finding}{open_gain}). {CAVEAT}{evidence}")
+                texts.append(f"{name}: weinig te winnen (de gevonden samenhang {finding}{open_gain}). {caveats[j]}{evidence}")
                 continue
             if impact[a, j] < NEGLIGIBLE * top_impact[a]:
                 texts.append(f"{name}: weinig te winnen (de winst is verwaarloosbaar: minder dan "
-                             f"{100 * NEGLIGIBLE:.0f}% van die van de bovenste factor). {CAVEAT}{evidence}")
+                             f"{100 * NEGLIGIBLE:.0f}% van die van de bovenste factor). {caveats[j]}{evidence}")
                 continue
             pct = pct_goal[a, j]
             named = [s for s in top[a, j] if round(pct[s]) >= 1]
@@ -497,7 +511,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                 if assumed[j]:
                     text += " (een aangenomen schakel, zonder lokale gegevens)"
                 text += "."
-            text += f" {CAVEAT}"
+            text += f" {caveats[j]}"
             if pct_loss[a, j] >= 5:
                 others = int((np.round(-100 * loss[a, j] / gain[a, j]) >= 1).sum()) - 1
                 more = "" if others <= 0 else (" en nog 1 ander doel" if others == 1 else f" en nog {others} andere doelen")

@@ -190,6 +190,11 @@ def test_evidence_shares_say_what_each_impact_rests_on():
     assert g.loc["sport", cols].tolist() == pytest.approx([0, 1, 0])  # through the chain
     assert "Onderbouwing: 36% lokale gegevens, 43% onderzoeksliteratuur, 21% aannames zonder bron." in g.loc["armoede", "explanation"]
     assert "Let op" not in g.loc["armoede", "explanation"]
+    # the caveat names the sources the impact rests on, no others
+    caveat = "Gebaseerd op samenhangen ({}), niet op bewezen oorzakelijke effecten."
+    assert caveat.format("lokaal tussen buurten en wijken, uit de literatuur en aangenomen zonder bron") in g.loc["armoede", "explanation"]
+    assert caveat.format("uit de literatuur") in g.loc["schulden", "explanation"]
+    assert caveat.format("lokaal tussen buurten en wijken") in g.loc["pesten", "explanation"]
     # a domain ranking weighs only its sub-goals: kansrijk sees armoede's second pair alone
     k = city[(city["scope_type"] == "domain") & (city["scope_id"] == "kansrijk")].set_index("factor_id")
     assert k.loc["armoede", cols].tolist() == pytest.approx([1 / 3, 2 / 3, 0])
