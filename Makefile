@@ -42,7 +42,7 @@ run: dbt-prepare instance
 #   make backfill                      every year
 #   make backfill YEARS=2023...2024    2023 and 2024 only (other years' rows stay as they are)
 #   make backfill YEARS=2023 SELECT='raw/ggd_monitor*'   one source, one year
-SELECT ?= group:sources*
+SELECT ?= group:sources+
 YEARS ?=
 backfill: dbt-prepare instance
 	@years="$(YEARS)"; years="$${years:-$$($(BIN)/python -m pipelines.years)}"; \

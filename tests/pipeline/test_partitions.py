@@ -151,3 +151,34 @@ def test_the_runs_of_a_backfill_from_the_ui_succeed_on_a_fresh_warehouse(tmp_pat
         failures = [e.step_failure_data.error.message[:3000] for e in result.all_events
                     if e.event_type == dg.DagsterEventType.STEP_FAILURE]
         assert result.success, failures
+
+
+def _documented_selections() -> list[str]:
+    """Every ``--select '...'`` of the README and the Makefile, and the Makefile's default SELECT."""
+    import re
+
+    found = []
+    for name in ("README.md", "Makefile"):
+        text = (PROJECT_DIR / name).read_text("utf-8")
+        found += [s for s in re.findall(r"--select '([^'$]+)'", text)]
+        found += re.findall(r"SELECT='([^']+)'", text)
+        found += re.findall(r"^SELECT \?= (\S+)$", text, flags=re.M)
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("selection", _documented_selections())
+def test_every_documented_asset_selection_selects_assets(selection, tmp_path):
+    """`make backfill`'s default was 'group:sources*', which Dagster 1.13's selection syntax rejects
+    ('Invalid selection string'); every selection the README and the Makefile give an operator
+    must parse and select something ('group:sources+': the sources and everything downstream)."""
+    graph = build_definitions(settings_for(tmp_path)).resolve_asset_graph()
+    keys = set()
+    for part in selection.split(","):
+        keys |= dg.AssetSelection.from_string(part).resolve(graph)
+    assert keys, selection
+    if selection == "group:sources+":
+        assert {dg.AssetKey("serving_copy"), dg.AssetKey(["marts", "mart_factor_ranking"])} <= keys
+
+
+def test_the_documented_selections_include_the_backfill_default():
+    assert {"group:sources+", "raw/ggd_monitor*", "*"} <= set(_documented_selections())
