@@ -132,12 +132,33 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     return int(raw)
 
 
-def config_file(env: Mapping[str, str]) -> Path | None:
-    """The configuration file to read: FACTORENMODEL_CONFIG, else factorenmodel.yaml in the project if present."""
+MIN_PERSONS_RANGE = (1, 1000)  # as disclosure.min_persons in the configuration file (pipelines/config/schema.py)
+
+
+def _min_persons(env: Mapping[str, str], default: int | None) -> int | None:
+    """The small-cell threshold, with the same range as the configuration file's: 0 would switch the
+    suppression off and publish cells of 1 or 2 persons."""
+    value = _int(env, "FACTORENMODEL_MIN_PERSONS", default)
+    low, high = MIN_PERSONS_RANGE
+    if value is not None and not low <= value <= high:
+        raise SettingsError(f"FACTORENMODEL_MIN_PERSONS={value}: must be a whole number between {low} and {high} "
+                            "(the smallest number of persons a published figure may rest on)")
+    return value
+
+
+def config_file(env: Mapping[str, str], default: Path = DEFAULT_CONFIG_FILE) -> Path | None:
+    """The configuration file to read: FACTORENMODEL_CONFIG, else factorenmodel.yaml in the project if
+    present. A factorenmodel.yml beside it (and no .yaml) is refused rather than silently ignored."""
     if "FACTORENMODEL_CONFIG" in env:
         value = env["FACTORENMODEL_CONFIG"].strip()
         return Path(value) if value else None  # set but empty: no file
-    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+    if default.is_file():
+        return default
+    misnamed = default.with_suffix(".yml")
+    if misnamed.is_file():
+        raise SettingsError(f"{misnamed}: the configuration file is read as {default.name} (with .yaml); "
+                            "rename it, or point FACTORENMODEL_CONFIG at it")
+    return None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -170,6 +191,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"{cfg.path}: {key}: needs paths.extract_dir (or FACTORENMODEL_EXTRACT_DIR), the folder that CBS "
             "extracts and staged drop-folder files go to; without it the synthetic demo runs"
         )
+    if is_demo and gemeenten != {DEMO_GEMEENTE}:
+        where = f"{cfg.path}: municipality.gemeenten" if cfg.gemeenten and not env.get("FACTORENMODEL_GEMEENTEN") \
+            else "FACTORENMODEL_GEMEENTEN"
+        raise ConfigError(
+            f"{where}: {', '.join(sorted(gemeenten))} needs paths.extract_dir (or FACTORENMODEL_EXTRACT_DIR), the folder "
+            f"with that municipality's extracts; without it the synthetic demo Demostad ({DEMO_GEMEENTE}) runs, "
+            "whose rows would all be quarantined as outside the gemeente"
+        )
     if not is_demo and not cfg.gemeenten and not env.get("FACTORENMODEL_GEMEENTEN") and path is not None:
         raise ConfigError(f"{cfg.path}: municipality.gemeenten: required for a real municipality (CBS codes such as GM0599)")
     first_year = _int(env, "FACTORENMODEL_FIRST_YEAR", None)
@@ -201,7 +230,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         landing_dir=landing_dir,
         landing_settle_seconds=cfg.landing_settle_seconds if cfg.landing_settle_seconds is not None else 30.0,
         landing_interval_seconds=cfg.landing_interval_seconds or 30,
-        min_persons=_int(env, "FACTORENMODEL_MIN_PERSONS", cfg.min_persons),
+        min_persons=_min_persons(env, cfg.min_persons),
         cbs=cfg.cbs,
         alert_webhook_url=env.get("FACTORENMODEL_ALERT_WEBHOOK_URL") or cfg.alert_webhook_url,
         municipality_name=cfg.municipality_name,

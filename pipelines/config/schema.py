@@ -214,6 +214,8 @@ def parse_config(raw: Any, path: Path) -> DeploymentConfig:
     cbs_raw = r.section(raw, "cbs")
     if cbs_raw:
         mode = cbs_raw.get("mode")
+        if mode is False:  # YAML 1.1 reads a bare `off` (and `no`, `false`) as false: the README writes `mode: off`
+            mode = "off"
         if mode not in CBS_MODES:
             raise r.fail("cbs.mode", f"{mode!r} is not a mode; allowed values: {_allowed(CBS_MODES)}")
         tables = r.names("cbs.tables", cbs_raw["tables"], CBS_TABLES) if "tables" in cbs_raw else CBS_TABLES

@@ -190,3 +190,43 @@ def test_dbt_alone_gets_the_deployments_warehouse_and_variables(tmp_path, monkey
 
     assert ask("warehouse") == str(tmp_path / "data" / "warehouse.duckdb")
     assert json.loads(ask("vars")) == {"min_persons": 20}
+
+
+def test_the_small_cell_threshold_from_the_environment_has_the_files_range():
+    """FACTORENMODEL_MIN_PERSONS=0 switched the suppression off (every cell published, also of 1 or 2
+    persons), where disclosure.min_persons: 0 in the file was refused."""
+    from pipelines.settings import SettingsError
+
+    for value in ("0", "1001"):
+        with pytest.raises(SettingsError, match=rf"FACTORENMODEL_MIN_PERSONS={value}: must be a whole number between 1 and 1000"):
+            load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_MIN_PERSONS": value})
+    assert load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_MIN_PERSONS": "1"}).dbt_vars == {"min_persons": 1}
+
+
+def test_cbs_mode_off_written_bare_as_the_readme_does(folders):
+    """YAML reads a bare `off` as false; `cbs: {mode: off}` is what the README writes."""
+    path = write(folders, "cbs:\n  mode: off\n")
+    assert load_config(path).cbs.mode == "off" and not load_config(path).cbs.enabled
+
+
+def test_a_municipality_without_an_extract_folder_is_refused(folders):
+    """Without an extract folder the synthetic demo runs; with another gemeente configured every demo
+    row would be quarantined as outside it, and the run would fail on an empty area division."""
+    path = write(folders, {"municipality": {"gemeenten": ["GM0599"]}, "years": {"first": 2019, "last": 2024}})
+    with pytest.raises(ConfigError, match=r"municipality\.gemeenten: GM0599 needs paths\.extract_dir"):
+        load_settings({"FACTORENMODEL_CONFIG": str(path)})
+    with pytest.raises(ConfigError, match=r"FACTORENMODEL_GEMEENTEN: GM0363 needs paths\.extract_dir"):
+        load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_GEMEENTEN": "GM0363"})
+    assert load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_GEMEENTEN": "GM9999"}).is_demo
+
+
+def test_a_config_file_named_yml_is_refused_not_ignored(tmp_path):
+    from pipelines.settings import SettingsError, config_file
+
+    default = tmp_path / "factorenmodel.yaml"
+    assert config_file({}, default) is None
+    (tmp_path / "factorenmodel.yml").write_text("municipality: {name: X}\n", "utf-8")
+    with pytest.raises(SettingsError, match=r"factorenmodel\.yml: the configuration file is read as factorenmodel\.yaml"):
+        config_file({}, default)
+    default.write_text("{}\n", "utf-8")
+    assert config_file({}, default) == default
