@@ -12,7 +12,9 @@
     (A spread over withheld values too would give their sum of squares back: a published z is
     (value - gemeente value) / spread, so spread = |value - gemeente value| / |z|, and with the
     withheld cells' total from the parent and whole counts of 1-9 that pinned down 113 withheld
-    demo cells exactly; found by a disclosure review.) -#}
+    demo cells exactly; found by a disclosure review.) A published spread needs at least
+    var('min_areas_for_spread') published areas; with fewer there is no published z for that
+    indicator, level and year. -#}
 {% macro factor_scores(withhold) %}
 with values_ as (
     select
@@ -47,6 +49,11 @@ spread as (
     select indicator_id, year, gemeente_code, area_level, stddev_samp(value) as sd, count(*) as areas
     from values_ where area_level <> 'gemeente' and is_published
     group by all
+    {%- if withhold %}
+    -- a spread of fewer published areas is too unstable to standardise on (2 published wijken of
+    -- 12 gave z-scores of 46): no z for that indicator, level and year
+    having count(*) >= {{ var('min_areas_for_spread') }}
+    {%- endif %}
 ),
 
 z as (

@@ -148,7 +148,8 @@ def test_published_factor_scores_rest_on_published_values_only(con):
     indicator, level, gemeente and year, z = orientation x (value - gemeente value) / the standard
     deviation of the published values; the score is the mean z of the factor's indicators. With the
     spread over the withheld values too, spread = |value - gemeente value| / |z| gave their sum of
-    squares back (113 withheld demo cells recovered exactly; a disclosure review). The internal
+    squares back (113 withheld demo cells recovered exactly; a disclosure review), and fewer than 5
+    published areas give no spread (2 published wijken of 12 gave z-scores of 46). The internal
     int_factor_score keeps the spread of every value, so the two differ."""
     values = df(con, """select v.area_code, v.area_level, v.year, v.indicator_id, v.value, i.factor_id,
             case when (f.factor_type = 'risk') = (i.direction = 'higher_is_worse') then 1 else -1 end as orientation
@@ -160,8 +161,10 @@ def test_published_factor_scores_rest_on_published_values_only(con):
     gemeente = values[values["area_level"] == "gemeente"][["gemeente_code", "year", "indicator_id", "value"]]
     areas = values[values["area_level"] != "gemeente"].merge(
         gemeente.rename(columns={"value": "gemeente_value"}), on=["gemeente_code", "year", "indicator_id"])
-    sd = areas.groupby(["indicator_id", "year", "gemeente_code", "area_level"])["value"].transform("std")
-    areas["z"] = areas["orientation"] * (areas["value"] - areas["gemeente_value"]) / sd.where(sd > 0)
+    group = areas.groupby(["indicator_id", "year", "gemeente_code", "area_level"])["value"]
+    sd, published = group.transform("std"), group.transform("count")
+    # a spread of fewer than 5 published areas (dbt var min_areas_for_spread) gives no z
+    areas["z"] = areas["orientation"] * (areas["value"] - areas["gemeente_value"]) / sd.where((sd > 0) & (published >= 5))
     expected = (areas.dropna(subset=["z"]).groupby(["area_code", "year", "factor_id"])["z"].mean()
                 .rename("expected").reset_index())
     got = df(con, "select area_code, year, factor_id, score from marts.fct_factor_score")
