@@ -258,7 +258,7 @@ def _write_release(
         con.execute(
             "create table meta.release as select ?::varchar as run_id, ?::timestamptz as published_at, "
             "?::varchar as warehouse",
-            [run_id, published_at, str(warehouse)],
+            [run_id, published_at, warehouse.name],  # the file name only: readers need no server paths
         )
         con.execute("create table meta.tables (table_name varchar primary key, row_count bigint not null)")
         con.executemany("insert into meta.tables values (?, ?)", list(counts.items()))
@@ -304,7 +304,7 @@ def _manifest(run_id: str, published_at: datetime, warehouse: Path, database: Pa
     return {
         "run_id": run_id,
         "published_at": published_at.isoformat(),
-        "warehouse": str(warehouse),
+        "warehouse": warehouse.name,  # the file name only: the serving copy is for others to read
         "database": {"file": DATABASE_FILE, "bytes": database.stat().st_size, "sha256": _sha256(database)},
         "tables": {
             t.name: {

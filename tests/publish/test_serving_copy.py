@@ -39,6 +39,8 @@ def test_every_mart_is_published_with_identical_rows_in_duckdb_and_parquet(wareh
         for table, rows in source.items():
             assert con.execute(f"select * from marts.{table} order by all").fetchall() == rows, table
         assert con.execute("select run_id from meta.release").fetchone() == ("run-1",)
+        # the warehouse by file name, not by its path on the server (a disclosure review's finding)
+        assert con.execute("select warehouse from meta.release").fetchone() == (warehouse.name,)
         assert dict(con.execute("select * from meta.tables").fetchall()) == expected
         # dbt documentation (persist_docs comments) survives for BI tools
         assert con.execute("select comment from duckdb_tables() where table_name='dim_area'").fetchone() == (
@@ -51,7 +53,7 @@ def test_every_mart_is_published_with_identical_rows_in_duckdb_and_parquet(wareh
 def test_manifest_records_counts_sizes_and_checksums(warehouse, tmp_path):
     result = publish_marts(warehouse, tmp_path / "serving", "run-1")
     manifest = json.loads((result.release_dir / "manifest.json").read_text())
-    assert manifest["run_id"] == "run-1"
+    assert manifest["run_id"] == "run-1" and manifest["warehouse"] == warehouse.name  # no server path
     assert {name: t["rows"] for name, t in manifest["tables"].items()} == expected_rows(1)
     database = result.release_dir / "factorenmodel.duckdb"
     assert manifest["database"]["sha256"] == hashlib.sha256(database.read_bytes()).hexdigest()
