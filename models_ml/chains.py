@@ -23,6 +23,15 @@ known-answer datasets the two buurt-level planted chains (werkloosheid -> armoed
 schulden, 0.5 each) came out at 0.44 and 0.43 before, their 90% intervals covering the planted
 value in about half the datasets.
 
+**Parents held fixed** (chains-1.4.0): a factor with several upstream factors in the model (armoede:
+werkloosheid, arbeidsparticipatie, laag_opleidingsniveau_ouders) is regressed on all of them at
+once (``estimate_parents``), so each strength is the *direct* effect the ranking's path algebra
+``(I - B)^-1`` assumes; one link at a time, correlated parents each took in the others' part, and
+the paths through the downstream factor were counted once per parent. The joint regression uses
+the level where the downstream factor and the most parents have scores (then the most rows);
+``adjusted_for`` names the parents held fixed. A parent without scores at that level, or exactly
+collinear with the others there, is estimated alone as before (``adjusted_for`` empty).
+
 Like every local estimate these are ecological associations, not causal effects.
 """
 
@@ -33,11 +42,12 @@ import pandas as pd
 from scipy import stats
 
 from models_ml.associations import (
-    MIN_RELIABILITY, NOTE, cluster_robust_cov, effect_codes, measurement_error_rows, within_transform,
+    MIN_RELIABILITY, NOTE, cluster_robust_cov, effect_codes, independent_columns, measurement_error_rows,
+    within_transform,
 )
 from models_ml.panel import area_year_positions, values_at
 
-METHOD_VERSION = "chains-1.3.0"
+METHOD_VERSION = "chains-1.4.0"
 PRIOR_STRENGTH = 0.2
 PRIOR_SE = 0.15
 MIN_AREAS = 8
@@ -45,7 +55,7 @@ MIN_YEARS = 3
 
 COLUMNS = [
     "link_id", "from_factor_id", "to_factor_id", "effect_direction", "coefficient", "std_error",
-    "area_level", "n_areas", "n_obs", "source", "note", "method_version",
+    "area_level", "n_areas", "n_obs", "adjusted_for", "source", "note", "method_version",
 ]
 
 
@@ -54,10 +64,10 @@ def _by_level_and_factor(scores: pd.DataFrame) -> dict[tuple[str, str], pd.DataF
     return {key: part for key, part in scores.groupby(["area_level", "factor_id"], sort=False)}
 
 
-def _link_rows(parts: dict, level: str, from_id: str, to_id: str) -> pd.DataFrame:
-    """The rows of the two factors at one level (what filtering ``scores`` on both gives, up to the
-    order between the two factors, which the pivot does not depend on)."""
-    frames = [parts[(level, f)] for f in dict.fromkeys((from_id, to_id)) if (level, f) in parts]
+def _link_rows(parts: dict, level: str, factors: list[str]) -> pd.DataFrame:
+    """The rows of ``factors`` at one level (what filtering ``scores`` on them gives, up to the
+    order between the factors, which the pivot does not depend on)."""
+    frames = [parts[(level, f)] for f in dict.fromkeys(factors) if (level, f) in parts]
     return pd.concat(frames) if frames else pd.DataFrame(columns=["area_code", "year", "factor_id", "score"])
 
 
@@ -81,9 +91,84 @@ def _error_variances(errors: dict | None, level: str, wide: pd.DataFrame, factor
     return values_at(lookup.to_numpy(), area_year_positions(lookup.index, wide["area_code"], wide["year"])) / variance
 
 
+def _panel(parts: dict, level: str, to_id: str, parents: list[str]) -> tuple[pd.DataFrame, list[str]] | None:
+    """The (area, year) rows where ``to_id`` and the parents that have scores at ``level`` all have one;
+    None when too few areas or years (``MIN_AREAS``, ``MIN_YEARS``) or no parent has scores there."""
+    rows = _link_rows(parts, level, [*parents, to_id])
+    if rows.empty:
+        return None
+    wide = rows.pivot_table(index=["area_code", "year"], columns="factor_id", values="score")
+    present = [f for f in parents if f in wide and f != to_id]
+    if to_id not in wide or not present:
+        return None
+    wide = wide[[*present, to_id]].dropna().reset_index()
+    if wide["area_code"].nunique() < MIN_AREAS or wide["year"].nunique() < MIN_YEARS:
+        return None
+    return wide, present
+
+
+def _fit(wide: pd.DataFrame, level: str, to_id: str, parents: list[str], errors: dict | None) -> dict[str, dict]:
+    """The standardised two-way FE regression of ``to_id`` on ``parents`` (errors in variables where
+    the scores' error variances are known), per parent: coefficient, std_error and the panel's size."""
+    codes = effect_codes(wide["area_code"], wide["year"])  # gemeente x year effects when several gemeenten
+    area, year = codes.area, codes.time
+    x = ((wide[parents] - wide[parents].mean()) / wide[parents].std(ddof=0)).to_numpy()
+    y = (wide[to_id] - wide[to_id].mean()) / wide[to_id].std(ddof=0)
+    xw = within_transform(x, area, year).reshape(len(wide), len(parents))
+    yw = within_transform(y.to_numpy(), area, year)
+    error_rows, error_x = None, {}
+    if errors is not None:
+        error_x = {f: _error_variances(errors, level, wide, f, float(wide[f].var(ddof=0))) for f in parents}
+        error_rows, _ = measurement_error_rows(pd.DataFrame(error_x), parents, xw, codes, MIN_RELIABILITY)
+    s_total = np.diag(error_rows.sum(axis=0)) if error_rows is not None else 0.0
+    beta = np.linalg.solve(xw.T @ xw - s_total, xw.T @ yw)
+    cov = cluster_robust_cov(xw, yw - xw @ beta, codes.cluster, "CR3", area=area, time=year,
+                             error_rows=error_rows, beta=None if error_rows is None else beta)
+    scale = np.ones(len(parents))
+    if error_rows is not None:  # per SD of each corrected upstream score's signal
+        corrected = error_rows.any(axis=0)
+        signal = np.array([np.sqrt(max(1.0 - float(np.mean(error_x[f])), 0.0)) for f in parents])
+        scale = np.where(corrected, signal, 1.0)
+    error_y = _error_variances(errors, level, wide, to_id, float(wide[to_id].var(ddof=0)))
+    signal_y = 1.0 - float(np.mean(error_y)) if error_y is not None and np.isfinite(error_y).all() else 0.0
+    if signal_y >= MIN_RELIABILITY:  # in SDs of the downstream score's signal, if it is mostly signal
+        scale = scale / np.sqrt(signal_y)
+    se = np.sqrt(np.diag(cov))
+    return {f: {"coefficient": float(beta[j] * scale[j]), "std_error": float(se[j] * scale[j]), "area_level": level,
+                "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide)),
+                "adjusted_for": ";".join(p for p in parents if p != f)}
+            for j, f in enumerate(parents)}
+
+
+def estimate_parents(scores: pd.DataFrame, to_id: str, parents: list[str], *, parts: dict | None = None,
+                     errors: pd.DataFrame | dict | None = None) -> dict[str, dict]:
+    """The strengths of the links from ``parents`` to ``to_id``, estimated together (module docstring:
+    "Parents held fixed"); a parent missing from the returned dict is estimated alone
+    (``estimate_link``) or keeps the prior."""
+    parts = _by_level_and_factor(scores) if parts is None else parts
+    if isinstance(errors, pd.DataFrame):
+        errors = _errors_by_level_and_factor(errors)
+    best = None
+    for level in ("buurt", "wijk"):
+        panel = _panel(parts, level, to_id, parents)
+        if panel is not None and (best is None or (len(panel[1]), len(panel[0])) > (len(best[2]), len(best[1]))):
+            best = (level, *panel)
+    if best is None or len(best[2]) < 2:
+        return {}
+    level, wide, present = best
+    codes = effect_codes(wide["area_code"], wide["year"])
+    x = ((wide[present] - wide[present].mean()) / wide[present].std(ddof=0)).to_numpy()
+    xw = within_transform(x, codes.area, codes.time).reshape(len(wide), len(present))
+    keep, _ = independent_columns(xw, present)
+    kept = [present[j] for j in keep]
+    if len(kept) < 2 or not np.isfinite(xw).all():
+        return {}
+    return _fit(wide, level, to_id, kept, errors)
+
+
 def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict | None = None,
                   errors: pd.DataFrame | dict | None = None) -> dict | None:
-    """Standardised FE coefficient of ``to`` on ``from``; None when too little data at every level.
+    """Standardised FE coefficient of ``to`` on ``from`` alone; None when too little data at every level.
 
     ``parts``: ``scores`` split by area level and factor (``_by_level_and_factor``), to estimate
     many links without filtering the whole table for each. ``errors``: the scores' sampling error
@@ -94,45 +179,18 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
         errors = _errors_by_level_and_factor(errors)
     best = None
     for level in ("buurt", "wijk"):
-        rows = _link_rows(parts, level, from_id, to_id)
-        if rows.empty:
-            continue
-        wide = rows.pivot_table(index=["area_code", "year"], columns="factor_id", values="score")
-        if from_id not in wide or to_id not in wide:
-            continue
-        wide = wide.dropna().reset_index()
-        if wide["area_code"].nunique() < MIN_AREAS or wide["year"].nunique() < MIN_YEARS:
-            continue
-        if best is None or len(wide) > len(best[1]):
-            best = (level, wide)
+        panel = _panel(parts, level, to_id, [from_id])
+        if panel is not None and (best is None or len(panel[0]) > len(best[1])):
+            best = (level, panel[0])
     if best is None:
         return None
     level, wide = best
-    codes = effect_codes(wide["area_code"], wide["year"])  # gemeente x year effects when several gemeenten
-    area, year = codes.area, codes.time
+    codes = effect_codes(wide["area_code"], wide["year"])
     x = (wide[from_id] - wide[from_id].mean()) / wide[from_id].std(ddof=0)
-    y = (wide[to_id] - wide[to_id].mean()) / wide[to_id].std(ddof=0)
-    xw = within_transform(x.to_numpy(), area, year)[:, None]
-    yw = within_transform(y.to_numpy(), area, year)
-    if not np.isfinite(xw).all() or float((xw.T @ xw)[0, 0]) < 1e-12:
+    xw = within_transform(x.to_numpy(), codes.area, codes.time)
+    if not np.isfinite(xw).all() or float(xw @ xw) < 1e-12:
         return None
-    error_x = _error_variances(errors, level, wide, from_id, float(wide[from_id].var(ddof=0)))
-    error_rows = None
-    if error_x is not None:
-        error_rows, _ = measurement_error_rows(pd.DataFrame({from_id: error_x}), [from_id], xw, codes, MIN_RELIABILITY)
-    s_total = float(error_rows.sum()) if error_rows is not None else 0.0
-    coef = float(np.linalg.solve(xw.T @ xw - s_total, xw.T @ yw)[0])
-    cov = cluster_robust_cov(xw, yw - xw[:, 0] * coef, codes.cluster, "CR3", area=area, time=year,
-                             error_rows=error_rows, beta=None if error_rows is None else np.array([coef]))
-    scale = 1.0
-    if error_rows is not None:  # per SD of the upstream score's signal
-        scale *= np.sqrt(max(1.0 - float(np.mean(error_x)), 0.0))
-    error_y = _error_variances(errors, level, wide, to_id, float(wide[to_id].var(ddof=0)))
-    signal_y = 1.0 - float(np.mean(error_y)) if error_y is not None and np.isfinite(error_y).all() else 0.0
-    if signal_y >= MIN_RELIABILITY:  # in SDs of the downstream score's signal, if it is mostly signal
-        scale /= np.sqrt(signal_y)
-    return {"coefficient": coef * scale, "std_error": float(np.sqrt(cov[0, 0])) * scale, "area_level": level,
-            "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide))}
+    return _fit(wide, level, to_id, [from_id], errors)[from_id]
 
 
 def against_direction(chains: pd.DataFrame, clearly: bool = False) -> pd.DataFrame:
@@ -159,16 +217,20 @@ def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame, errors: pd.DataFr
     rows = []
     parts = _by_level_and_factor(scores)
     errors = _errors_by_level_and_factor(errors)
+    joint = {to: estimate_parents(scores, to, list(dict.fromkeys(group["from_factor_id"])), parts=parts, errors=errors)
+             for to, group in links.groupby("to_factor_id", sort=False) if group["from_factor_id"].nunique() > 1}
     for link in links.itertuples(index=False):
         sign = 1.0 if link.effect_direction == "increases" else -1.0
-        local = estimate_link(scores, link.from_factor_id, link.to_factor_id, parts=parts, errors=errors)
+        local = joint.get(link.to_factor_id, {}).get(link.from_factor_id)
+        if local is None:
+            local = estimate_link(scores, link.from_factor_id, link.to_factor_id, parts=parts, errors=errors)
         row = {"link_id": link.link_id, "from_factor_id": link.from_factor_id,
                "to_factor_id": link.to_factor_id, "effect_direction": link.effect_direction}
         if local is None:
             row.update(coefficient=sign * PRIOR_STRENGTH, std_error=PRIOR_SE, area_level=None,
-                       n_areas=0, n_obs=0, source="prior")
+                       n_areas=0, n_obs=0, adjusted_for="", source="prior")
         else:
-            row.update(local, source="local")
+            row.update({"adjusted_for": "", **local}, source="local")
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("note", "method_version")])
     out["note"], out["method_version"] = NOTE, METHOD_VERSION
