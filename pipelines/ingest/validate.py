@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 
 import pandas as pd
 import pandera.pandas as pa
@@ -15,12 +16,36 @@ _PANDERA_WORDING = {"not_nullable": "required value is missing"}
 _UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness", "unique"}
 
 
-def duplicate_key_reasons(parsed: ParsedExtract, contract: SourceContract) -> dict[int, str]:
-    """For every row whose primary key occurs more than once: which other rows share it."""
+def _place(parsed: ParsedExtract, index: int, other: int | None = None) -> str:
+    """'line N of file', or 'line N' when ``other`` is a row of the same file."""
+    file, row = parsed.text.at[index, "_source_file"], parsed.text.at[index, "_source_row"]
+    if other is not None and parsed.text.at[other, "_source_file"] == file:
+        return f"line {row}"
+    return f"line {row} of {file}"
+
+
+def exact_duplicate_reasons(parsed: ParsedExtract, contract: SourceContract) -> dict[int, str]:
+    """Every row that repeats an earlier row exactly (every contract column as delivered): the extra
+    copy, with the line it repeats. The first copy is not touched: it loads if nothing else is wrong."""
+    values = parsed.text[contract.column_names].apply(lambda column: column.str.strip()).fillna("")
+    repeated = values[values.duplicated(keep=False)]
+    reasons = {}
+    for _, group in repeated.groupby(list(values.columns), sort=False):
+        first, *extra = group.index
+        for index in extra:
+            reasons[index] = f"exact duplicate of {_place(parsed, first, index)}"
+    return reasons
+
+
+def duplicate_key_reasons(
+    parsed: ParsedExtract, contract: SourceContract, extra_copies: Collection[int] = ()
+) -> dict[int, str]:
+    """For every row whose primary key occurs more than once with different values: which other rows
+    share it. ``extra_copies`` (exact repeats of another row, quarantined as such) do not count."""
     key = contract.primary_key
     if not key:
         return {}
-    keys = parsed.typed[key]
+    keys = parsed.typed[key].drop(index=list(extra_copies))
     duplicated = keys.duplicated(keep=False) & keys.notna().all(axis=1)
     reasons = {}
     for _, group in keys[duplicated].groupby(key, dropna=True):
@@ -50,7 +75,10 @@ def row_reasons(parsed: ParsedExtract, contract: SourceContract, scope: Scope) -
         reasons[index].append(reason)
     for (index, _column), reason in parsed.cell_problems.items():
         reasons[index].append(reason)
-    for index, reason in duplicate_key_reasons(parsed, contract).items():
+    extra_copies = exact_duplicate_reasons(parsed, contract)
+    for index, reason in extra_copies.items():
+        reasons[index].append(reason)
+    for index, reason in duplicate_key_reasons(parsed, contract, extra_copies).items():
         reasons[index].append(reason)
     unreadable = {(i, c) for i, c in parsed.cell_problems}
     try:

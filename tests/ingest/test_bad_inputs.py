@@ -39,6 +39,17 @@ QUARANTINED = {
             4: "duplicate key (jaar=2023, buurtcode=BU99990102): also on row 3 of politie_2023.csv",
         },
     ),
+    # an exact repeat of a line: one copy loads, the extra copy is quarantined; copies that differ stay
+    # quarantined both (line 5 = line 6, which differs from line 7 in misdrijven_totaal)
+    "exact_duplicate_line": (
+        2,
+        {
+            4: "exact duplicate of line 3",
+            5: "duplicate key (jaar=2023, buurtcode=BU99990103): also on row 7 of politie_2023.csv",
+            6: "exact duplicate of line 5",
+            7: "duplicate key (jaar=2023, buurtcode=BU99990103): also on row 5 of politie_2023.csv",
+        },
+    ),
     "english_decimal_mark": (
         1,
         {3: "percentage: uses '.' as decimal mark where this source writes ',' (value '12.5')"},
@@ -181,3 +192,31 @@ def test_re_running_the_same_extract_is_idempotent(tmp_path):
     assert (first.rows_loaded, first.rows_quarantined) == (second.rows_loaded, second.rows_quarantined) == (1, 2)
     assert con.execute("select count(*) from raw.politie_jeugdverdachten").fetchone() == (1,)
     assert con.execute("select count(*) from quarantine.politie_jeugdverdachten").fetchone() == (2,)
+
+
+def test_an_exact_duplicate_line_keeps_one_copy_in_the_warehouse(tmp_path):
+    """A line delivered twice, identical in every column: its buurt is loaded once (it used to vanish
+    for that year, both copies quarantined as a duplicate key), the extra copy is in quarantine with
+    the line it repeats. A repeat that differs in any value stays quarantined with its twin."""
+    contract = load_contracts()["politie_jeugdverdachten"]
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    shutil.copy(_case_file("exact_duplicate_line"), folder / "politie_2023.csv")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    result = ingest_source(contract, folder, con, SCOPE)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (6, 2, 4)
+    assert con.execute("select buurtcode, _source_row, misdrijven_totaal from raw.politie_jeugdverdachten order by 1").fetchall() == [
+        ("BU99990101", 2, 120), ("BU99990102", 3, 80)]
+    quarantined = con.execute("select buurtcode, _source_row, _reason from quarantine.politie_jeugdverdachten order by 2").fetchall()
+    assert quarantined[0] == ("BU99990102", 4, "exact duplicate of line 3")
+    assert [(b, r) for b, r, _ in quarantined] == [("BU99990102", 4), ("BU99990103", 5), ("BU99990103", 6), ("BU99990103", 7)]
+    # across files: the same line in a second file of the source is an extra copy too, named with its file
+    lines = _case_file("dot_missing_optional").read_text("utf-8").replace("2023;", "2022;")
+    (folder / "politie_2022.csv").write_text(lines, "utf-8")
+    (folder / "politie_2022_kopie.csv").write_text(lines, "utf-8")
+    again = ingest_source(contract, folder, con, SCOPE)
+    reasons = con.execute("select _source_file, _source_row, _reason from quarantine.politie_jeugdverdachten "
+                          "where _source_file = 'politie_2022_kopie.csv' order by 2").fetchall()
+    assert reasons == [("politie_2022_kopie.csv", 2, "exact duplicate of line 2 of politie_2022.csv"),
+                       ("politie_2022_kopie.csv", 3, "exact duplicate of line 3 of politie_2022.csv")]
+    assert again.accounted_for and again.rows_loaded == 4
