@@ -14,6 +14,7 @@ Project-specific settings are ODCS ``customProperties`` (listed in ``data_contra
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -84,6 +85,11 @@ class FileFormat:
     extra_columns: str = "ignore"  # "ignore" (reported) or "fail"
     year_from_file_name: str | None = None  # regex with a named group "year"
     every_year: bool = True  # rows expected for every configured year (a year without any is reported)
+
+    def matches(self, file_name: str) -> bool:
+        """Whether a file is named as this source's extracts are: ``file_name_pattern``, in any case
+        (``GGD_2023.csv`` is a ``ggd_*.csv``; Windows and many export tools do not keep case)."""
+        return fnmatch.fnmatchcase(file_name.lower(), self.file_name_pattern.lower())
 
 
 @dataclass(frozen=True)

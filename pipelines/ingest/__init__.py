@@ -7,7 +7,7 @@ A file that cannot be read as the source at all raises ``ExtractError`` and noth
 ``ingest_source(..., years=[2023])`` loads one year (a yearly partition) and leaves the others.
 """
 
-from pipelines.ingest.errors import ExtractError
+from pipelines.ingest.errors import ExtractError, MissingExtractError
 from pipelines.ingest.ingest import IngestResult, extract_years, ingest_source, validate_source
 
-__all__ = ["ExtractError", "IngestResult", "extract_years", "ingest_source", "validate_source"]
+__all__ = ["ExtractError", "MissingExtractError", "IngestResult", "extract_years", "ingest_source", "validate_source"]

@@ -12,3 +12,12 @@ class ExtractError(Exception):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class MissingExtractError(ExtractError):
+    """A load would leave years that had rows with none, because the file(s) they came from are gone
+    from the extract folder (renamed, misnamed, deleted). ``path`` is the folder; nothing is written."""
+
+    def __init__(self, path: Path | str, problem: str, years: tuple[int, ...]):
+        super().__init__(path, problem)
+        self.years = years

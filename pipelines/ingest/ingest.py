@@ -19,7 +19,6 @@ checked and is named in ``IngestResult.unchecked_area_years``.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import logging
 import re
@@ -31,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data_contracts.contract import SourceContract
+from data_contracts.contract import SourceContract, load_contracts
 from data_contracts.pandera_schema import Scope
 from pipelines.ingest.area_division import (
     AreaDivision,
@@ -41,8 +40,8 @@ from pipelines.ingest.area_division import (
     unchecked_years,
     unknown_area_code_reasons,
 )
-from pipelines.ingest.errors import ExtractError
-from pipelines.ingest.load import write_source
+from pipelines.ingest.errors import ExtractError, MissingExtractError
+from pipelines.ingest.load import quote_identifier, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS, ParsedExtract, parse_extract
 from pipelines.ingest.read import read_extract_file, year_from_name
 from pipelines.ingest.validate import row_reasons
@@ -86,6 +85,7 @@ class IngestResult:
     load_years: tuple[int, ...] | None = None  # the years this load replaced; None: every year (whole tables)
     by_year: list[YearCount] = field(default_factory=list)
     unchecked_area_years: tuple[int, ...] = ()  # years whose area codes the loaded division could not check
+    near_misses: tuple[str, ...] = ()  # files in the folder named almost like this source's extracts (not read)
 
     @property
     def rows_other_years(self) -> int:
@@ -115,14 +115,37 @@ class IngestResult:
 
 
 def find_extract_files(contract: SourceContract, extract_dir: Path) -> list[Path]:
-    """The files of this source in a folder, by the contract's file name pattern."""
+    """The files of this source in a folder, by the contract's file name pattern (in any case)."""
     if not extract_dir.is_dir():
         raise ExtractError(extract_dir, "the extract folder does not exist")
     pattern = contract.file_format.file_name_pattern
-    files = sorted(p for p in extract_dir.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern))
+    files = sorted(p for p in extract_dir.iterdir() if p.is_file() and contract.file_format.matches(p.name))
     if not files:
-        raise ExtractError(extract_dir, f"holds no extract of source {contract.name!r} (files named {pattern!r})")
+        near = near_misses(contract, extract_dir)
+        hint = f"; not read, though named almost so: {', '.join(near)}" if near else ""
+        raise ExtractError(extract_dir, f"holds no extract of source {contract.name!r} (files named {pattern!r}, in any case){hint}")
     return files
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def near_misses(contract: SourceContract, extract_dir: Path, years: Collection[int] = ()) -> tuple[str, ...]:
+    """Files in the folder that no source's pattern matches but that look like this source's extracts:
+    their name holds the pattern's fixed start (``ggd`` of ``ggd_*.csv``, ignoring case and separators)
+    or one of ``years``. A renamed or mistyped extract is not read; these names say where it went."""
+    if not extract_dir.is_dir():
+        return ()
+    contracts = [*load_contracts().values(), contract]
+    prefix = _letters(contract.file_format.file_name_pattern.split("*", 1)[0])
+    found = []
+    for path in sorted(extract_dir.iterdir()):
+        if not path.is_file() or any(c.file_format.matches(path.name) for c in contracts):
+            continue
+        if (prefix and prefix in _letters(path.name)) or any(str(y) in path.name for y in years):
+            found.append(path.name)
+    return tuple(found)
 
 
 def files_for_years(
@@ -267,6 +290,40 @@ def validate_source(
     ], result
 
 
+def emptied_years(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, result: IngestResult, years: Collection[int], found: Collection[str]
+) -> dict[int, tuple[int, list[str]]]:
+    """The years of ``years`` this load has no row of while ``raw.<source>`` holds rows of them that came
+    from files no longer among ``found`` (file names): year -> (rows now in raw, the files they came from)."""
+    empty = sorted(y for y in years if result.year_totals(y)[0] == 0)
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?",
+                         [contract.name]).fetchone()[0]
+    if not empty or not exists:
+        return {}
+    year = quote_identifier(contract.year_column)
+    rows = con.execute(
+        f"select {year}, count(*), list(distinct _source_file order by _source_file) from raw.{quote_identifier(contract.name)} "
+        f"where {year} in (select unnest(?::INTEGER[])) group by 1 order by 1", [empty],
+    ).fetchall()
+    present = {name.lower() for name in found}
+    return {int(y): (int(n), list(files)) for y, n, files in rows if not any(f.lower() in present for f in files)}
+
+
+def missing_extract_problem(contract: SourceContract, emptied: dict[int, tuple[int, list[str]]], near: Collection[str]) -> str:
+    """Why a load that would empty years is refused: what is gone, what was looked for, what was found instead."""
+    years = ", ".join(map(str, emptied))
+    had = "; ".join(f"{y}: {n} rows from {', '.join(files)}" for y, (n, files) in emptied.items())
+    hint = (f" Not read, though named almost so: {', '.join(near)}; rename the file to the pattern."
+            if near else " No file in the folder is named almost so either.")
+    return (
+        f"has no rows of {years} for source {contract.name!r}: no file named {contract.file_format.file_name_pattern!r} "
+        f"(in any case) holds them, while raw.{contract.name} does ({had}) and no file of that name is in the folder now."
+        f"{hint} Refused rather than emptying the year(s); nothing was written. To withdraw a year's data on purpose, "
+        f"run raw/{contract.name} with the config allow_empty_years: [{years}]; to stop loading the source, switch it off "
+        "in the configuration (sources)."
+    )
+
+
 def ingest_source(
     contract: SourceContract,
     extract_dir: Path,
@@ -274,6 +331,7 @@ def ingest_source(
     scope: Scope = Scope(),
     run_id: str | None = None,
     years: Collection[int] | None = None,
+    allow_empty_years: Collection[int] = (),
 ) -> IngestResult:
     """Validate the extract files of a source and load them; raise ExtractError and write nothing on a bad file.
 
@@ -281,11 +339,24 @@ def ingest_source(
     Otherwise only those years are loaded: their rows replace the earlier rows of those years, in one
     transaction, and every other year is left as it was. Area codes are checked against the division in
     ``raw.gebiedsindeling`` as it is now (load that first); a year it has no rows for is not checked (a warning).
+
+    A year that had rows in ``raw`` and would have none, because the files they came from are no longer
+    in the folder (renamed, misnamed, deleted), is refused with ``MissingExtractError`` (nothing written),
+    unless it is in ``allow_empty_years``.
     """
     load_years, all_years = _load_years(years, scope)
-    files = files_for_years(contract, find_extract_files(contract, extract_dir), load_years, all_years)
+    found = find_extract_files(contract, extract_dir)
+    files = files_for_years(contract, found, load_years, all_years)
     division = read_area_division(con) if checks_area_codes(contract) else None
     loaded, quarantined, result = validate_source(contract, files, scope, load_years, division)
+    empty = [y for y in (load_years or all_years) if result.year_totals(y)[0] == 0]
+    result.near_misses = near_misses(contract, extract_dir, empty) if empty else ()
+    emptied = emptied_years(con, contract, result, empty, [p.name for p in found])
+    refused = {y: had for y, had in emptied.items() if y not in set(allow_empty_years)}
+    if refused:
+        raise MissingExtractError(extract_dir, missing_extract_problem(contract, refused, result.near_misses), tuple(refused))
+    for year, (rows, files_before) in emptied.items():
+        LOG.warning(f"{contract.name}: {year} emptied on purpose (allow_empty_years): {rows} rows of {', '.join(files_before)} removed")
     if result.unchecked_area_years:
         LOG.warning(unchecked_warning(contract.name, result.unchecked_area_years))
     sha = {f.file: f.sha256 for f in result.files}
@@ -324,6 +395,7 @@ def completeness_problems(result: IngestResult, every_year: bool, years: list[in
     if every_year:
         empty = [y for y in years if result.year_totals(y)[0] == 0]
         if empty:
+            near = f"; not read, though named almost so: {', '.join(result.near_misses)}" if result.near_misses else ""
             problems.append(f"no rows at all for {', '.join(map(str, empty))}: is that year's file missing? "
-                            f"(files: {', '.join(f.file for f in result.files) or 'none'})")
+                            f"(files: {', '.join(f.file for f in result.files) or 'none'}{near})")
     return problems

@@ -26,8 +26,11 @@ class TableMismatchError(ValueError):
 SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "string": "VARCHAR"}
 
 
-def _quote(name: str) -> str:
+def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+_quote = quote_identifier
 
 
 def raw_table_ddl(contract: SourceContract) -> str:

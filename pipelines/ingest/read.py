@@ -65,7 +65,7 @@ def _check_delimiter(path: Path, header_line: str, delimiter: str) -> None:
 def year_from_name(path: Path, pattern: str | None) -> int | None:
     if not pattern:
         return None
-    match = re.search(pattern, path.name)
+    match = re.search(pattern, path.name, flags=re.IGNORECASE)  # file names match in any case
     if not match:
         raise ExtractError(path, f"the file name does not contain the reporting year (expected to match {pattern!r})")
     return int(match.group("year"))

@@ -14,6 +14,8 @@ The asset is partitioned by year (``pipelines/defs/partitions.py``): a run of so
 those years' rows, which replace the earlier rows of those years (``ingest_source(years=...)``); a
 run of every year replaces the tables as a whole. Each year's materialisation carries that year's
 counts (rows in, loaded, quarantined); the checks and the run-level metadata cover the run's years.
+A year that had rows and would have none because its file is gone from the extract folder fails the
+asset (``MissingExtractError``) unless the run's config lists it in ``allow_empty_years``.
 """
 
 
@@ -22,12 +24,13 @@ from collections.abc import Sequence
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 from dagster_duckdb import DuckDBResource
 
 from data_contracts.contract import SourceContract
 from pipelines.defs.partitions import run_years, years_partitions
 from pipelines.defs.sources.metadata import ingest_metadata, markdown_table, year_metadata
-from pipelines.ingest import ExtractError, ingest_source
+from pipelines.ingest import ExtractError, MissingExtractError, ingest_source
 from pipelines.ingest.area_division import checks_area_codes, unchecked_warning
 from pipelines.ingest.ingest import IngestResult, completeness_problems
 from pipelines.ingest.load import TableMismatchError, write_source
@@ -36,6 +39,18 @@ from pipelines.landing import fail_source, finish_source
 from pipelines.settings import Settings
 
 WAREHOUSE_POOL = "warehouse"
+
+
+class IngestConfig(dg.Config):
+    """Run configuration of an ingestion asset (all optional)."""
+
+    allow_empty_years: list[int] = Field(
+        default_factory=list,
+        description=(
+            "Years that may end up without any row although raw holds rows of them from files that are gone from the "
+            "extract folder: a deliberate withdrawal. Without it such a run is refused (a misnamed or deleted file)."
+        ),
+    )
 
 
 def contract_check_name(source: str) -> str:
@@ -87,8 +102,8 @@ def build_source_asset(
         metadata={"contract": f"data_contracts/sources/{contract.path.name}", "contract_version": contract.version,
                   "partitioned_by": f"year ({contract.year_column})"},
     )
-    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-        return _run_ingest(context, warehouse, contract, settings)
+    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource, config: IngestConfig) -> dg.MaterializeResult:
+        return _run_ingest(context, warehouse, contract, settings, config.allow_empty_years)
 
     return _ingest
 
@@ -103,7 +118,8 @@ def area_check_note(contract: SourceContract, result: IngestResult) -> str:
 
 
 def _run_ingest(
-    context: dg.AssetExecutionContext, warehouse: DuckDBResource, contract: SourceContract, settings: Settings
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, contract: SourceContract, settings: Settings,
+    allow_empty_years: Sequence[int] = (),
 ) -> dg.MaterializeResult:
     years = run_years(context, settings)
     every_year = years == list(settings.years)
@@ -113,9 +129,16 @@ def _run_ingest(
     try:
         with warehouse.get_connection() as con:
             result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id,
-                                   years=None if every_year else years)
+                                   years=None if every_year else years, allow_empty_years=allow_empty_years)
     except TableMismatchError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    except MissingExtractError as exc:
+        raise dg.Failure(
+            description=f"Source {contract.name!r}: the extract folder {exc}",
+            metadata={"folder": str(exc.path), "pattern": contract.file_format.file_name_pattern,
+                      "years_refused": ", ".join(map(str, exc.years)), "problem": exc.problem},
+            allow_retries=False,
+        ) from None
     except ExtractError as exc:
         metadata = {"file": str(exc.path), "problem": exc.problem}
         if settings.landing_dir is not None:
