@@ -5,10 +5,12 @@ Layout of a landing folder ``L``::
     L/<dropped files>                     CSV, XLSX or Parquet exports, put there by people
     L/.processing/<sha256>/               a staged file waiting for its ingestion run:
         <original file>, pending.json,    the original, what was staged where,
-        previous/<extract name>           and the extract it replaced (restored if it is rejected)
-    L/archive/<sha12>_<file>              loaded (or duplicate) files
+        previous/<extract name>           and the extract it replaced (restored if it is rejected):
+        replaced/<extract name>           of the same name, or other extracts holding rows of its keys
+    L/archive/<sha12>_<file>              dropped files after their run, duplicates, replaced extracts
     L/archive/manifest.jsonl              one JSON line per archived file: hash, source, rows in,
-                                          loaded and quarantined, run id, status (loaded / duplicate)
+                                          loaded and quarantined, run id, status (loaded / quarantined:
+                                          every row quarantined / duplicate / replaced / superseded)
     L/rejected/<sha12>_<file>             files that could not be taken in, with
     L/rejected/<sha12>_<file>.error.txt   the report: what is wrong and what to do
 
@@ -16,14 +18,20 @@ Layout of a landing folder ``L``::
    changed less than ``settle_seconds`` ago) with their SHA-256 and detected source.
 2. ``stage`` writes a recognised file into the extract folder in its contract's CSV form (replacing
    an extract of the same name: a corrected version), checks it reads as that source, and moves the
-   original to ``.processing/``. Any problem: ``reject``.
+   original to ``.processing/``. Any problem: ``reject``. An extract of another name that holds rows
+   of the same keys (say ``ggd_gezondheidsmonitor_2023.csv`` for a dropped ``ggd_2023.csv``) is
+   replaced too, moved to ``.processing/`` and archived as ``replaced`` after the run, if the dropped
+   file covers all its years; otherwise the dropped file is rejected naming that extract (both
+   would load, and every shared key would be quarantined twice).
    ``Pending.years`` records the years whose rows change (those of the file and of the extract it
    replaced): the sensor's run loads those year partitions.
 3. The ingestion asset of the source loads the extracts of those years, then calls
    ``finish_source``: staged files it loaded move to ``archive/`` with a manifest line.
    If the ingestion rejects a staged file (``fail_source``), it moves to ``rejected/``, its staged
    copy is removed and the extract it replaced restored.
-A file whose hash was archived before is a duplicate: archived as such, never loaded again.
+A file whose hash was loaded before is a duplicate: archived as such, never loaded again. A file
+whose rows were all quarantined is archived as ``quarantined``, and a replaced extract as
+``replaced``: dropping that content again takes it in again.
 """
 
 from __future__ import annotations
@@ -82,7 +90,8 @@ class Pending:
     staged_sha256: str
     previous: str | None  # backup of the extract it replaced, if any
     staged_at: str
-    years: tuple[int, ...] = ()  # years whose rows change: those of the staged file and of the extract it replaced
+    years: tuple[int, ...] = ()  # years whose rows change: those of the staged file and of the extracts it replaced
+    replaced: tuple[str, ...] = ()  # extracts of other names it replaces (same keys): parked in replaced/, archived after the run
 
 
 def _years_of(path: Path, contract: SourceContract) -> set[int]:
@@ -135,6 +144,18 @@ def read_manifest(landing_dir: Path) -> list[dict]:
 
 def archived_hashes(landing_dir: Path) -> set[str]:
     return {entry["sha256"] for entry in read_manifest(landing_dir)}
+
+
+NOT_LOADED = ("quarantined", "replaced", "superseded")  # archived without (or no longer with) rows in the warehouse
+
+
+def hashes_by_status(landing_dir: Path) -> dict[str, str]:
+    """Every archived hash and what happened to that content last (``duplicate`` lines change nothing)."""
+    latest = {}
+    for entry in read_manifest(landing_dir):
+        if entry["status"] != "duplicate":
+            latest[entry["sha256"]] = entry["status"]
+    return latest
 
 
 def pending_hashes(landing_dir: Path) -> set[str]:
@@ -197,6 +218,65 @@ def staged_name(dropped: DroppedFile, contract: SourceContract) -> str:
     return pattern.replace("*", stem, 1)
 
 
+def _keys(path: Path, contract: SourceContract) -> set[tuple[str, ...]] | None:
+    """The primary keys of a file's rows, as text; None when it does not read as the source."""
+    try:
+        records = read_extract_file(path, contract)
+    except ExtractError:
+        return None
+    position = {name: i for i, name in enumerate(records.header)}
+    getters = []
+    for name in contract.primary_key:
+        if contract.column(name).from_file_name:
+            getters.append(lambda row, value=str(records.year_from_name): value)
+        elif name in position:
+            getters.append(lambda row, i=position[name]: row[i].strip())
+        else:
+            return None
+    return {tuple(get(row) for get in getters) for row in records.rows}
+
+
+def _overlapping_extracts(candidate: Path, target: Path, contract: SourceContract, extract_dir: Path) -> list[Path]:
+    """The source's other extracts (not ``target``) that hold rows of a key that ``candidate`` holds too."""
+    if not extract_dir.is_dir() or not contract.primary_key:
+        return []
+    ours = _keys(candidate, contract) or set()
+    found = []
+    for path in sorted(extract_dir.iterdir()):
+        if path.is_file() and path.name != target.name and contract.file_format.matches(path.name):
+            theirs = _keys(path, contract)
+            if theirs and theirs & ours:
+                found.append(path)
+    return found
+
+
+def _replacements(
+    landing_dir: Path, dropped: DroppedFile, contract: SourceContract, candidate: Path, target: Path, extract_dir: Path
+) -> list[Path]:
+    """The other extracts the candidate replaces; LandingError when it holds rows of another extract it cannot replace."""
+    replaced = []
+    years = _years_of(candidate, contract)
+    waiting = {Path(p.staged).name: p for p in pending_files(landing_dir, contract.name) if p.sha256 != dropped.sha256}
+    key = ", ".join(contract.primary_key)
+    for other in _overlapping_extracts(candidate, target, contract, extract_dir):
+        if other.name in waiting:
+            raise LandingError(
+                f"holds rows of the same keys ({key}) as the extract {other.name}, staged from "
+                f"{waiting[other.name].original} and still waiting for its run; drop this file again once that one is archived"
+            )
+        uncovered = sorted(_years_of(other, contract) - years)
+        if uncovered:
+            raise LandingError(
+                f"holds rows of the same keys ({key}) as the extract {other.name} in the extract folder, which also "
+                f"holds rows of {', '.join(map(str, uncovered))} that this file lacks. Both cannot be loaded (every shared "
+                f"key would be quarantined as a duplicate), and this file cannot replace it without emptying those years. "
+                f"Drop the corrected version under the name {other.name} (it then replaces that extract), or a file that "
+                "covers all its years"
+            )
+        replaced.append(other)
+    return replaced
+
+
 def stage(landing_dir: Path, dropped: DroppedFile, contract: SourceContract, extract_dir: Path) -> Pending:
     """Write the file into the extract folder in CSV form and park the original; LandingError if it does not read."""
     work = landing_dir / PROCESSING / dropped.sha256
@@ -208,11 +288,21 @@ def stage(landing_dir: Path, dropped: DroppedFile, contract: SourceContract, ext
     except ExtractError as exc:
         shutil.rmtree(work)
         raise LandingError(f"was read as source {contract.name}, staged as {target.name}, and {exc.problem}") from None
+    try:
+        others = _replacements(landing_dir, dropped, contract, candidate, target, extract_dir)
+    except LandingError:
+        shutil.rmtree(work)
+        raise
     previous = None
+    replaced: list[str] = []
     superseded = [p for p in pending_files(landing_dir, contract.name) if Path(p.staged) == target and p.sha256 != dropped.sha256]
     (work / "previous").mkdir(exist_ok=True)
     for older in superseded:  # a newer version arrived before the older one was loaded: the older never loads
         older_work = landing_dir / PROCESSING / older.sha256
+        for name in older.replaced:  # what the older one replaced, this one replaces
+            (work / "replaced").mkdir(exist_ok=True)
+            shutil.move(str(older_work / "replaced" / Path(name).name), work / "replaced" / Path(name).name)
+            replaced.append(name)
         if older.previous and Path(older.previous).exists():
             previous = work / "previous" / target.name
             shutil.copy2(older.previous, previous)  # keep the last loaded version to restore on rejection
@@ -225,7 +315,13 @@ def stage(landing_dir: Path, dropped: DroppedFile, contract: SourceContract, ext
     if previous is None and target.exists() and not superseded:
         previous = work / "previous" / target.name
         shutil.copy2(target, previous)
+    for other in others:  # extracts of other names holding rows of its keys: parked, archived after the run
+        (work / "replaced").mkdir(exist_ok=True)
+        shutil.move(str(other), work / "replaced" / other.name)
+        replaced.append(str(other))
     years = _years_of(candidate, contract) | (_years_of(previous, contract) if previous else set())
+    for name in replaced:
+        years |= _years_of(work / "replaced" / Path(name).name, contract)
     extract_dir.mkdir(parents=True, exist_ok=True)
     candidate.replace(target)
     (work / "staged").rmdir()
@@ -233,7 +329,7 @@ def stage(landing_dir: Path, dropped: DroppedFile, contract: SourceContract, ext
     pending = Pending(
         sha256=dropped.sha256, source=contract.name, original=dropped.path.name, staged=str(target),
         staged_sha256=sha256(target), previous=str(previous) if previous else None, staged_at=_now(),
-        years=tuple(sorted(years)),
+        years=tuple(sorted(years)), replaced=tuple(replaced),
     )
     (work / "pending.json").write_text(json.dumps(asdict(pending), indent=1), "utf-8")
     return pending
@@ -246,7 +342,7 @@ def pending_files(landing_dir: Path, source: str | None = None) -> list[Pending]
     found = []
     for record in sorted(folder.glob("*/pending.json")):
         fields = json.loads(record.read_text("utf-8"))
-        pending = Pending(**{**fields, "years": tuple(fields.get("years", ()))})
+        pending = Pending(**{**fields, "years": tuple(fields.get("years", ())), "replaced": tuple(fields.get("replaced", ()))})
         if source is None or pending.source == source:
             found.append(pending)
     return found
@@ -255,7 +351,9 @@ def pending_files(landing_dir: Path, source: str | None = None) -> list[Pending]
 # -- after the ingestion run -----------------------------------------------------------------------
 
 def finish_source(landing_dir: Path, source: str, files: Iterable[FileSummary], run_id: str | None) -> list[dict]:
-    """Archive the staged files of ``source`` that this ingestion loaded; return their manifest entries."""
+    """Archive the staged files of ``source`` that this ingestion read, and the extracts they replaced;
+    return the dropped files' manifest entries. A file none of whose rows loaded (all quarantined) is
+    archived as ``quarantined``, not ``loaded``."""
     by_name = {f.file: f for f in files}
     done = []
     for pending in pending_files(landing_dir, source):
@@ -264,11 +362,22 @@ def finish_source(landing_dir: Path, source: str, files: Iterable[FileSummary], 
             continue  # not loaded by this run (replaced again meanwhile): a later run finishes it
         work = landing_dir / PROCESSING / pending.sha256
         entry = {
-            "sha256": pending.sha256, "file": pending.original, "source": source, "status": "loaded",
+            "sha256": pending.sha256, "file": pending.original, "source": source,
+            "status": "loaded" if summary.rows_loaded else "quarantined",
             "staged_as": Path(pending.staged).name, "rows_in": summary.rows_in, "rows_loaded": summary.rows_loaded,
             "rows_quarantined": summary.rows_quarantined, "run_id": run_id,
         }
         _archive(landing_dir, work / pending.original, entry)
+        olds = [Path(pending.previous)] if pending.previous and Path(pending.previous).exists() else []
+        olds += [work / "replaced" / Path(name).name for name in pending.replaced]
+        for old in olds:  # the versions it replaced, kept in the archive (unless it was the same content)
+            if sha256(old) == pending.staged_sha256:
+                continue
+            _archive(landing_dir, old, {
+                "sha256": sha256(old), "file": old.name, "source": source, "status": "replaced",
+                "replaced_by": pending.original, "staged_as": Path(pending.staged).name,
+                "rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0, "run_id": run_id,
+            })
         shutil.rmtree(work)
         done.append(entry)
     return done
@@ -286,6 +395,8 @@ def fail_source(landing_dir: Path, source: str, failed_file: Path, problem: str)
             shutil.copy2(pending.previous, staged)
         else:
             staged.unlink(missing_ok=True)
+        for name in pending.replaced:  # the extracts of other names it replaced: back in place
+            shutil.move(str(work / "replaced" / Path(name).name), name)
         report = reject(landing_dir, work / pending.original, pending.sha256, f"was staged as {staged.name} and {problem}", source)
         shutil.rmtree(work)
         return report
@@ -310,10 +421,15 @@ def take_in(
 ) -> Intake:
     """Scan the folder and stage, archive (duplicates) or reject every new file.
 
-    ``seen``: hashes already taken in (the sensor's cursor); hashes in the archive manifest or
-    waiting in ``.processing/`` count as seen too, so a reset cursor does not load a file twice.
+    ``seen``: hashes already taken in (the sensor's cursor); hashes loaded according to the archive
+    manifest or waiting in ``.processing/`` count as seen too, so a reset cursor does not load a file
+    twice. Content whose last manifest line says it is not in the warehouse (every row quarantined,
+    replaced, superseded) is taken in again, even when ``seen`` holds it.
     """
-    known = set(seen) | archived_hashes(landing_dir) | pending_hashes(landing_dir)
+    status = hashes_by_status(landing_dir)
+    not_loaded = {h for h, st in status.items() if st in NOT_LOADED}
+    loaded = {h for h, st in status.items() if st == "loaded"}
+    known = (set(seen) - not_loaded) | loaded | pending_hashes(landing_dir)
     intake = Intake(staged={}, duplicates=[], rejected=[])
     targets: set[str] = set()
     for dropped in scan(landing_dir, contracts, settle_seconds):

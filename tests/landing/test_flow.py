@@ -5,6 +5,7 @@ corrected versions, and archiving after the ingestion loaded a file."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -137,3 +138,96 @@ def test_a_staged_file_records_the_years_it_changes(dirs):
     assert [p.years for p in intake.staged["politie_jeugdverdachten"]] == [(2021, 2023, 2024)]
     assert [p.years for p in intake.staged["ggd_monitor"]] == [(2024,)]
     assert [p.years for p in pending_files(landing, "ggd_monitor")] == [(2024,)]  # kept in pending.json
+
+
+GGD_2023_ROWS = "".join(
+    f"2023;WK99990{w};jeugd_12_18;GZjeugd_{code};{label};{pct};{lo};{hi};{n}\n"
+    for w, (code, label, pct, lo, hi, n) in enumerate([
+        ("alcohol", "Ooit alcohol", "40,1", "35,0", "45,2", "310"),
+        ("roken", "Ooit gerookt", "20,3", "16,0", "24,6", "305"),
+        ("sport", "Sport wekelijks", "65,0", "60,1", "69,9", "298"),
+    ], start=1)
+)
+
+
+def _load_and_finish(landing, extracts, tmp_path, source, run_id):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        result = ingest_source(load_contract(source), extracts, con, SCOPE, run_id=run_id)
+        raw = con.execute(f"select * exclude (_loaded_at) from raw.{source} order by all").fetchall()
+    return finish_source(landing, source, result.files, run_id), result, raw
+
+
+def test_a_correction_under_another_name_replaces_the_extract_of_the_same_keys(dirs, tmp_path):
+    """The README's own example: a corrected ggd_2023.csv beside ggd_gezondheidsmonitor_2023.csv. It used to be
+    staged next to it, every 2023 row became a duplicate key and was quarantined twice (0 loaded, archived as
+    'loaded'). Now it replaces that extract, which is archived (status 'replaced') after the run."""
+    landing, extracts = dirs
+    (extracts / "ggd_gezondheidsmonitor_2023.csv").write_text(GGD_HEADER + GGD_2023_ROWS, "utf-8")
+    (extracts / "ggd_gezondheidsmonitor_2024.csv").write_text(GGD_HEADER + GGD_ROW, "utf-8")  # other keys: stays
+    corrected = GGD_HEADER + GGD_2023_ROWS.replace(";298\n", ";299\n")
+    (landing / "ggd_2023.csv").write_text(corrected, "utf-8")
+    intake = take_in(landing, extracts, CONTRACTS)
+    (pending,) = intake.staged["ggd_monitor"]
+    assert pending.years == (2023,) and [Path(r).name for r in pending.replaced] == ["ggd_gezondheidsmonitor_2023.csv"]
+    assert sorted(p.name for p in extracts.iterdir()) == ["ggd_2023.csv", "ggd_gezondheidsmonitor_2024.csv"]
+
+    entries, result, raw = _load_and_finish(landing, extracts, tmp_path, "ggd_monitor", "r1")
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
+    assert sorted(r[8] for r in raw if r[0] == 2023) == [299, 305, 310]
+    manifest = read_manifest(landing)
+    assert [(m["file"], m["status"], m["rows_loaded"]) for m in manifest] == [
+        ("ggd_2023.csv", "loaded", 3), ("ggd_gezondheidsmonitor_2023.csv", "replaced", 0)]
+    assert manifest[1]["replaced_by"] == "ggd_2023.csv"
+    assert (landing / "archive" / manifest[1]["archived_as"]).read_text("utf-8") == GGD_HEADER + GGD_2023_ROWS
+    assert not list((landing / ".processing").iterdir())
+
+    # the old version dropped again (a roll-back) is taken in, not called a duplicate, and replaces ggd_2023.csv
+    (landing / "ggd_gezondheidsmonitor_2023.csv").write_text(GGD_HEADER + GGD_2023_ROWS, "utf-8")
+    again = take_in(landing, extracts, CONTRACTS, seen={manifest[1]["sha256"]})
+    assert not again.duplicates and [Path(r).name for r in again.staged["ggd_monitor"][0].replaced] == ["ggd_2023.csv"]
+    assert sorted(p.name for p in extracts.iterdir()) == ["ggd_gezondheidsmonitor_2023.csv", "ggd_gezondheidsmonitor_2024.csv"]
+
+
+def test_a_file_that_cannot_replace_an_extract_with_its_keys_is_rejected_naming_it(dirs):
+    """The dropped 2023 file shares keys with a multi-year extract that also holds 2022: replacing it would empty
+    2022, loading both would quarantine every shared key. Rejected, the report names the extract and the year."""
+    landing, extracts = dirs
+    export = POLICE_HEADER + POLICE_ROWS + POLICE_ROWS.replace("2023;", "2022;")
+    (extracts / "politie_export.csv").write_text(export, "utf-8")
+    (landing / "politie_2023.csv").write_text(POLICE_HEADER + POLICE_ROWS.replace(";130;", ";131;"), "utf-8")
+    intake = take_in(landing, extracts, CONTRACTS)
+    assert intake.staged == {} and len(intake.rejected) == 1
+    report = intake.rejected[0].read_text("utf-8")
+    assert ("holds rows of the same keys (jaar, buurtcode) as the extract politie_export.csv in the extract folder, "
+            "which also holds rows of 2022 that this file lacks") in report
+    assert "Drop the corrected version under the name politie_export.csv" in report
+    assert [p.name for p in extracts.iterdir()] == ["politie_export.csv"]
+    assert (extracts / "politie_export.csv").read_text("utf-8") == export
+    assert not list((landing / ".processing").iterdir())
+
+
+def test_a_rejected_replacement_puts_the_extract_it_replaced_back(dirs):
+    landing, extracts = dirs
+    (extracts / "politie_2023_v1.csv").write_text(POLICE_HEADER + POLICE_ROWS, "utf-8")
+    (landing / "politie_2023_v2.csv").write_text(POLICE_HEADER + POLICE_ROWS.replace(";130;", ";131;"), "utf-8")
+    take_in(landing, extracts, CONTRACTS)
+    assert [p.name for p in extracts.iterdir()] == ["politie_2023_v2.csv"]
+    assert fail_source(landing, "politie_jeugdverdachten", extracts / "politie_2023_v2.csv", "is broken") is not None
+    assert [p.name for p in extracts.iterdir()] == ["politie_2023_v1.csv"]
+    assert (extracts / "politie_2023_v1.csv").read_text("utf-8") == POLICE_HEADER + POLICE_ROWS
+
+
+def test_a_file_whose_rows_were_all_quarantined_is_not_recorded_as_loaded_nor_a_duplicate_later(dirs, tmp_path):
+    landing, extracts = dirs
+    foreign = POLICE_HEADER + POLICE_ROWS.replace("BU9999", "BU0123")  # outside GM9999: every row quarantined
+    (landing / "politie_2023.csv").write_text(foreign, "utf-8")
+    first = take_in(landing, extracts, CONTRACTS)
+    digest = first.staged["politie_jeugdverdachten"][0].sha256
+    entries, result, _ = _load_and_finish(landing, extracts, tmp_path, "politie_jeugdverdachten", "r1")
+    assert (result.rows_loaded, result.rows_quarantined) == (0, 2)
+    assert [(e["file"], e["status"], e["rows_loaded"], e["rows_quarantined"]) for e in entries] == [
+        ("politie_2023.csv", "quarantined", 0, 2)]
+    # the same content again (the sensor's cursor remembers its hash): taken in again, not archived as a duplicate
+    (landing / "politie_2023_opnieuw.csv").write_text(foreign, "utf-8")
+    again = take_in(landing, extracts, CONTRACTS, seen={digest})
+    assert not again.duplicates and [p.sha256 for p in again.staged["politie_jeugdverdachten"]] == [digest]

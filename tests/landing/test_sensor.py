@@ -108,8 +108,11 @@ def test_drop_folder_sensor_end_to_end(deployment):
     assert rows[0] == len(original.strip().splitlines()) - 1
     assert warehouse(settings, "select max(jaar) from raw.politie_jeugdverdachten") == [(2024,)]
     manifest = read_manifest(landing)
-    assert [(m["file"], m["status"], m["rows_loaded"], m["rows_quarantined"]) for m in manifest] == [(POLICE, "loaded", rows[0], 0)]
+    assert [(m["file"], m["status"], m["rows_loaded"], m["rows_quarantined"]) for m in manifest] == [
+        (POLICE, "loaded", rows[0], 0), (POLICE, "replaced", 0, 0)]  # the extract up to 2023 it replaced, kept
     assert (landing / "archive" / manifest[0]["archived_as"]).read_text("utf-8") == original
+    assert (landing / "archive" / manifest[1]["archived_as"]).read_text("utf-8") == "".join(
+        line for line in original.splitlines(keepends=True) if not line.startswith("2024;"))
     police_2024 = warehouse(settings, "select count(*) from marts.fct_indicator_value where year = 2024 and source = 'politie_jeugdverdachten'")
     assert police_2024[0][0] > 0  # the new years reached the marts
 
@@ -134,8 +137,9 @@ def test_drop_folder_sensor_end_to_end(deployment):
     assert result.success
 
     statuses = {(m["file"], m["status"]) for m in read_manifest(landing)}
-    assert statuses == {(POLICE, "loaded"), ("kopie_politie.csv", "duplicate"), (POLICE.replace(".csv", ".parquet"), "loaded")}
-    latest = read_manifest(landing)[-1]
+    assert statuses == {(POLICE, "loaded"), ("kopie_politie.csv", "duplicate"), (POLICE.replace(".csv", ".parquet"), "loaded"),
+                        (POLICE, "replaced")}
+    latest = [m for m in read_manifest(landing) if m["status"] == "loaded"][-1]
     assert latest["rows_loaded"] == rows[0] - 1 and latest["rows_quarantined"] == 1 and latest["staged_as"] == POLICE
     rejected = sorted(p.name for p in (landing / "rejected").iterdir())
     assert len(rejected) == 2 and rejected[0].endswith("_politie_broken.csv") and rejected[1].endswith(".error.txt")
@@ -188,5 +192,54 @@ def test_a_corrected_file_for_one_year_reloads_that_year_only(deployment):
                                   f"and wijkcode = '{corrected.loc[0, 'wijkcode']}' and indicator_code = '{corrected.loc[0, 'indicator_code']}'")
     assert len(changed) == 1
     assert len(warehouse(settings, "select * from raw.ggd_monitor where jaar = 2023")) == len(before[2023])
-    (entry,) = [m for m in read_manifest(landing) if m["file"] == name]
+    (entry,) = [m for m in read_manifest(landing) if m["file"] == name and m["status"] != "replaced"]
     assert entry["status"] == "loaded" and entry["rows_loaded"] == len(corrected) and entry["rows_quarantined"] == 0
+
+
+def test_a_correction_dropped_under_another_name_replaces_the_extract(deployment):
+    """The reviewer's run of the README's example: a corrected ggd_2023.csv (one value changed) while the extract
+    folder holds ggd_gezondheidsmonitor_2023.csv. It used to be staged beside it: all 2023 rows were quarantined
+    twice, 0 loaded, the run succeeded and the manifest said 'loaded'; the same content under the right name
+    was then a 'duplicate' and never loaded. Now it replaces that extract (archived, in the manifest), and
+    content whose rows were all quarantined, or that was replaced, is taken in again when dropped again."""
+    root, settings, defs, instance = deployment
+    landing, extracts = settings.landing_dir, settings.extract_dir
+    job = defs.resolve_implicit_global_asset_job_def()
+    ggd = [dg.AssetKey(["raw", "ggd_monitor"])]
+    old_name = "ggd_gezondheidsmonitor_2023.csv"
+    count_2023 = "select count(*) from {}.ggd_monitor where {} = 2023"
+    rows_2023 = warehouse(settings, count_2023.format("raw", "jaar"))[0][0]
+    old = (extracts / old_name).read_text("utf-8")
+    frame = pd.read_csv(extracts / old_name, sep=";", dtype=str, keep_default_na=False)
+    frame.loc[0, "aantal_respondenten"] = str(int(frame.loc[0, "aantal_respondenten"]) + 11)
+    frame.to_csv(landing / "ggd_2023.csv", sep=";", index=False)
+    corrected = (landing / "ggd_2023.csv").read_text("utf-8")
+
+    def drop_and_run(cursor):
+        (request,), cursor = run_requests(defs, instance, cursor)
+        assert years_of(request) == ("2023", "2023")
+        assert job.execute_in_process(instance=instance, asset_selection=ggd, tags=request.tags).success
+        return cursor
+
+    cursor = drop_and_run(json.dumps({"seen": []}))
+    assert not (extracts / old_name).exists() and (extracts / "ggd_2023.csv").read_text("utf-8") == corrected
+    assert warehouse(settings, count_2023.format("raw", "jaar")) == [(rows_2023,)]
+    assert warehouse(settings, count_2023.format("quarantine", "_year")) == [(0,)]
+    assert warehouse(settings, "select count(*) from raw.ggd_monitor where jaar = 2023 and aantal_respondenten = "
+                               f"{frame.loc[0, 'aantal_respondenten']} and wijkcode = '{frame.loc[0, 'wijkcode']}'") == [(1,)]
+    loaded, replaced = read_manifest(landing)[-2:]
+    assert (loaded["file"], loaded["status"], loaded["rows_loaded"], loaded["rows_quarantined"]) == ("ggd_2023.csv", "loaded", rows_2023, 0)
+    assert (replaced["file"], replaced["status"], replaced["replaced_by"]) == (old_name, "replaced", "ggd_2023.csv")
+    assert (landing / "archive" / replaced["archived_as"]).read_text("utf-8") == old
+
+    # a version whose every row is quarantined (wijken of another gemeente): archived as 'quarantined', not 'loaded'
+    (landing / "ggd_2023.csv").write_text(corrected.replace("WK9999", "WK0123"), "utf-8")
+    cursor = drop_and_run(cursor)
+    assert warehouse(settings, count_2023.format("raw", "jaar")) == [(0,)]
+    entry = [m for m in read_manifest(landing) if m["status"] != "replaced"][-1]
+    assert (entry["status"], entry["rows_loaded"], entry["rows_quarantined"]) == ("quarantined", 0, rows_2023)
+    # the good version dropped again, under its own name: taken in and loaded (it was replaced), not a duplicate
+    (landing / "ggd_2023.csv").write_text(corrected, "utf-8")
+    drop_and_run(cursor)
+    assert warehouse(settings, count_2023.format("raw", "jaar")) == [(rows_2023,)]
+    assert read_manifest(landing)[-2]["status"] == "loaded" and read_manifest(landing)[-2]["rows_loaded"] == rows_2023

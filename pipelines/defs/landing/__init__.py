@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -80,6 +81,10 @@ def build_landing_sensor(settings: Settings) -> dg.SensorDefinition:
             seen.update(hashes)
             years = affected_years(staged, settings)
             context.log.info(f"{source}: {', '.join(p.original for p in staged)} changes the years {', '.join(map(str, years))}")
+            for p in staged:
+                if p.replaced:
+                    context.log.info(f"{source}: {p.original} replaces the extract(s) {', '.join(Path(r).name for r in p.replaced)} "
+                                     "(rows of the same keys); they are archived after the run")
             requests.append(
                 dg.RunRequest(
                     run_key=run_key(hashes),

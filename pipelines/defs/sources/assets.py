@@ -155,7 +155,14 @@ def _run_ingest(
     if settings.landing_dir is not None:
         archived = finish_source(settings.landing_dir, contract.name, result.files, context.run.run_id)
         for entry in archived:
-            context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
+            if entry["status"] == "loaded":
+                context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
+            else:
+                context.log.warning(
+                    f"Drop-folder file {entry['file']}: none of its {entry['rows_in']} rows loaded, all quarantined (see "
+                    f"quarantine.{contract.name}); archived as 'quarantined', not 'loaded'. A corrected file under the same "
+                    "name replaces it; the same content dropped again is taken in again."
+                )
     for summary in result.files:
         context.log.info(
             f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
@@ -173,7 +180,7 @@ def _run_ingest(
         context.add_asset_metadata(year_metadata(result, year), partition_key=str(year))
     if archived:
         metadata["landing_files_archived"] = dg.MetadataValue.md(markdown_table(
-            {"file": e["file"], "sha256": e["sha256"][:12], "staged as": e["staged_as"], "rows loaded": e["rows_loaded"],
+            {"file": e["file"], "sha256": e["sha256"][:12], "staged as": e["staged_as"], "status": e["status"], "rows loaded": e["rows_loaded"],
              "rows quarantined": e["rows_quarantined"]} for e in archived))
     return dg.MaterializeResult(
         metadata=metadata,
