@@ -151,7 +151,12 @@ def test_sources_with_area_codes_depend_on_the_area_division_year_by_year(tmp_pa
 def test_a_dagster_run_loads_the_division_first_and_the_contract_check_names_the_unknown_code(extracts, tmp_path):
     set_cell(extracts / GGD_2021, 3, "wijkcode", "WK999988")
     settings = _deployment(extracts, tmp_path / "data")
-    result = materialize_all(settings, "key:raw/ggd_monitor or key:raw/gebiedsindeling")
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize_all(settings, "key:raw/ggd_monitor or key:raw/gebiedsindeling", instance=instance)
+    # the reason is in the run log too (an adopter saw only "1 quarantined" on the command line)
+    warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    assert any(w.startswith("ggd_monitor: 1 rows quarantined (wijkcode: not in the area division") and
+               "table quarantine.ggd_monitor" in w for w in warnings), warnings
     started, succeeded = (_step_events(result, kind) for kind in (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS))
     assert succeeded["raw__gebiedsindeling"] < started["raw__ggd_monitor"]
 

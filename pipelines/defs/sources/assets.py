@@ -117,6 +117,15 @@ def area_check_note(contract: SourceContract, result: IngestResult) -> str:
     return "none"
 
 
+def quarantine_warning(source: str, result: IngestResult, shown: int = 5) -> str:
+    """One line for the run log: how many rows were quarantined, and why (the most frequent reasons)."""
+    reasons = result.reasons.most_common()
+    listed = "; ".join(f"{reason}: {n}" for reason, n in reasons[:shown])
+    more = f"; and {len(reasons) - shown} other reasons" if len(reasons) > shown else ""
+    return (f"{source}: {result.rows_quarantined} rows quarantined ({listed}{more}); every row with its file, line "
+            f"and reason: table quarantine.{source}")
+
+
 def _run_ingest(
     context: dg.AssetExecutionContext, warehouse: DuckDBResource, contract: SourceContract, settings: Settings,
     allow_empty_years: Sequence[int] = (),
@@ -168,6 +177,8 @@ def _run_ingest(
             f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
             f"{summary.rows_quarantined} quarantined"
         )
+    if result.rows_quarantined:  # the reasons in the run log too, not only in the check's metadata
+        context.log.warning(quarantine_warning(contract.name, result))
     incomplete = completeness_problems(result, contract.file_format.every_year, years)
     for problem in incomplete:
         context.log.warning(f"{contract.name}: {problem}")
