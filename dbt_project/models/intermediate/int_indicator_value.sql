@@ -5,6 +5,10 @@
 -- from the buurten; where it has only wijk rows, the gemeente is summed from the wijken; where it has
 -- only its own row, that row is the value. derived_from_level says which level a value comes from.
 -- Survey prevalences (measured per wijk) aggregate to the gemeente weighted by respondents.
+-- An aggregate is complete when every child area that its sources deliver is in it
+-- (int_aggregate_completeness: children_expected, children_present); one summed from fewer, say
+-- because some buurt rows were quarantined on arrival, has is_complete false, and
+-- fct_indicator_value withholds it.
 -- Each value carries a standard error for judging change:
 --   survey prevalence: the 95% CI half-width / 1.96 (at gemeente level: binomial on respondents);
 --   percentage: binomial, multiplier x sqrt(p (1 - p) / denominator);
@@ -52,14 +56,19 @@ aggregated as (
 
 all_levels as (
     select indicator_id, year, area_code, area_level, numerator, denominator, value,
-        ci_lower, ci_upper, 1 as areas_aggregated, false as is_aggregate, area_level as derived_from_level
+        ci_lower, ci_upper, 1 as areas_aggregated, false as is_aggregate, area_level as derived_from_level,
+        null::integer as children_expected, null::integer as children_present
     from base
     union all
     select a.indicator_id, a.year, a.area_code, a.area_level, a.numerator, a.denominator,
         i.multiplier * a.numerator / a.denominator as value,
-        null, null, a.areas_aggregated, true, a.derived_from_level
+        null, null, a.areas_aggregated, true, a.derived_from_level,
+        c.children_expected, c.children_present
     from aggregated as a
     inner join indicators as i on i.indicator_id = a.indicator_id
+    left join {{ ref('int_aggregate_completeness') }} as c
+        on c.indicator_id = a.indicator_id and c.year = a.year and c.area_code = a.area_code
+        and c.derived_from_level = a.derived_from_level
 )
 
 select
@@ -90,6 +99,9 @@ select
     end as standard_error,
     v.areas_aggregated,
     v.is_aggregate,
-    v.derived_from_level
+    v.derived_from_level,
+    v.children_expected,
+    v.children_present,
+    coalesce(v.children_present >= v.children_expected, true) as is_complete
 from all_levels as v
 inner join indicators as i on i.indicator_id = v.indicator_id
