@@ -10,6 +10,12 @@
 -- out by subtraction. Where exactly one child of a published parent is suppressed, its smallest
 -- published sibling is suppressed too; where that sibling is a wijk, its smallest buurt as well
 -- (else the wijk could be summed from its buurten). Per year and indicator.
+--
+-- Incomplete aggregates (suppression_reason 'incomplete'): a wijk or gemeente summed from fewer child
+-- areas than its sources deliver (some buurt rows quarantined on arrival, say) is not the area's
+-- figure; it is withheld like a small cell (is_complete false, children_expected and
+-- children_present say how many; int_aggregate_completeness). Its parent is then incomplete too, so
+-- it never makes complementary suppression withhold a sibling.
 {% set min_persons = var('min_persons') %}
 with v as (
     select * from {{ ref('int_indicator_value') }}
@@ -29,7 +35,10 @@ flagged as (
             v.denominator < {{ min_persons }}
             or (i.unit in ('percentage', 'rate_per_1000', 'count')
                 and v.numerator > 0 and v.numerator < {{ min_persons }})
-        , true) as is_suppressed
+        , true) as is_small_cell,
+        -- an aggregate summed from fewer child areas than its sources deliver
+        not v.is_complete as is_incomplete,
+        is_small_cell or is_incomplete as is_suppressed
     from v
     inner join i on i.indicator_id = v.indicator_id
 ),
@@ -77,10 +86,13 @@ complementary_buurt as (
 
 suppressed as (
     select
-        f.* exclude (is_suppressed, parent_code),
+        f.* exclude (is_suppressed, is_small_cell, is_incomplete, parent_code),
         f.is_suppressed or k.area_code is not null as is_suppressed,
-        case when f.is_suppressed then 'small_cell' when k.area_code is not null then 'complementary' end
-            as suppression_reason
+        case
+            when f.is_incomplete then 'incomplete'
+            when f.is_small_cell then 'small_cell'
+            when k.area_code is not null then 'complementary'
+        end as suppression_reason
     from with_parent as f
     left join (select * from complementary union select * from complementary_buurt) as k
         on k.area_code = f.area_code and k.year = f.year and k.indicator_id = f.indicator_id
@@ -103,5 +115,8 @@ select
     suppression_reason,
     is_aggregate,
     areas_aggregated::integer as areas_aggregated,
-    derived_from_level
+    derived_from_level,
+    children_expected,
+    children_present,
+    is_complete
 from suppressed

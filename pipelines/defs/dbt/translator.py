@@ -35,6 +35,8 @@ GENERIC_TESTS = {
     "disclosure_rule": "no published value or count rests on fewer than min_persons persons; suppressed rows show nothing",
     "no_cell_recoverable_by_subtraction": ("no suppressed cell can be worked out by subtracting published areas "
                                            "from their wijk or gemeente total (complementary suppression)"),
+    "incomplete_aggregates_withheld": ("no wijk or gemeente summed from fewer child areas than its sources deliver "
+                                       "is published: it is withheld as 'incomplete'"),
 }
 SEVERITY = {"error": "severity error: a failure fails the dbt step and stops publishing", "warn": "severity warn: shown, does not block"}
 
