@@ -14,7 +14,9 @@
     withheld cells' total from the parent and whole counts of 1-9 that pinned down 113 withheld
     demo cells exactly; found by a disclosure review.) A published spread needs at least
     var('min_areas_for_spread') published areas; with fewer there is no published z for that
-    indicator, level and year. -#}
+    indicator, level and year. Incomplete aggregates (int_indicator_value.is_complete false) are
+    left out of both, internal and published: where the gemeente's own value is incomplete, the
+    indicator has no reference that year and no area gets a z for it. -#}
 {% macro factor_scores(withhold) %}
 with values_ as (
     select
@@ -38,6 +40,9 @@ with values_ as (
     inner join {{ ref('indicators') }} as i on i.indicator_id = v.indicator_id
     inner join {{ ref('factors') }} as f on f.factor_id = i.factor_id
     where i.measures = 'factor' and v.value is not null
+      -- an aggregate summed from fewer child areas than expected is not the area's value (nor, for
+      -- the gemeente, a reference to standardise against): left out, internal scores included
+      and v.is_complete
 ),
 
 reference as (
