@@ -9,7 +9,11 @@ yields with extra metadata:
 - ``rows_suppressed``: rows with ``is_suppressed`` (disclosure control), where the mart has it;
 - ``null_share_<column>``: share of null values in each key column (area, year, indicator, factor,
   goal codes and the value or score column);
-- ``duration_seconds``: dbt's execution time of the model (dagster-dbt's ``Execution Duration``).
+- ``duration_seconds``: dbt's execution time of the model (dagster-dbt's ``Execution Duration``);
+- ``rows_incomplete`` (``fct_indicator_value``): wijk and gemeente values withheld because they were
+  summed from fewer child areas than their sources deliver (``is_complete`` false), and, when there
+  are any, ``incomplete_aggregates``: a table of them by indicator, area and year with the missing
+  child areas; the run log warns with the same list.
 """
 
 from __future__ import annotations
@@ -54,6 +58,50 @@ def mart_health(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict
     return metadata
 
 
+INCOMPLETE_MART = "fct_indicator_value"
+INCOMPLETE_LISTED = 50  # cells named in the warning and the metadata table; the count covers all
+
+
+def incomplete_aggregates(con: duckdb.DuckDBPyConnection, schema: str = MART_PREFIX) -> list[tuple]:
+    """The aggregates ``fct_indicator_value`` withholds as incomplete: (indicator, area, year, present,
+    expected, missing child areas), ordered by year, indicator and area. Empty where the mart has no
+    ``is_complete`` column (a warehouse built before it)."""
+    has_column = con.execute(
+        "select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
+        "and column_name = 'is_complete'", [schema, INCOMPLETE_MART],
+    ).fetchone()[0]
+    if not has_column:
+        return []
+    return con.execute(f"""
+        select v.indicator_id, v.area_code, v.year, v.children_present, v.children_expected, c.children_missing
+        from "{schema}"."{INCOMPLETE_MART}" as v
+        left join intermediate.int_aggregate_completeness as c
+            on c.indicator_id = v.indicator_id and c.year = v.year and c.area_code = v.area_code
+           and c.derived_from_level = v.derived_from_level
+        where not v.is_complete
+        order by v.year, v.indicator_id, v.area_code
+    """).fetchall()
+
+
+def incomplete_report(rows: list[tuple]) -> tuple[str, dict[str, Any]]:
+    """The warning text and the metadata for the incomplete aggregates ``rows``."""
+    lines = [
+        f"{indicator} {area} {year}: {present} of {expected} child areas"
+        + (f" (missing {missing})" if missing else "")
+        for indicator, area, year, present, expected, missing in rows[:INCOMPLETE_LISTED]
+    ]
+    more = f"\n... and {len(rows) - INCOMPLETE_LISTED} more" if len(rows) > INCOMPLETE_LISTED else ""
+    text = (
+        f"{len(rows)} wijk/gemeente value(s) withheld as incomplete (summed from fewer child areas than "
+        "their sources deliver, e.g. buurt rows quarantined on arrival; see quarantine.<source>):\n"
+        + "\n".join(lines) + more
+    )
+    table = "| indicator | area | year | present | expected | missing |\n| --- | --- | --- | --- | --- | --- |\n" + "\n".join(
+        f"| {i} | {a} | {y} | {p} | {e} | {m or ''} |" for i, a, y, p, e, m in rows[:INCOMPLETE_LISTED]
+    ) + more
+    return text, {"incomplete_aggregates": dg.MetadataValue.md(table)}
+
+
 def _asset_key_of(event: Any, context: dg.AssetExecutionContext | None) -> dg.AssetKey | None:
     if isinstance(event, dg.Output) and context is not None:
         try:
@@ -94,6 +142,14 @@ def _measured(
         with duckdb.connect(str(warehouse_path), read_only=True) as con:
             for _, key in held:
                 health[key] = mart_health(con, MART_PREFIX, key.path[-1])
+                if key.path[-1] == INCOMPLETE_MART and health[key]:
+                    incomplete = incomplete_aggregates(con)
+                    health[key]["rows_incomplete"] = dg.MetadataValue.int(len(incomplete))
+                    if incomplete:
+                        text, metadata = incomplete_report(incomplete)
+                        health[key].update(metadata)
+                        if context is not None:
+                            context.log.warning(text)
     except duckdb.Error as exc:  # health metadata is informative: never fail the build for it
         if context is not None:
             context.log.warning(f"mart health metadata not recorded: {exc}")
