@@ -33,7 +33,7 @@ def test_a_mart_that_breaks_its_contract_fails_the_build(demo_run, tmp_path):
 def test_unsuppressed_small_cells_fail_the_disclosure_test(demo_run, tmp_path):
     settings, _ = demo_run
     project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/fct_indicator_value.sql",
-                               ") as is_suppressed\n    from v", ") and false as is_suppressed\n    from v")
+                               ") as is_small_cell,", ") and false as is_small_cell,")
     done = dbt(project, env, "build", "--select", "fct_indicator_value")  # with its tests
     assert done.returncode != 0
     assert "FAIL" in done.stdout and "disclosure_rule_fct_indicator_value" in done.stdout

@@ -122,3 +122,15 @@ def test_a_wijk_summed_from_the_buurten_that_survived_quarantine_is_withheld(dem
     missing = ",".join(CORRUPTED)
     assert f"reg_jeugdhulp_pct {WIJK} {YEAR}: 1 of 8 child areas (missing {missing})" in text
     assert f"| reg_jeugdhulp_pct | {WIJK} | {YEAR} | 1 | 8 | {missing} |" in metadata["incomplete_aggregates"].value
+
+    # switched off, the withholding is caught by the dbt test, which names the model
+    broken_dir = tmp_path / "broken"
+    broken_dir.mkdir()
+    broken, broken_env = copy_project(broken_dir, warehouse)
+    sql = broken / "models/marts/fct_indicator_value.sql"
+    original = sql.read_text()
+    sql.write_text(original.replace("not v.is_complete as is_incomplete", "false as is_incomplete"))
+    assert sql.read_text() != original
+    done = dbt(broken, broken_env, "build", "--select", "fct_indicator_value")
+    assert done.returncode != 0
+    assert "FAIL" in done.stdout and "incomplete_aggregates_withheld_fct_indicator_value" in done.stdout

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 BAD_ROWS = """
 insert into marts.fct_indicator_value
     (area_code, area_level, year, indicator_id, value, numerator, denominator, unit, source,
-     is_suppressed, is_aggregate, areas_aggregated, derived_from_level)
-values ('BU99990101', 'buurt', 2020, 'test_broken', 150.0, 150, 100, 'percentage', 'ggd_monitor', false, false, 1, 'buurt'),
-       ('BU99990102', 'buurt', 2020, 'test_broken', 4.0, null, null, 'percentage', 'ggd_monitor', true, false, 1, 'buurt')
+     is_suppressed, is_aggregate, areas_aggregated, derived_from_level, is_complete)
+values ('BU99990101', 'buurt', 2020, 'test_broken', 150.0, 150, 100, 'percentage', 'ggd_monitor', false, false, 1, 'buurt', true),
+       ('BU99990102', 'buurt', 2020, 'test_broken', 4.0, null, null, 'percentage', 'ggd_monitor', true, false, 1, 'buurt', true)
 """
 
 
