@@ -12,9 +12,9 @@
     (A spread over withheld values too would give their sum of squares back: a published z is
     (value - gemeente value) / spread, so spread = |value - gemeente value| / |z|, and with the
     withheld cells' total from the parent and whole counts of 1-9 that pinned down 113 withheld
-    demo cells exactly; found by a disclosure review.) A published spread needs at least
-    var('min_areas_for_spread') published areas; with fewer there is no published z for that
-    indicator, level and year. Incomplete aggregates (int_indicator_value.is_complete false) are
+    demo cells exactly; found by a disclosure review.) Where values are withheld, a published
+    spread needs at least var('min_areas_for_spread') published areas; with fewer there is no
+    published z for that indicator, level and year. Incomplete aggregates (int_indicator_value.is_complete false) are
     left out of both, internal and published: where the gemeente's own value is incomplete, the
     indicator has no reference that year and no area gets a z for it. -#}
 {% macro factor_scores(withhold) %}
@@ -51,13 +51,18 @@ reference as (
 ),
 
 spread as (
-    select indicator_id, year, gemeente_code, area_level, stddev_samp(value) as sd, count(*) as areas
-    from values_ where area_level <> 'gemeente' and is_published
+    select
+        indicator_id, year, gemeente_code, area_level,
+        stddev_samp(value) filter (where is_published) as sd,
+        count(*) filter (where is_published) as areas
+    from values_ where area_level <> 'gemeente'
     group by all
     {%- if withhold %}
-    -- a spread of fewer published areas is too unstable to standardise on (2 published wijken of
-    -- 12 gave z-scores of 46): no z for that indicator, level and year
-    having count(*) >= {{ var('min_areas_for_spread') }}
+    -- where values are withheld, a spread of fewer published areas is too unstable to standardise on
+    -- (2 published wijken of 12 gave z-scores of 46): no z for that indicator, level and year; a
+    -- gemeente with few areas and none withheld keeps its spread
+    having count(*) filter (where is_published) >= {{ var('min_areas_for_spread') }}
+        or count(*) filter (where is_published) = count(*)
     {%- endif %}
 ),
 
