@@ -48,6 +48,7 @@ flagged_raw as (
         coalesce(
             denominator < {{ min_persons }}
             or (unit in ('percentage', 'rate_per_1000', 'count') and numerator > 0 and numerator < {{ min_persons }})
+            or (unit = 'percentage' and denominator - numerator > 0 and denominator - numerator < {{ min_persons }})
         , true) or carries_withheld as is_suppressed
     from mapped
 ),

@@ -2,8 +2,9 @@
 -- denominator, unit, source, confidence interval and the level it was derived from (the finest
 -- level the source gives for the gemeente, see int_indicator_base). Disclosure control: a value
 -- based on fewer than var('min_persons') persons (denominator), or counting between 1 and
--- min_persons - 1 persons (numerator of a count-based unit), is suppressed: value, counts and
--- interval null, flag set (suppression_reason 'small_cell').
+-- min_persons - 1 persons (numerator of a count-based unit), or, for a percentage, leaving out
+-- between 1 and min_persons - 1 persons (10 of 11 toddlers in VVE says which one is not), is
+-- suppressed: value, counts and interval null, flag set (suppression_reason 'small_cell').
 --
 -- Complementary suppression (suppression_reason 'complementary'): a published wijk (gemeente) is
 -- the sum of its buurten (wijken), so one suppressed buurt among published ones could be worked
@@ -35,6 +36,8 @@ flagged as (
             v.denominator < {{ min_persons }}
             or (i.unit in ('percentage', 'rate_per_1000', 'count')
                 and v.numerator > 0 and v.numerator < {{ min_persons }})
+            or (i.unit = 'percentage'
+                and v.denominator - v.numerator > 0 and v.denominator - v.numerator < {{ min_persons }})
         , true) as is_small_cell,
         -- an aggregate summed from fewer child areas than its sources deliver
         not v.is_complete as is_incomplete,

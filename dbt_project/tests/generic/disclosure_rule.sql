@@ -1,5 +1,6 @@
 {#- Disclosure control: no published (unsuppressed) value is based on fewer than min_persons
-    persons, no published count of persons lies between 1 and min_persons - 1, and a suppressed
+    persons, no published count of persons lies between 1 and min_persons - 1 (nor, for a percentage,
+    the persons it leaves out), and a suppressed
     row shows no value and no counts. Returns the offending rows. -#}
 {% test disclosure_rule(model) %}
 {% set min_persons = var('min_persons') %}
@@ -14,6 +15,10 @@ where not is_suppressed
           and indicator_id in (
               select indicator_id from {{ ref('indicators') }} where unit in ('percentage', 'rate_per_1000', 'count')
           )
+      )
+      or (
+          denominator - numerator > 0 and denominator - numerator < {{ min_persons }}
+          and indicator_id in (select indicator_id from {{ ref('indicators') }} where unit = 'percentage')
       )
   )
 union all
