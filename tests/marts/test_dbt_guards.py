@@ -57,13 +57,34 @@ def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_t
         (complementary,) = con.execute("""select count(*) from marts.fct_indicator_value
                                           where suppression_reason = 'complementary'""").fetchone()
         assert complementary > 0
-    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/fct_indicator_value.sql",
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "macros/complementary_suppression.sql",
                                "c.suppressed_siblings = 1 and", "false and")
     done = dbt(project, env, "build", "--select", "fct_indicator_value")
     assert done.returncode != 0
     assert "FAIL" in done.stdout and "no_cell_recoverable_by_subtraction_fct_indicator_value" in done.stdout
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute(lone).fetchone()[0] > 100
+
+
+def test_without_protecting_shared_denominators_a_small_one_is_recoverable_and_the_test_fails(demo_run, tmp_path):
+    """A disclosure review worked out 7 births in a buurt from two indicators with the same
+    denominator: the wijk's births minus the buurten one indicator publishes, minus a buurt the
+    other publishes. Denominators below min_persons and their complementary cells are therefore
+    withheld in every indicator with that denominator ('shared_denominator'); switched off, the dbt
+    test no_denominator_recoverable_by_subtraction finds small ones again."""
+    import duckdb
+
+    settings, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        (shared,) = con.execute("""select count(*) from marts.fct_indicator_value
+                                   where suppression_reason = 'shared_denominator'""").fetchone()
+        assert shared > 0
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/fct_indicator_value.sql",
+                               "coalesce(bool_or(f.denominator < {{ min_persons }}), false) as is_suppressed",
+                               "false as is_suppressed")
+    done = dbt(project, env, "build", "--select", "fct_indicator_value")
+    assert done.returncode != 0
+    assert "FAIL" in done.stdout and "no_denominator_recoverable_by_subtraction_fct_indicator_value" in done.stdout
 
 
 def test_averaging_percentages_fails_the_exact_aggregation_test(demo_run, tmp_path):

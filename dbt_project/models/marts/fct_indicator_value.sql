@@ -10,7 +10,8 @@
 -- the sum of its buurten (wijken), so one suppressed buurt among published ones could be worked
 -- out by subtraction. Where exactly one child of a published parent is suppressed, its smallest
 -- published sibling is suppressed too; where that sibling is a wijk, its smallest buurt as well
--- (else the wijk could be summed from its buurten). Per year and indicator.
+-- (else the wijk could be summed from its buurten). Per year and indicator
+-- (macros/complementary_suppression.sql), and per shared denominator (below).
 --
 -- Incomplete aggregates (suppression_reason 'incomplete'): a wijk or gemeente summed from fewer child
 -- areas than its sources deliver (some buurt rows quarantined on arrival, say) is not the area's
@@ -46,58 +47,66 @@ flagged as (
     inner join i on i.indicator_id = v.indicator_id
 ),
 
+-- Shared denominators: indicators with the same denominator (same source and column: births,
+-- pupils, households, ...) publish the same denominator values, so a denominator one of them
+-- withholds could be worked out from what the others publish (wijk minus the published buurten of
+-- one, minus a buurt another publishes: a disclosure review found 118 in the demo, two of them
+-- small counts, 7 and 9 births). So the denominators are protected once, per denominator: small
+-- ones (fewer than min_persons) and their complementary cells are withheld in every indicator with
+-- that denominator (suppression_reason 'shared_denominator' where the indicator's own rules would
+-- publish it), before each indicator's own complementary suppression. Survey sample sizes are left
+-- out (they differ per question).
+denominator_keys as (
+    select indicator_id, coalesce(nullif(denominator_source, ''), source) || '.' || denominator_column as denominator_key
+    from i
+    where coalesce(denominator_column, '') <> '' and unit <> 'survey_prevalence'
+),
+
+denominator_cells as (
+    select
+        f.area_code, f.area_level, f.year, k.denominator_key,
+        max(f.denominator) as denominator,
+        coalesce(bool_or(f.denominator < {{ min_persons }}), false) as is_suppressed,
+        case f.area_level when 'buurt' then {{ wijk_of('f.area_code') }}
+                          when 'wijk' then {{ gemeente_of('f.area_code') }} end as parent_code
+    from flagged as f
+    inner join denominator_keys as k using (indicator_id)
+    where f.denominator is not null
+    group by f.area_code, f.area_level, f.year, k.denominator_key
+),
+
+withheld_denominators as (
+    select area_code, year, denominator_key from denominator_cells where is_suppressed
+    union
+    select * from {{ complementary_picks('denominator_cells', 'denominator_key') }}
+),
+
 with_parent as (
     select
-        *,
-        case area_level when 'buurt' then {{ wijk_of('area_code') }}
-                        when 'wijk' then {{ gemeente_of('area_code') }} end as parent_code
-    from flagged
-    where value is not null or is_suppressed
-),
-
--- per parent, year and indicator: the number of suppressed children, and the published children
--- by size (smallest denominator first)
-children as (
-    select
-        c.*,
-        count(*) filter (where c.is_suppressed) over parent_group as suppressed_siblings,
-        row_number() over (partition by c.parent_code, c.year, c.indicator_id, c.is_suppressed
-                           order by c.denominator nulls first, c.area_code) as size_order
-    from with_parent as c
-    where c.parent_code is not null
-    window parent_group as (partition by c.parent_code, c.year, c.indicator_id)
-),
-
--- the smallest published sibling of a lone suppressed child whose parent is published
-complementary as (
-    select c.area_code, c.year, c.indicator_id
-    from children as c
-    inner join with_parent as p
-        on p.area_code = c.parent_code and p.year = c.year and p.indicator_id = c.indicator_id
-    where not c.is_suppressed and c.suppressed_siblings = 1 and c.size_order = 1 and not p.is_suppressed
-),
-
--- a wijk suppressed that way, none of whose buurten is suppressed yet, loses its smallest buurt
--- too, so that it cannot be summed from them
-complementary_buurt as (
-    select c.area_code, c.year, c.indicator_id
-    from children as c
-    inner join complementary as w
-        on c.parent_code = w.area_code and c.year = w.year and c.indicator_id = w.indicator_id
-    where c.area_level = 'buurt' and c.suppressed_siblings = 0 and c.size_order = 1
+        f.* exclude (is_suppressed),
+        not f.is_suppressed and w.area_code is not null as is_shared_denominator,
+        f.is_suppressed or w.area_code is not null as is_suppressed,
+        case f.area_level when 'buurt' then {{ wijk_of('f.area_code') }}
+                          when 'wijk' then {{ gemeente_of('f.area_code') }} end as parent_code
+    from flagged as f
+    left join denominator_keys as k using (indicator_id)
+    left join withheld_denominators as w
+        on w.area_code = f.area_code and w.year = f.year and w.denominator_key = k.denominator_key
+    where f.value is not null or f.is_suppressed or w.area_code is not null
 ),
 
 suppressed as (
     select
-        f.* exclude (is_suppressed, is_small_cell, is_incomplete, parent_code),
+        f.* exclude (is_suppressed, is_small_cell, is_incomplete, is_shared_denominator, parent_code),
         f.is_suppressed or k.area_code is not null as is_suppressed,
         case
             when f.is_incomplete then 'incomplete'
             when f.is_small_cell then 'small_cell'
+            when f.is_shared_denominator then 'shared_denominator'
             when k.area_code is not null then 'complementary'
         end as suppression_reason
     from with_parent as f
-    left join (select * from complementary union select * from complementary_buurt) as k
+    left join {{ complementary_picks('with_parent', 'indicator_id') }} as k
         on k.area_code = f.area_code and k.year = f.year and k.indicator_id = f.indicator_id
 )
 

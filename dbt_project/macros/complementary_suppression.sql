@@ -1,0 +1,48 @@
+{#- Complementary suppression of one set of cells, as a subquery of (area_code, year, key) picks.
+    ``cells``: a relation with area_code, area_level, year, the ``key`` column (what a cell is a value
+    of: an indicator, or a denominator), parent_code (the wijk of a buurt, the gemeente of a wijk),
+    denominator (the cell's size) and is_suppressed. A published wijk (gemeente) is the sum of its
+    buurten (wijken), so one suppressed child among published ones could be worked out by
+    subtraction: where exactly one child of a published parent is suppressed, its smallest published
+    sibling is picked too; where that sibling is a wijk, its smallest buurt as well (else the wijk
+    could be summed from its buurten). Used by fct_indicator_value per indicator, and per shared
+    denominator. -#}
+{% macro complementary_picks(cells, key) %}
+(
+    with children as (
+        -- per parent, year and key: the number of suppressed children, and the published children
+        -- by size (smallest denominator first)
+        select
+            c.*,
+            count(*) filter (where c.is_suppressed) over (partition by c.parent_code, c.year, c.{{ key }})
+                as suppressed_siblings,
+            row_number() over (partition by c.parent_code, c.year, c.{{ key }}, c.is_suppressed
+                               order by c.denominator nulls first, c.area_code) as size_order
+        from {{ cells }} as c
+        where c.parent_code is not null
+    ),
+
+    -- the smallest published sibling of a lone suppressed child whose parent is published
+    complementary as (
+        select c.area_code, c.year, c.{{ key }}
+        from children as c
+        inner join {{ cells }} as p
+            on p.area_code = c.parent_code and p.year = c.year and p.{{ key }} = c.{{ key }}
+        where not c.is_suppressed and c.suppressed_siblings = 1 and c.size_order = 1 and not p.is_suppressed
+    ),
+
+    -- a wijk suppressed that way, none of whose buurten is suppressed yet, loses its smallest buurt
+    -- too, so that it cannot be summed from them
+    complementary_buurt as (
+        select c.area_code, c.year, c.{{ key }}
+        from children as c
+        inner join complementary as w
+            on c.parent_code = w.area_code and c.year = w.year and c.{{ key }} = w.{{ key }}
+        where c.area_level = 'buurt' and c.suppressed_siblings = 0 and c.size_order = 1
+    )
+
+    select * from complementary
+    union
+    select * from complementary_buurt
+)
+{% endmacro %}
