@@ -91,6 +91,26 @@ def test_xlsx_and_parquet_are_written_in_the_contract_csv_form(dirs):
     assert (extracts / "ggd_monitor_export.csv").read_text("utf-8") == GGD_HEADER + GGD_ROW.replace("2024;", "2023;", 1)
 
 
+def test_xlsx_percentages_are_written_as_the_percentages_excel_shows(dirs):
+    """Excel stores a cell shown as 25.7% as 0.257; written as stored, the GGD's percentages loaded
+    100 times too small without a warning (an adopter's review). Columns whose numbers are all
+    formatted as percentages are written as shown; other numbers as stored."""
+    from openpyxl import Workbook
+
+    landing, extracts = dirs
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(GGD_HEADER.strip().split(";"))
+    sheet.append([2024, "WK999901", "ouderen_65_plus", "GZoud_adl_beperking", "Beperkt in dagelijkse activiteiten",
+                  0.257, 0.209, 0.313, 268])
+    for column in "FGH":
+        sheet[f"{column}2"].number_format = "0.0%"
+    workbook.save(landing / "ggd_2024.xlsx")
+    intake = take_in(landing, extracts, CONTRACTS)
+    assert not intake.rejected
+    assert (extracts / "ggd_2024.csv").read_text("utf-8") == GGD_HEADER + GGD_ROW
+
+
 def test_broken_file_is_rejected_with_a_report_and_nothing_is_staged(dirs):
     landing, extracts = dirs
     (landing / "politie_2023.csv").write_text(POLICE_HEADER.replace(";", ",") + POLICE_ROWS.replace(";", ","), "utf-8")
