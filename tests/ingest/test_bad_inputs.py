@@ -179,12 +179,17 @@ def test_a_refused_file_writes_nothing(tmp_path, case):
     assert con.execute("select count(*) from meta.ingest_log").fetchone() == log_before
 
 
-def test_re_running_the_same_extract_is_idempotent(tmp_path):
-    contract = load_contracts()["politie_jeugdverdachten"]
+def _police_extract(tmp_path, case: str):
+    """The police contract, an extract folder holding corpus case ``case`` as politie_2023.csv, and a
+    warehouse connection."""
     folder = tmp_path / "extracts"
     folder.mkdir()
-    shutil.copy(_case_file("duplicate_keys"), folder / "politie_2023.csv")
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    shutil.copy(_case_file(case), folder / "politie_2023.csv")
+    return load_contracts()["politie_jeugdverdachten"], folder, duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+
+
+def test_re_running_the_same_extract_is_idempotent(tmp_path):
+    contract, folder, con = _police_extract(tmp_path, "duplicate_keys")
     first = ingest_source(contract, folder, con, SCOPE)
     once = _tables(con)
     second = ingest_source(contract, folder, con, SCOPE)
@@ -198,11 +203,7 @@ def test_an_exact_duplicate_line_keeps_one_copy_in_the_warehouse(tmp_path):
     """A line delivered twice, identical in every column: its buurt is loaded once (it used to vanish
     for that year, both copies quarantined as a duplicate key), the extra copy is in quarantine with
     the line it repeats. A repeat that differs in any value stays quarantined with its twin."""
-    contract = load_contracts()["politie_jeugdverdachten"]
-    folder = tmp_path / "extracts"
-    folder.mkdir()
-    shutil.copy(_case_file("exact_duplicate_line"), folder / "politie_2023.csv")
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    contract, folder, con = _police_extract(tmp_path, "exact_duplicate_line")
     result = ingest_source(contract, folder, con, SCOPE)
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (6, 2, 4)
     assert con.execute("select buurtcode, _source_row, misdrijven_totaal from raw.politie_jeugdverdachten order by 1").fetchall() == [
