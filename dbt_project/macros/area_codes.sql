@@ -17,3 +17,9 @@
 {% macro level_rank(level) -%}
     case {{ level }} when 'buurt' then 1 when 'wijk' then 2 when 'gemeente' then 3 end
 {%- endmacro %}
+
+{#- The area a buurt's or wijk's figure adds up to: the wijk of a buurt, the gemeente of a wijk;
+    null for a gemeente. -#}
+{% macro parent_of(level, code) -%}
+    case {{ level }} when 'buurt' then {{ wijk_of(code) }} when 'wijk' then {{ gemeente_of(code) }} end
+{%- endmacro %}

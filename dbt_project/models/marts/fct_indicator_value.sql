@@ -57,9 +57,7 @@ flagged as (
 -- publish it), before each indicator's own complementary suppression. Survey sample sizes are left
 -- out (they differ per question).
 denominator_keys as (
-    select indicator_id, coalesce(nullif(denominator_source, ''), source) || '.' || denominator_column as denominator_key
-    from i
-    where coalesce(denominator_column, '') <> '' and unit <> 'survey_prevalence'
+    {{ denominator_keys() }}
 ),
 
 denominator_cells as (
@@ -67,8 +65,7 @@ denominator_cells as (
         f.area_code, f.area_level, f.year, k.denominator_key,
         max(f.denominator) as denominator,
         coalesce(bool_or(f.denominator < {{ min_persons }}), false) as is_suppressed,
-        case f.area_level when 'buurt' then {{ wijk_of('f.area_code') }}
-                          when 'wijk' then {{ gemeente_of('f.area_code') }} end as parent_code
+        {{ parent_of('f.area_level', 'f.area_code') }} as parent_code
     from flagged as f
     inner join denominator_keys as k using (indicator_id)
     where f.denominator is not null
@@ -86,8 +83,7 @@ with_parent as (
         f.* exclude (is_suppressed),
         not f.is_suppressed and w.area_code is not null as is_shared_denominator,
         f.is_suppressed or w.area_code is not null as is_suppressed,
-        case f.area_level when 'buurt' then {{ wijk_of('f.area_code') }}
-                          when 'wijk' then {{ gemeente_of('f.area_code') }} end as parent_code
+        {{ parent_of('f.area_level', 'f.area_code') }} as parent_code
     from flagged as f
     left join denominator_keys as k using (indicator_id)
     left join withheld_denominators as w

@@ -5,8 +5,7 @@
 {% test no_cell_recoverable_by_subtraction(model) %}
 with c as (
     select *,
-           case area_level when 'buurt' then {{ wijk_of('area_code') }}
-                           when 'wijk' then {{ gemeente_of('area_code') }} end as parent_code
+           {{ parent_of('area_level', 'area_code') }} as parent_code
     from {{ model }}
 )
 select p.area_code, p.year, p.indicator_id, 'exactly one suppressed child' as problem

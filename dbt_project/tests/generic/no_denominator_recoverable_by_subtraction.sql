@@ -6,17 +6,14 @@
 {% test no_denominator_recoverable_by_subtraction(model) %}
 {% set min_persons = var('min_persons') %}
 with keys as (
-    select indicator_id, coalesce(nullif(denominator_source, ''), source) || '.' || denominator_column as denominator_key
-    from {{ ref('indicators') }}
-    where coalesce(denominator_column, '') <> '' and unit <> 'survey_prevalence'
+    {{ denominator_keys() }}
 ),
 cells as (
     select
         m.area_code, m.year, k.denominator_key,
         bool_and(m.denominator is null) as withheld,
         coalesce(bool_or(t.denominator < {{ min_persons }}), false) as is_small,
-        case m.area_level when 'buurt' then {{ wijk_of('m.area_code') }}
-                          when 'wijk' then {{ gemeente_of('m.area_code') }} end as parent_code
+        {{ parent_of('m.area_level', 'm.area_code') }} as parent_code
     from {{ model }} as m
     inner join keys as k using (indicator_id)
     left join {{ ref('int_indicator_value') }} as t
