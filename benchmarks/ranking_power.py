@@ -21,6 +21,7 @@ Usage:
   .venv/bin/python benchmarks/ranking_power.py --sizes region16          # 16 Demostads: about 55 minutes
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad,wijken96 --datasets 50
   .venv/bin/python benchmarks/ranking_power.py --tau 0 --local-weight 1  # the merge without its hedges
+  .venv/bin/python benchmarks/ranking_power.py --sizes demostad --precision-weights  # weighted least squares
 Sizes: demostad, wijken24, wijken48, wijken96, years20, region2, region4, region8, region16 (see ``SIZES``).
 The dbt compile is cached as in the known-answer tests (``ML_KAT_CACHE``); nothing in the project's
 ``data/`` or ``target/`` is touched.
@@ -42,6 +43,7 @@ import pandas as pd
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
+from models_ml.associations import AssociationConfig  # noqa: E402
 from models_ml.merge import MergeConfig  # noqa: E402
 from models_ml.simulation import DbtReplay, evaluate_seed, summarise  # noqa: E402
 from pipelines.demo.config import DemoConfig  # noqa: E402
@@ -85,16 +87,18 @@ def parse_sizes(text: str) -> list[str]:
 
 _REPLAY: DbtReplay | None = None
 _MERGE: MergeConfig | None = None
+_ASSOCIATIONS: AssociationConfig | None = None
 
 
 def _one(job: tuple[str, int]) -> pd.DataFrame:
     size, seed = job
-    return evaluate_seed(_REPLAY, seed, SIZES[size], merge_config=_MERGE)
+    return evaluate_seed(_REPLAY, seed, SIZES[size], association_config=_ASSOCIATIONS, merge_config=_MERGE)
 
 
-def measure(replay: DbtReplay, size: str, datasets: int, workers: int, merge_config: MergeConfig) -> dict:
-    global _REPLAY, _MERGE
-    _REPLAY, _MERGE = replay, merge_config
+def measure(replay: DbtReplay, size: str, datasets: int, workers: int, merge_config: MergeConfig,
+            association_config: AssociationConfig | None = None) -> dict:
+    global _REPLAY, _MERGE, _ASSOCIATIONS
+    _REPLAY, _MERGE, _ASSOCIATIONS = replay, merge_config, association_config
     jobs = [(size, FIRST_SEED + i) for i in range(datasets)]
     started = time.perf_counter()
     if workers > 1:
@@ -125,16 +129,21 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
     parser.add_argument("--tau", type=float, default=MergeConfig.tau, help="the merge's heterogeneity SD")
     parser.add_argument("--local-weight", type=float, default=MergeConfig.local_weight, help="the merge's w")
+    parser.add_argument("--precision-weights", action="store_true",
+                        help="weighted least squares in the associations (AssociationConfig.precision_weights)")
     args = parser.parse_args()
     merge_config = MergeConfig(tau=args.tau, local_weight=args.local_weight)
+    association_config = AssociationConfig(precision_weights=args.precision_weights)
     cache = Path(os.environ.get("ML_KAT_CACHE", Path(tempfile.gettempdir()) / "factorenmodel_dbt_replay"))
     print(f"Ranking criterion (issue 4) by municipality size: {args.datasets} datasets per size, merge tau "
-          f"{merge_config.tau}, w {merge_config.local_weight}; the criterion is a median Spearman >= 0.8\n", flush=True)
+          f"{merge_config.tau}, w {merge_config.local_weight}, precision weights "
+          f"{'on' if association_config.precision_weights else 'off'}; the criterion is a median Spearman >= 0.8\n",
+          flush=True)
     print(HEADER, flush=True)
     with tempfile.TemporaryDirectory(prefix="ranking_power_") as work:
         replay = DbtReplay(Path(work), cache_dir=cache)
         for size in args.sizes:
-            print(row(measure(replay, size, args.datasets, args.workers, merge_config)), flush=True)
+            print(row(measure(replay, size, args.datasets, args.workers, merge_config, association_config)), flush=True)
     return 0
 
 
