@@ -43,7 +43,7 @@ from pipelines.ingest.area_division import (
 from pipelines.ingest.errors import ExtractError, MissingExtractError
 from pipelines.ingest.load import quote_identifier, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS, ParsedExtract, parse_extract
-from pipelines.ingest.read import read_extract_file, year_from_name
+from pipelines.ingest.read import letters_and_digits, read_extract_file, year_from_name
 from pipelines.ingest.validate import row_reasons
 
 LOG = logging.getLogger(__name__)
@@ -127,10 +127,6 @@ def find_extract_files(contract: SourceContract, extract_dir: Path) -> list[Path
     return files
 
 
-def _letters(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.lower())
-
-
 def near_misses(contract: SourceContract, extract_dir: Path, years: Collection[int] = ()) -> tuple[str, ...]:
     """Files in the folder that no source's pattern matches but that look like this source's extracts:
     their name holds the pattern's fixed start (``ggd`` of ``ggd_*.csv``, ignoring case and separators)
@@ -138,12 +134,12 @@ def near_misses(contract: SourceContract, extract_dir: Path, years: Collection[i
     if not extract_dir.is_dir():
         return ()
     contracts = [*load_contracts().values(), contract]
-    prefix = _letters(contract.file_format.file_name_pattern.split("*", 1)[0])
+    prefix = letters_and_digits(contract.file_format.file_name_pattern.split("*", 1)[0])
     found = []
     for path in sorted(extract_dir.iterdir()):
         if not path.is_file() or any(c.file_format.matches(path.name) for c in contracts):
             continue
-        if (prefix and prefix in _letters(path.name)) or any(str(y) in path.name for y in years):
+        if (prefix and prefix in letters_and_digits(path.name)) or any(str(y) in path.name for y in years):
             found.append(path.name)
     return tuple(found)
 

@@ -6,6 +6,7 @@ identifiers). Row-level problems (a truncated row) are kept as reasons for quara
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pipelines.ingest.errors import ExtractError
 from pipelines.ingest.personal_data import identifier_column_problem
 
 OTHER_DELIMITERS = (";", ",", "\t", "|")
+RENAME_SIMILARITY = 0.85  # difflib ratio of two normalised column names from which one is taken for the other
 
 
 @dataclass
@@ -71,6 +73,65 @@ def year_from_name(path: Path, pattern: str | None) -> int | None:
     return int(match.group("year"))
 
 
+def letters_and_digits(text: str) -> str:
+    """``text`` in lower case without spaces, underscores or punctuation: how a name is compared when
+    export tools and people change case and separators (``Aantal Jongeren`` is ``aantal_jongeren``)."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def _name_similarity(found: str, expected: str) -> float:
+    return difflib.SequenceMatcher(None, letters_and_digits(found), letters_and_digits(expected)).ratio()
+
+
+def probable_renames(unknown: list[str], missing: list[str]) -> dict[str, str]:
+    """Unknown column -> the missing contract column it most probably is: equal once case, spaces and
+    punctuation are left out, or close to it (ratio >= ``RENAME_SIMILARITY``). Only missing columns
+    count: an unknown column like one the file has is an extra column (CBS tables carry many)."""
+    renames = {}
+    for column in unknown:
+        best = max(missing, key=lambda name: _name_similarity(column, name), default=None)
+        if best is not None and _name_similarity(column, best) >= RENAME_SIMILARITY:
+            renames[column] = best
+    return renames
+
+
+def did_you_mean(header: list[str], renames: dict[str, str], contract: SourceContract) -> str:
+    """The probably renamed columns, each with its place in the header and the contract column it is."""
+    return "; ".join(
+        f"column {column!r} (line 1, column {header.index(column) + 1}), which is not in the contract, where the "
+        f"contract's {'required' if contract.column(name).required else 'optional'} column {name!r} is missing: "
+        f"did you mean {name!r}?"
+        for column, name in renames.items()
+    )
+
+
+def rename_problem(header: list[str], renames: dict[str, str], contract: SourceContract) -> str:
+    """Why a file whose optional contract column was probably renamed is refused: loaded as it is, that
+    column would be empty for every row of the file, with no more than a warning."""
+    return (f"has {did_you_mean(header, renames, contract)} Loaded as it is, the contract column would be empty for "
+            "every row of this file. Rename the column in the export to the contract's name and deliver the file again.")
+
+
+def _check_columns(path: Path, header: list[str], contract: SourceContract) -> list[str]:
+    """The file's columns against the contract; return the unknown (ignored) ones. Refused: a missing
+    required column, an unknown column that is probably a missing contract column renamed, and any
+    unknown column where the contract allows none."""
+    expected = contract.file_columns
+    known = {c.name for c in expected}
+    extra = [h for h in header if h not in known]
+    missing = [c.name for c in expected if c.name not in header]
+    renames = probable_renames(extra, missing)
+    missing_required = [c.name for c in expected if c.required and c.name not in header]
+    if missing_required:
+        hint = f"; it has {did_you_mean(header, renames, contract)}" if renames else ""
+        raise ExtractError(path, f"misses required column(s) {', '.join(missing_required)} (found: {', '.join(header)}){hint}")
+    if renames:
+        raise ExtractError(path, rename_problem(header, renames, contract))
+    if extra and contract.file_format.extra_columns == "fail":
+        raise ExtractError(path, f"has columns that are not in the contract: {', '.join(extra)}")
+    return extra
+
+
 def read_extract_file(path: Path, contract: SourceContract) -> FileRecords:
     """Read and check the shape of one file; raise ExtractError if it is not this source at all."""
     fmt = contract.file_format
@@ -108,14 +169,7 @@ def read_extract_file(path: Path, contract: SourceContract) -> FileRecords:
     pii = identifier_column_problem(header, rows)
     if pii:
         raise ExtractError(path, pii)
-    expected = contract.file_columns
-    missing_required = [c.name for c in expected if c.required and c.name not in header]
-    if missing_required:
-        raise ExtractError(path, f"misses required column(s) {', '.join(missing_required)} (found: {', '.join(header)})")
-    known = {c.name for c in expected}
-    extra = [h for h in header if h not in known]
-    if extra and fmt.extra_columns == "fail":
-        raise ExtractError(path, f"has columns that are not in the contract: {', '.join(extra)}")
+    extra = _check_columns(path, header, contract)
     if not rows:
         raise ExtractError(path, "has a header but no data rows")
     return FileRecords(
@@ -126,5 +180,5 @@ def read_extract_file(path: Path, contract: SourceContract) -> FileRecords:
         row_problems=problems,
         year_from_name=year,
         ignored_columns=extra,
-        absent_optional_columns=[c.name for c in expected if not c.required and c.name not in header],
+        absent_optional_columns=[c.name for c in contract.file_columns if not c.required and c.name not in header],
     )

@@ -93,6 +93,10 @@ REFUSED = {
     "latin1_encoding": "is not valid utf-8 (byte 0xE9 on line 2). It looks like Latin-1/Windows-1252",
     "missing_required_column": "misses required column(s) misdrijven_totaal",
     "person_name_column": "column 'Achternaam' holds a person's name",
+    # an optional column renamed (it used to load as empty, with a warning): the error says which column it is
+    "renamed_optional_column": ("has column 'Halt_Verwijzingen2' (line 1, column 5), which is not in the contract, "
+                                "where the contract's optional column 'halt_verwijzingen' is missing: did you mean "
+                                "'halt_verwijzingen'?"),
     "semicolon_vs_comma": "uses ',' as column delimiter, but this source's contract expects ';'",
 }
 
@@ -145,6 +149,33 @@ def test_extra_and_absent_optional_columns_are_reported():
     path = _case_file("missing_optional_column")
     *_, result = validate_source(_contract_for(path), [path], SCOPE)
     assert result.files[0].absent_optional_columns
+
+
+POLICE_HEADER = "jaar;buurtcode;verdachten_12_17;verdachten_18_24;halt_verwijzingen;misdrijven_totaal;geweldsmisdrijven;woninginbraken"
+
+
+@pytest.mark.parametrize("found", ["HALT verwijzingen", "halt-Verwijzingen ", "Halt_Verwijzingen2", "halt_verwijzing"])
+def test_an_unknown_column_named_almost_as_a_missing_contract_column_fails_the_file(tmp_path, found):
+    """Equal once case, whitespace and punctuation are left out, or close to it (difflib ratio >= 0.85):
+    the file names the column found and the contract column it probably is."""
+    path = tmp_path / "politie_2023.csv"
+    path.write_text(POLICE_HEADER.replace("halt_verwijzingen", found) + "\n2023;BU99990101;5;10;2;120;20;5\n", "utf-8")
+    with pytest.raises(ExtractError) as error:
+        validate_source(_contract_for(path), [path], SCOPE)
+    assert str(error.value).startswith(f"{path}: has column {found.strip()!r} (line 1, column 5), which is not in the contract")
+    assert "did you mean 'halt_verwijzingen'?" in str(error.value)
+
+
+@pytest.mark.parametrize("header", [
+    POLICE_HEADER.replace("halt_verwijzingen", "opmerking"),  # not like any contract column: ignored, a warning
+    POLICE_HEADER + ";halt_verwijzingen_2",  # like a contract column that is there: ignored
+], ids=["unlike any column", "like a present column"])
+def test_other_unknown_columns_are_still_ignored(tmp_path, header):
+    path = tmp_path / "politie_2023.csv"
+    row = "2023;BU99990101;5;10;2;120;20;5" + (";7" if header.count(";") == 8 else "")
+    path.write_text(header + "\n" + row + "\n", "utf-8")
+    loaded, _, result = validate_source(_contract_for(path), [path], SCOPE)
+    assert len(loaded) == 1 and result.files[0].ignored_columns
 
 
 def _tables(con) -> dict[str, list]:

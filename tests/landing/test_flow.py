@@ -136,6 +136,18 @@ def test_corrected_version_replaces_the_extract_and_is_restored_if_the_load_reje
     assert intake.staged["politie_jeugdverdachten"][0].previous is not None
 
 
+def test_a_dropped_file_with_a_renamed_optional_column_is_rejected_saying_which(dirs):
+    """It used to be staged and loaded with halt_verwijzingen empty for every row, with a warning."""
+    landing, extracts = dirs
+    (landing / "politie_2023.csv").write_text(POLICE_HEADER.replace("halt_verwijzingen", "Halt_Verwijzingen2") + POLICE_ROWS, "utf-8")
+    intake = take_in(landing, extracts, CONTRACTS)
+    assert intake.staged == {} and len(intake.rejected) == 1
+    report = intake.rejected[0].read_text("utf-8")
+    assert ("has column 'Halt_Verwijzingen2' (line 1, column 5), which is not in the contract, where the contract's "
+            "optional column 'halt_verwijzingen' is missing: did you mean 'halt_verwijzingen'?") in report
+    assert list(extracts.iterdir()) == []
+
+
 def test_files_still_being_written_wait(dirs):
     landing, extracts = dirs
     (landing / "politie_2023.csv").write_text(POLICE_HEADER + POLICE_ROWS, "utf-8")
