@@ -60,6 +60,7 @@ class FileSummary:
     ignored_columns: tuple[str, ...] = ()
     absent_optional_columns: tuple[str, ...] = ()
     rows_other_years: int = 0  # rows of years this load did not cover: left as they were
+    reasons: tuple[tuple[str, int], ...] = ()  # why its rows were quarantined: reason kind and rows, most frequent first
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,8 @@ def validate_source(
     summaries = []
     for rec in records:
         in_file = parsed.text["_source_file"] == rec.path.name
+        ours_quarantined = quarantined.index[(quarantined["_source_file"] == rec.path.name).to_numpy()]
+        file_kinds = Counter(_reason_kind(r) for i in ours_quarantined for r in reasons[i])
         summaries.append(
             FileSummary(
                 file=rec.path.name,
@@ -261,6 +264,7 @@ def validate_source(
                 ignored_columns=tuple(rec.ignored_columns),
                 absent_optional_columns=tuple(rec.absent_optional_columns),
                 rows_other_years=int((in_file & ~ours).sum()),
+                reasons=tuple(file_kinds.most_common()),
             )
         )
     counts = pd.DataFrame({"file": parsed.text["_source_file"], "year": year, "loaded": keep, "quarantined": rejected})[ours]
@@ -320,6 +324,71 @@ def missing_extract_problem(contract: SourceContract, emptied: dict[int, tuple[i
     )
 
 
+@dataclass
+class SourceLoad:
+    """A source's extracts validated for a load and not yet written (``prepare_source``): the rows to
+    load and to quarantine, what happened to them, and what ``write_load`` needs. Kept apart so that
+    a caller can look at the outcome (a dropped file whose every row is quarantined) before anything
+    is replaced."""
+
+    contract: SourceContract
+    loaded: pd.DataFrame
+    quarantined: pd.DataFrame
+    result: IngestResult
+    files_read: list[str]
+    years: frozenset[int] | None  # None: every year (whole tables)
+    emptied: dict[int, tuple[int, list[str]]]  # years emptied on purpose (allow_empty_years): rows and files before
+
+
+def prepare_source(
+    contract: SourceContract,
+    extract_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope = Scope(),
+    years: Collection[int] | None = None,
+    allow_empty_years: Collection[int] = (),
+) -> SourceLoad:
+    """Find, read and validate the source's extract files for a load of ``years``; write nothing.
+    ``MissingExtractError`` when the load would empty a year whose file is gone (see ``ingest_source``)."""
+    load_years, all_years = _load_years(years, scope)
+    found = find_extract_files(contract, extract_dir)
+    files = files_for_years(contract, found, load_years, all_years)
+    division = read_area_division(con) if checks_area_codes(contract) else None
+    loaded, quarantined, result = validate_source(contract, files, scope, load_years, division)
+    empty = [y for y in (load_years or all_years) if result.year_totals(y)[0] == 0]
+    result.near_misses = near_misses(contract, extract_dir, empty) if empty else ()
+    emptied = emptied_years(con, contract, result, empty, [p.name for p in found])
+    refused = {y: had for y, had in emptied.items() if y not in set(allow_empty_years)}
+    if refused:
+        raise MissingExtractError(extract_dir, missing_extract_problem(contract, refused, result.near_misses), tuple(refused))
+    return SourceLoad(contract, loaded, quarantined, result, [p.name for p in files], load_years, emptied)
+
+
+def _file_log(load: SourceLoad, run_id: str | None) -> pd.DataFrame:
+    """The lines of ``meta.ingest_log``: one per file and year of the load."""
+    sha = {f.file: f.sha256 for f in load.result.files}
+    columns = ["source", "source_file", "file_sha256", "rows_in", "rows_loaded", "rows_quarantined", "run_id", "year"]
+    file_log = pd.DataFrame(
+        [(load.contract.name, c.file, sha[c.file], c.rows_in, c.rows_loaded, c.rows_quarantined, run_id, c.year)
+         for c in load.result.by_year],
+        columns=columns,
+    )
+    file_log["year"] = file_log["year"].astype("Int64")
+    return file_log
+
+
+def write_load(con: duckdb.DuckDBPyConnection, load: SourceLoad, run_id: str | None = None) -> IngestResult:
+    """Write a prepared load (one transaction) and warn about what it leaves unchecked or empties on purpose."""
+    name = load.contract.name
+    for year, (rows, files_before) in load.emptied.items():
+        LOG.warning(f"{name}: {year} emptied on purpose (allow_empty_years): {rows} rows of {', '.join(files_before)} removed")
+    if load.result.unchecked_area_years:
+        LOG.warning(unchecked_warning(name, load.result.unchecked_area_years))
+    write_source(con, load.contract, load.loaded, load.quarantined, _file_log(load, run_id), years=load.years,
+                 files_read=load.files_read)
+    return load.result
+
+
 def ingest_source(
     contract: SourceContract,
     extract_dir: Path,
@@ -338,43 +407,10 @@ def ingest_source(
 
     A year that had rows in ``raw`` and would have none, because the files they came from are no longer
     in the folder (renamed, misnamed, deleted), is refused with ``MissingExtractError`` (nothing written),
-    unless it is in ``allow_empty_years``.
+    unless it is in ``allow_empty_years``. (A year whose new rows are all quarantined is not refused here:
+    the drop folder restores the extract such a file replaced, ``pipelines/landing``.)
     """
-    load_years, all_years = _load_years(years, scope)
-    found = find_extract_files(contract, extract_dir)
-    files = files_for_years(contract, found, load_years, all_years)
-    division = read_area_division(con) if checks_area_codes(contract) else None
-    loaded, quarantined, result = validate_source(contract, files, scope, load_years, division)
-    empty = [y for y in (load_years or all_years) if result.year_totals(y)[0] == 0]
-    result.near_misses = near_misses(contract, extract_dir, empty) if empty else ()
-    emptied = emptied_years(con, contract, result, empty, [p.name for p in found])
-    refused = {y: had for y, had in emptied.items() if y not in set(allow_empty_years)}
-    if refused:
-        raise MissingExtractError(extract_dir, missing_extract_problem(contract, refused, result.near_misses), tuple(refused))
-    for year, (rows, files_before) in emptied.items():
-        LOG.warning(f"{contract.name}: {year} emptied on purpose (allow_empty_years): {rows} rows of {', '.join(files_before)} removed")
-    if result.unchecked_area_years:
-        LOG.warning(unchecked_warning(contract.name, result.unchecked_area_years))
-    sha = {f.file: f.sha256 for f in result.files}
-    file_log = pd.DataFrame(
-        [
-            {
-                "source": contract.name,
-                "source_file": c.file,
-                "file_sha256": sha[c.file],
-                "rows_in": c.rows_in,
-                "rows_loaded": c.rows_loaded,
-                "rows_quarantined": c.rows_quarantined,
-                "run_id": run_id,
-                "year": c.year,
-            }
-            for c in result.by_year
-        ],
-        columns=["source", "source_file", "file_sha256", "rows_in", "rows_loaded", "rows_quarantined", "run_id", "year"],
-    )
-    file_log["year"] = file_log["year"].astype("Int64")
-    write_source(con, contract, loaded, quarantined, file_log, years=load_years, files_read=[p.name for p in files])
-    return result
+    return write_load(con, prepare_source(contract, extract_dir, con, scope, years, allow_empty_years), run_id)
 
 
 def completeness_problems(result: IngestResult, every_year: bool, years: list[int]) -> list[str]:

@@ -12,15 +12,17 @@ from pipelines.landing.flow import (
     archived_hashes,
     fail_source,
     finish_source,
+    ingest_staged,
     pending_files,
     read_manifest,
     reject,
     scan,
     stage,
     take_in,
+    withdraw_quarantined,
 )
 
 __all__ = [
     "DroppedFile", "Intake", "LandingError", "Pending", "archived_hashes", "detect_source", "fail_source", "finish_source",
-    "pending_files", "read_manifest", "reject", "scan", "stage", "take_in",
+    "ingest_staged", "pending_files", "read_manifest", "reject", "scan", "stage", "take_in", "withdraw_quarantined",
 ]

@@ -25,10 +25,13 @@ Layout of a landing folder ``L``::
    would load, and every shared key would be quarantined twice).
    ``Pending.years`` records the years whose rows change (those of the file and of the extract it
    replaced): the sensor's run loads those year partitions.
-3. The ingestion asset of the source loads the extracts of those years, then calls
+3. The ingestion asset of the source loads the extracts of those years (``ingest_staged``), then calls
    ``finish_source``: staged files it loaded move to ``archive/`` with a manifest line.
    If the ingestion rejects a staged file (``fail_source``), it moves to ``rejected/``, its staged
-   copy is removed and the extract it replaced restored.
+   copy is removed and the extract it replaced restored. If the contract quarantines every row of a
+   staged file that replaced an extract (``withdraw_quarantined``), the same happens before anything
+   is written, so that the year keeps the rows it had; the file is archived as ``quarantined``, with
+   the extracts restored and the reasons in its manifest line.
 A file whose hash was loaded before is a duplicate: archived as such, never loaded again. A file
 whose rows were all quarantined is archived as ``quarantined``, and a replaced extract as
 ``replaced``: dropping that content again takes it in again.
@@ -41,13 +44,16 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import duckdb
+
 from data_contracts.contract import SourceContract
+from data_contracts.pandera_schema import Scope
 from pipelines.ingest import ExtractError
-from pipelines.ingest.ingest import FileSummary, extract_years
+from pipelines.ingest.ingest import FileSummary, IngestResult, extract_years, prepare_source, write_load
 from pipelines.ingest.read import read_extract_file
 from pipelines.landing.convert import to_contract_csv
 from pipelines.landing.detect import FORMATS, csv_name, detect_source
@@ -383,6 +389,23 @@ def finish_source(landing_dir: Path, source: str, files: Iterable[FileSummary], 
     return done
 
 
+def _restore_replaced(landing_dir: Path, pending: Pending) -> list[str]:
+    """Take a staged file out of the extract folder and put back what it replaced: the extract of the same
+    name (or none), and the extracts of other names parked in ``replaced/``. Return the names put back."""
+    work = landing_dir / PROCESSING / pending.sha256
+    staged = Path(pending.staged)
+    restored = []
+    if pending.previous and Path(pending.previous).exists():
+        shutil.copy2(pending.previous, staged)
+        restored.append(staged.name)
+    else:
+        staged.unlink(missing_ok=True)
+    for name in pending.replaced:  # the extracts of other names it replaced: back in place
+        shutil.move(str(work / "replaced" / Path(name).name), name)
+        restored.append(Path(name).name)
+    return restored
+
+
 def fail_source(landing_dir: Path, source: str, failed_file: Path, problem: str) -> Path | None:
     """The ingestion rejected ``failed_file``: if it was staged from the drop folder, reject the original,
     remove the staged copy and restore the extract it replaced. Return the report path, if any."""
@@ -391,16 +414,61 @@ def fail_source(landing_dir: Path, source: str, failed_file: Path, problem: str)
         if staged.name != Path(failed_file).name:
             continue
         work = landing_dir / PROCESSING / pending.sha256
-        if pending.previous and Path(pending.previous).exists():
-            shutil.copy2(pending.previous, staged)
-        else:
-            staged.unlink(missing_ok=True)
-        for name in pending.replaced:  # the extracts of other names it replaced: back in place
-            shutil.move(str(work / "replaced" / Path(name).name), name)
+        _restore_replaced(landing_dir, pending)
         report = reject(landing_dir, work / pending.original, pending.sha256, f"was staged as {staged.name} and {problem}", source)
         shutil.rmtree(work)
         return report
     return None
+
+
+def _replaces_something(pending: Pending) -> bool:
+    return bool(pending.replaced) or bool(pending.previous and Path(pending.previous).exists())
+
+
+def withdraw_quarantined(landing_dir: Path, source: str, files: Iterable[FileSummary], run_id: str | None) -> list[dict]:
+    """Staged files of ``source`` whose every row the contract quarantined, and that replaced an extract:
+    put the extracts they replaced back (as ``fail_source`` does for a rejected file) and archive them
+    as ``quarantined``, with the names restored and the reasons; return their manifest entries.
+
+    Why: loaded, such a file replaces the year's rows by none, and the good rows of the extract it
+    replaced are gone (a corrected file is expected to correct, not to empty). The caller validates the
+    restored extracts again before writing anything (``ingest_staged``). A file that replaced nothing is
+    left to ``finish_source``: its quarantined rows cost nothing."""
+    by_name = {f.file: f for f in files}
+    withdrawn = []
+    for pending in pending_files(landing_dir, source):
+        summary = by_name.get(Path(pending.staged).name)
+        if summary is None or summary.sha256 != pending.staged_sha256 or summary.rows_loaded or not summary.rows_in:
+            continue
+        if not _replaces_something(pending):
+            continue
+        restored = _restore_replaced(landing_dir, pending)
+        work = landing_dir / PROCESSING / pending.sha256
+        entry = {
+            "sha256": pending.sha256, "file": pending.original, "source": source, "status": "quarantined",
+            "staged_as": Path(pending.staged).name, "rows_in": summary.rows_in, "rows_loaded": 0,
+            "rows_quarantined": summary.rows_quarantined, "run_id": run_id, "restored": restored,
+            "reasons": dict(summary.reasons),
+        }
+        target = _archive(landing_dir, work / pending.original, entry)
+        shutil.rmtree(work)
+        withdrawn.append({**entry, "archived_as": target.name})
+    return withdrawn
+
+
+def ingest_staged(
+    contract: SourceContract, extract_dir: Path, con: duckdb.DuckDBPyConnection, landing_dir: Path | None,
+    scope: Scope = Scope(), run_id: str | None = None, years: Collection[int] | None = None,
+    allow_empty_years: Collection[int] = (),
+) -> tuple[IngestResult, list[dict]]:
+    """``ingest_source`` for a deployment with a drop folder: before anything is written, staged files
+    whose every row is quarantined give back the extracts they replaced (``withdraw_quarantined``), and
+    the source is validated again without them. Return the result and the withdrawn files' manifest entries."""
+    load = prepare_source(contract, extract_dir, con, scope, years, allow_empty_years)
+    withdrawn = withdraw_quarantined(landing_dir, contract.name, load.result.files, run_id) if landing_dir else []
+    if withdrawn:
+        load = prepare_source(contract, extract_dir, con, scope, years, allow_empty_years)
+    return write_load(con, load, run_id), withdrawn
 
 
 @dataclass

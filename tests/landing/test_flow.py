@@ -14,7 +14,7 @@ import pytest
 from data_contracts.contract import load_contract, load_contracts
 from data_contracts.pandera_schema import Scope
 from pipelines.ingest import ingest_source
-from pipelines.landing import LandingError, detect_source, fail_source, finish_source, read_manifest, take_in
+from pipelines.landing import LandingError, detect_source, fail_source, finish_source, ingest_staged, read_manifest, take_in
 from pipelines.landing.flow import pending_files
 
 POLICE_HEADER = "jaar;buurtcode;verdachten_12_17;verdachten_18_24;halt_verwijzingen;misdrijven_totaal;geweldsmisdrijven;woninginbraken\n"
@@ -263,3 +263,35 @@ def test_a_file_whose_rows_were_all_quarantined_is_not_recorded_as_loaded_nor_a_
     (landing / "politie_2023_opnieuw.csv").write_text(foreign, "utf-8")
     again = take_in(landing, extracts, CONTRACTS, seen={digest})
     assert not again.duplicates and [p.sha256 for p in again.staged["politie_jeugdverdachten"]] == [digest]
+
+
+@pytest.mark.parametrize("dropped", ["politie_2023.csv", "politie_2023_v2.csv"], ids=["same name", "other name"])
+def test_a_correction_whose_rows_are_all_quarantined_gives_back_the_extract_it_replaced(dirs, tmp_path, dropped):
+    """It used to replace the extract: every 2023 row quarantined, raw left without 2023, the good extract
+    archived as 'replaced'. Now the extract is put back and loaded, nothing of the dropped file is written,
+    and its manifest line says what was restored and why its rows were refused."""
+    landing, extracts = dirs
+    contract = load_contract("politie_jeugdverdachten")
+    (extracts / "politie_2023.csv").write_text(POLICE_HEADER + POLICE_ROWS, "utf-8")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        ingest_source(contract, extracts, con, SCOPE, run_id="r0")
+    negative = POLICE_HEADER + POLICE_ROWS.replace(";3;", ";-3;")  # same keys, every row below a minimum
+    (landing / dropped).write_text(negative, "utf-8")
+    take_in(landing, extracts, CONTRACTS)
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        result, withdrawn = ingest_staged(contract, extracts, con, landing, SCOPE, run_id="r1", years=[2023])
+        raw = con.execute("select buurtcode, misdrijven_totaal, _source_file from raw.politie_jeugdverdachten order by 1").fetchall()
+        quarantined = con.execute("select count(*) from quarantine.politie_jeugdverdachten").fetchone()
+    assert raw == [("BU99990101", 130, "politie_2023.csv"), ("BU99990102", 87, "politie_2023.csv")]
+    assert quarantined == (0,) and (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert [p.name for p in extracts.iterdir()] == ["politie_2023.csv"]
+    assert (extracts / "politie_2023.csv").read_text("utf-8") == POLICE_HEADER + POLICE_ROWS
+    reason = "verdachten_12_17: below the minimum 0"
+    assert [(e["file"], e["status"], e["rows_quarantined"], e["restored"], e["reasons"]) for e in withdrawn] == [
+        (dropped, "quarantined", 2, ["politie_2023.csv"], {reason: 2})]
+    (entry,) = read_manifest(landing)  # no 'replaced' line: it replaced nothing in the end
+    assert entry["status"] == "quarantined" and entry["archived_as"] == withdrawn[0]["archived_as"]
+    assert (landing / "archive" / entry["archived_as"]).read_text("utf-8") == negative
+    assert not list((landing / ".processing").iterdir())
+    assert finish_source(landing, "politie_jeugdverdachten", result.files, "r1") == []

@@ -232,14 +232,21 @@ def test_a_correction_dropped_under_another_name_replaces_the_extract(deployment
     assert (replaced["file"], replaced["status"], replaced["replaced_by"]) == (old_name, "replaced", "ggd_2023.csv")
     assert (landing / "archive" / replaced["archived_as"]).read_text("utf-8") == old
 
-    # a version whose every row is quarantined (wijken of another gemeente): archived as 'quarantined', not 'loaded'
+    # a version whose every row is quarantined (wijken of another gemeente): archived as 'quarantined', not 'loaded',
+    # and the good version it replaced is restored and loaded again (2023 used to be left without any row)
     (landing / "ggd_2023.csv").write_text(corrected.replace("WK9999", "WK0123"), "utf-8")
     cursor = drop_and_run(cursor)
-    assert warehouse(settings, count_2023.format("raw", "jaar")) == [(0,)]
-    entry = [m for m in read_manifest(landing) if m["status"] != "replaced"][-1]
-    assert (entry["status"], entry["rows_loaded"], entry["rows_quarantined"]) == ("quarantined", 0, rows_2023)
-    # the good version dropped again, under its own name: taken in and loaded (it was replaced), not a duplicate
-    (landing / "ggd_2023.csv").write_text(corrected, "utf-8")
-    drop_and_run(cursor)
     assert warehouse(settings, count_2023.format("raw", "jaar")) == [(rows_2023,)]
-    assert read_manifest(landing)[-2]["status"] == "loaded" and read_manifest(landing)[-2]["rows_loaded"] == rows_2023
+    assert (extracts / "ggd_2023.csv").read_text("utf-8") == corrected
+    entry = read_manifest(landing)[-1]
+    assert (entry["status"], entry["rows_loaded"], entry["rows_quarantined"], entry["restored"]) == (
+        "quarantined", 0, rows_2023, ["ggd_2023.csv"])
+    # the same bad version dropped again is taken in again (its rows were never loaded); the good version
+    # dropped again is what is loaded: a duplicate, no run
+    (landing / "ggd_2023.csv").write_text(corrected.replace("WK9999", "WK0123"), "utf-8")
+    cursor = drop_and_run(cursor)
+    assert read_manifest(landing)[-1]["status"] == "quarantined"
+    (landing / "ggd_2023.csv").write_text(corrected, "utf-8")
+    requests, cursor = run_requests(defs, instance, cursor)
+    assert requests == [] and read_manifest(landing)[-1]["status"] == "duplicate"
+    assert warehouse(settings, count_2023.format("raw", "jaar")) == [(rows_2023,)]

@@ -30,12 +30,12 @@ from dagster_duckdb import DuckDBResource
 from data_contracts.contract import SourceContract
 from pipelines.defs.partitions import run_years, years_partitions
 from pipelines.defs.sources.metadata import ingest_metadata, markdown_table, year_metadata
-from pipelines.ingest import ExtractError, MissingExtractError, ingest_source
+from pipelines.ingest import ExtractError, MissingExtractError
 from pipelines.ingest.area_division import checks_area_codes, unchecked_warning
 from pipelines.ingest.ingest import IngestResult, completeness_problems
 from pipelines.ingest.load import TableMismatchError, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS
-from pipelines.landing import fail_source, finish_source
+from pipelines.landing import fail_source, finish_source, ingest_staged
 from pipelines.settings import Settings
 
 WAREHOUSE_POOL = "warehouse"
@@ -126,6 +126,20 @@ def quarantine_warning(source: str, result: IngestResult, shown: int = 5) -> str
             f"and reason: table quarantine.{source}")
 
 
+def archived_quarantined_warning(source: str, entry: dict) -> str:
+    """One line for the run log about a dropped file none of whose rows loaded: which file, why, and what
+    became of the extract it replaced (restored, ``withdraw_quarantined``) or of its rows (in quarantine)."""
+    start = f"Drop-folder file {entry['file']}: none of its {entry['rows_in']} rows loaded, all quarantined"
+    if not entry.get("restored"):
+        return (f"{start} (see quarantine.{source}); archived as 'quarantined', not 'loaded'. A corrected file under the same "
+                "name replaces it; the same content dropped again is taken in again.")
+    reasons = "; ".join(f"{reason}: {rows}" for reason, rows in entry["reasons"].items())
+    return (f"Drop-folder file {entry['file']}: all {entry['rows_in']} rows quarantined by the contract ({reasons}), so it "
+            f"does not replace anything: the extract it replaced ({', '.join(entry['restored'])}) is restored and loaded again, "
+            f"and the file is archived as 'quarantined' (archive/{entry['archived_as']}), its rows not loaded. Correct it and "
+            "drop it again.")
+
+
 def _run_ingest(
     context: dg.AssetExecutionContext, warehouse: DuckDBResource, contract: SourceContract, settings: Settings,
     allow_empty_years: Sequence[int] = (),
@@ -137,8 +151,9 @@ def _run_ingest(
     started = time.perf_counter()
     try:
         with warehouse.get_connection() as con:
-            result = ingest_source(contract, settings.extract_dir, con, settings.scope, run_id=context.run.run_id,
-                                   years=None if every_year else years, allow_empty_years=allow_empty_years)
+            result, withdrawn = ingest_staged(contract, settings.extract_dir, con, settings.landing_dir, settings.scope,
+                                              run_id=context.run.run_id, years=None if every_year else years,
+                                              allow_empty_years=allow_empty_years)
     except TableMismatchError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except MissingExtractError as exc:
@@ -160,18 +175,14 @@ def _run_ingest(
             metadata=metadata,
             allow_retries=False,
         ) from None
-    archived = []
+    archived = list(withdrawn)
     if settings.landing_dir is not None:
-        archived = finish_source(settings.landing_dir, contract.name, result.files, context.run.run_id)
-        for entry in archived:
-            if entry["status"] == "loaded":
-                context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
-            else:
-                context.log.warning(
-                    f"Drop-folder file {entry['file']}: none of its {entry['rows_in']} rows loaded, all quarantined (see "
-                    f"quarantine.{contract.name}); archived as 'quarantined', not 'loaded'. A corrected file under the same "
-                    "name replaces it; the same content dropped again is taken in again."
-                )
+        archived += finish_source(settings.landing_dir, contract.name, result.files, context.run.run_id)
+    for entry in archived:
+        if entry["status"] == "loaded":
+            context.log.info(f"Drop-folder file {entry['file']} loaded and archived ({entry['sha256'][:12]})")
+        else:
+            context.log.warning(archived_quarantined_warning(contract.name, entry))
     for summary in result.files:
         context.log.info(
             f"{summary.file}: {summary.rows_in} rows in, {summary.rows_loaded} loaded, "
