@@ -35,13 +35,15 @@ from data_contracts.pandera_schema import Scope
 from pipelines.ingest.area_division import (
     AreaDivision,
     checks_area_codes,
+    never_delivered_areas,
+    never_delivered_warning,
     read_area_division,
     unchecked_warning,
     unchecked_years,
     unknown_area_code_reasons,
 )
 from pipelines.ingest.errors import ExtractError, MissingExtractError
-from pipelines.ingest.load import quote_identifier, write_source
+from pipelines.ingest.load import quote_identifier, table_exists, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS, ParsedExtract, parse_extract
 from pipelines.ingest.read import letters_and_digits, read_extract_file, year_from_name
 from pipelines.ingest.validate import row_reasons
@@ -87,6 +89,7 @@ class IngestResult:
     by_year: list[YearCount] = field(default_factory=list)
     unchecked_area_years: tuple[int, ...] = ()  # years whose area codes the loaded division could not check
     near_misses: tuple[str, ...] = ()  # files in the folder named almost like this source's extracts (not read)
+    never_delivered_areas: dict[int, tuple[str, ...]] = field(default_factory=dict)  # year -> division codes never delivered
 
     @property
     def rows_other_years(self) -> int:
@@ -296,9 +299,7 @@ def emptied_years(
     """The years of ``years`` this load has no row of while ``raw.<source>`` holds rows of them that came
     from files no longer among ``found`` (file names): year -> (rows now in raw, the files they came from)."""
     empty = sorted(y for y in years if result.year_totals(y)[0] == 0)
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?",
-                         [contract.name]).fetchone()[0]
-    if not empty or not exists:
+    if not empty or not table_exists(con, "raw", contract.name):
         return {}
     year = quote_identifier(contract.year_column)
     rows = con.execute(
@@ -386,6 +387,9 @@ def write_load(con: duckdb.DuckDBPyConnection, load: SourceLoad, run_id: str | N
         LOG.warning(unchecked_warning(name, load.result.unchecked_area_years))
     write_source(con, load.contract, load.loaded, load.quarantined, _file_log(load, run_id), years=load.years,
                  files_read=load.files_read)
+    load.result.never_delivered_areas = never_delivered_areas(con, load.contract, load.years)
+    if load.result.never_delivered_areas:
+        LOG.warning(never_delivered_warning(name, load.result.never_delivered_areas))
     return load.result
 
 

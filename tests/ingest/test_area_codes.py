@@ -29,7 +29,9 @@ SCOPE = Scope(gemeenten=frozenset({"GM9999"}), first_year=YEARS[0], last_year=YE
 GGD_2021 = "ggd_gezondheidsmonitor_2021.csv"
 GGD_2023 = "ggd_gezondheidsmonitor_2023.csv"
 REGISTRATIES = "registraties_demostad_2019-2024.csv"
+POLITIE = "politie_jeugdverdachten_demostad_2019-2024.csv"
 NOT_CHECKED = "not checked against the area division"
+NEVER_DELIVERED = "that this source has never delivered"
 
 
 def set_cell(path: Path, line: int, column: str, value: str) -> str:
@@ -46,6 +48,13 @@ def set_cell(path: Path, line: int, column: str, value: str) -> str:
 def line_of(path: Path, prefix: str) -> int:
     """The line number of the first line that starts with ``prefix``."""
     return next(n for n, text in enumerate(path.read_text("utf-8").splitlines(), start=1) if text.startswith(prefix))
+
+
+def drop_lines(path: Path, *prefixes: str, containing: str = "") -> None:
+    """Remove the lines that start with one of ``prefixes`` (``""``: any) and contain ``containing``."""
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    kept = [lines[0]] + [line for line in lines[1:] if not (line.startswith(prefixes) and containing in line)]
+    path.write_text("".join(kept), "utf-8")
 
 
 def quarantined(con, source: str) -> list[tuple]:
@@ -94,6 +103,7 @@ def test_the_demo_extracts_pass_with_their_splits_and_merges(extracts, tmp_path)
         result = ingest_source(contract, extracts, con, SCOPE)
         assert result.rows_quarantined == 0, result.quarantine_preview.to_string()
         assert result.unchecked_area_years == ()  # every year was checked
+        assert result.never_delivered_areas == {}  # every source delivers every area of the division
         if checks_area_codes(contract):
             checked.append(contract.name)
     assert checked == ["cbs_kerncijfers", "duo_onderwijs", "gemeente_registraties", "ggd_monitor", "politie_jeugdverdachten"]
@@ -121,6 +131,42 @@ def test_a_year_without_area_division_rows_is_not_checked_and_a_warning_says_so(
         "that year (not loaded yet, or not delivered). Load raw/gebiedsindeling for it and reload this year to check "
         "them; until then an unknown code only shows in the dbt relationships test of the marts."
     ]
+
+
+def test_a_buurt_the_source_never_delivered_is_named_per_year_with_a_warning(extracts, tmp_path, caplog):
+    """The marts expect only the buurten a source delivers in some year: a buurt it never delivers makes
+    no wijk or gemeente sum incomplete, in silence. On arrival it is named, per year of the division
+    that has it (a warning, not a quarantine: a buurt may have no residents). A buurt missing in one
+    year only is left to the marts (its sums are withheld as incomplete) and not named here."""
+    drop_lines(extracts / POLITIE, "", containing=";BU99990204;")  # never delivered
+    drop_lines(extracts / POLITIE, "", containing=";BU99990106;")  # the split's new code (2022-2024), never delivered
+    drop_lines(extracts / POLITIE, "2023;BU99990201;")  # missing in 2023 only
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ingest_source(CONTRACTS["gebiedsindeling"], extracts, con, SCOPE)
+    with caplog.at_level(logging.WARNING, logger="pipelines.ingest"):
+        result = ingest_source(CONTRACTS["politie_jeugdverdachten"], extracts, con, SCOPE)
+    assert result.never_delivered_areas == {
+        **{year: ("BU99990204",) for year in (2019, 2020, 2021)},
+        **{year: ("BU99990106", "BU99990204") for year in (2022, 2023, 2024)},
+    }
+    (warning,) = [r.getMessage() for r in caplog.records if NEVER_DELIVERED in r.getMessage()]
+    assert warning.startswith(
+        "politie_jeugdverdachten: 2 areas of the area division (raw.gebiedsindeling) that this source has never "
+        "delivered, in no year, loaded or quarantined: BU99990106 (2022-2024), BU99990204 (2019-2024).")
+
+    # a load of one year names that year only, counting what the other years delivered
+    result = ingest_source(CONTRACTS["politie_jeugdverdachten"], extracts, con, SCOPE, years=[2023])
+    assert result.never_delivered_areas == {2023: ("BU99990106", "BU99990204")}
+
+
+def test_a_wijk_level_source_is_compared_with_the_wijken_only(extracts, tmp_path):
+    """The GGD delivers wijken: the division's buurten are no gap of the GGD, a wijk it never delivers is."""
+    for path in extracts.glob("ggd_*.csv"):
+        drop_lines(path, "", containing=";WK999903;")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ingest_source(CONTRACTS["gebiedsindeling"], extracts, con, SCOPE)
+    result = ingest_source(CONTRACTS["ggd_monitor"], extracts, con, SCOPE)
+    assert result.never_delivered_areas == {year: ("WK999903",) for year in YEARS}
 
 
 def _deployment(extracts: Path, data_dir: Path):
@@ -193,3 +239,18 @@ def test_the_area_division_and_its_changes_are_not_checked_against_it(source, ex
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     result = ingest_source(CONTRACTS[source], extracts, con, SCOPE)  # no division loaded: nothing to warn about
     assert result.rows_quarantined == 0 and result.unchecked_area_years == ()
+
+
+def test_a_dagster_run_warns_of_a_never_delivered_buurt_in_the_log_and_the_contract_check(extracts, tmp_path):
+    drop_lines(extracts / POLITIE, "", containing=";BU99990204;")
+    settings = _deployment(extracts, tmp_path / "data")
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize_all(settings, "key:raw/politie_jeugdverdachten or key:raw/gebiedsindeling", instance=instance)
+    contract = _check(result, "contract_politie_jeugdverdachten")
+    assert contract.passed  # a warning, not a failure: a buurt may have no residents
+    table = contract.metadata["areas_never_delivered"].value
+    assert "| 2019 | BU99990204 |" in table and "| 2024 | BU99990204 |" in table
+    assert _check(result, "contract_gebiedsindeling").metadata["areas_never_delivered"].value == "not applicable"
+    warnings = [e.user_message for e in instance.all_logs(result.run_id)
+                if e.level == logging.WARNING and NEVER_DELIVERED in (e.user_message or "")]
+    assert len(warnings) == 1 and "BU99990204 (2019-2024)" in warnings[0]

@@ -5,7 +5,8 @@ rows into ``raw.<source>``, invalid rows into ``quarantine.<source>`` with their
 asset checks show the pandera result in the UI:
 
 - ``contract_<source>`` (warning): passes when no row had to be quarantined; otherwise lists the
-  reasons and the first quarantined rows. An area code that the area division (``raw.gebiedsindeling``)
+  reasons and the first quarantined rows. Its metadata also name, per year, the areas of the division
+  that the source has never delivered (``areas_never_delivered``; a warning in the run log, not a failure). An area code that the area division (``raw.gebiedsindeling``)
   knows in no year is one of those reasons; a source with area codes therefore depends on
   ``raw/gebiedsindeling`` (same year partitions), so that a run of both loads the division first.
 - ``rows_accounted_<source>`` (error, blocking): rows in = rows loaded + rows quarantined.
@@ -31,7 +32,7 @@ from data_contracts.contract import SourceContract
 from pipelines.defs.partitions import run_years, years_partitions
 from pipelines.defs.sources.metadata import ingest_metadata, markdown_table, year_metadata
 from pipelines.ingest import ExtractError, MissingExtractError
-from pipelines.ingest.area_division import checks_area_codes, unchecked_warning
+from pipelines.ingest.area_division import checks_area_codes, never_delivered_warning, unchecked_warning
 from pipelines.ingest.ingest import IngestResult, completeness_problems
 from pipelines.ingest.load import TableMismatchError, write_source
 from pipelines.ingest.parse import LINEAGE_COLUMNS
@@ -117,6 +118,14 @@ def area_check_note(contract: SourceContract, result: IngestResult) -> str:
     return "none"
 
 
+def never_delivered_note(contract: SourceContract, result: IngestResult) -> str | dg.MetadataValue:
+    """For the contract check: per year, the division's areas this source has never delivered (a warning)."""
+    if not checks_area_codes(contract):
+        return "not applicable"
+    return dg.MetadataValue.md(markdown_table(
+        {"year": year, "areas never delivered": ", ".join(codes)} for year, codes in result.never_delivered_areas.items()))
+
+
 def quarantine_warning(source: str, result: IngestResult, shown: int = 5) -> str:
     """One line for the run log: how many rows were quarantined, and why (the most frequent reasons)."""
     reasons = result.reasons.most_common()
@@ -195,6 +204,8 @@ def _run_ingest(
         context.log.warning(f"{contract.name}: {problem}")
     if result.unchecked_area_years:
         context.log.warning(unchecked_warning(contract.name, result.unchecked_area_years))
+    if result.never_delivered_areas:
+        context.log.warning(never_delivered_warning(contract.name, result.never_delivered_areas))
     quarantine_ok = result.rows_quarantined == 0
     metadata = ingest_metadata(result, contract, years)
     metadata["duration_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - started, 3))
@@ -215,6 +226,7 @@ def _run_ingest(
                     "rows_quarantined": result.rows_quarantined,
                     "probably_incomplete": dg.MetadataValue.md("\n".join(f"- {p}" for p in incomplete) or "none"),
                     "area_codes_not_checked": area_check_note(contract, result),
+                    "areas_never_delivered": never_delivered_note(contract, result),
                     "reasons": dg.MetadataValue.md(
                         markdown_table({"reason": r, "rows": n} for r, n in result.reasons.most_common())
                     ),
