@@ -5,10 +5,11 @@ rows into ``raw.<source>``, invalid rows into ``quarantine.<source>`` with their
 asset checks show the pandera result in the UI:
 
 - ``contract_<source>`` (warning): passes when no row had to be quarantined; otherwise lists the
-  reasons and the first quarantined rows. Its metadata also name, per year, the areas of the division
-  that the source has never delivered (``areas_never_delivered``; a warning in the run log, not a failure). An area code that the area division (``raw.gebiedsindeling``)
+  reasons and the first quarantined rows. An area code that the area division (``raw.gebiedsindeling``)
   knows in no year is one of those reasons; a source with area codes therefore depends on
   ``raw/gebiedsindeling`` (same year partitions), so that a run of both loads the division first.
+  Its metadata also name, per year, the areas of the division that the source has never delivered
+  (``areas_never_delivered``; a warning in the run log too, not a failure).
 - ``rows_accounted_<source>`` (error, blocking): rows in = rows loaded + rows quarantined.
 
 The asset is partitioned by year (``pipelines/defs/partitions.py``): a run of some years loads only
@@ -138,10 +139,10 @@ def quarantine_warning(source: str, result: IngestResult, shown: int = 5) -> str
 def archived_quarantined_warning(source: str, entry: dict) -> str:
     """One line for the run log about a dropped file none of whose rows loaded: which file, why, and what
     became of the extract it replaced (restored, ``withdraw_quarantined``) or of its rows (in quarantine)."""
-    start = f"Drop-folder file {entry['file']}: none of its {entry['rows_in']} rows loaded, all quarantined"
     if not entry.get("restored"):
-        return (f"{start} (see quarantine.{source}); archived as 'quarantined', not 'loaded'. A corrected file under the same "
-                "name replaces it; the same content dropped again is taken in again.")
+        return (f"Drop-folder file {entry['file']}: none of its {entry['rows_in']} rows loaded, all quarantined (see "
+                f"quarantine.{source}); archived as 'quarantined', not 'loaded'. A corrected file under the same name "
+                "replaces it; the same content dropped again is taken in again.")
     reasons = "; ".join(f"{reason}: {rows}" for reason, rows in entry["reasons"].items())
     return (f"Drop-folder file {entry['file']}: all {entry['rows_in']} rows quarantined by the contract ({reasons}), so it "
             f"does not replace anything: the extract it replaced ({', '.join(entry['restored'])}) is restored and loaded again, "
