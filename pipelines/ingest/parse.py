@@ -7,6 +7,7 @@ its row is later quarantined.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,11 +60,30 @@ def _number_problem(value: str, column: ColumnSpec, decimal: str, missing_marker
         markers = " or ".join("an empty cell" if m == "" else repr(m) for m in missing_markers)
         return (f"{column.name}: not a number; this source writes a missing or withheld figure as {markers} "
                 f"(value {value!r})")
+    thousands = _thousands_separator(value, decimal)
     if column.logical_type == "integer":
+        if thousands:
+            return (f"{column.name}: not a whole number; it looks like {thousands!r} as a thousands separator, "
+                    f"which this source does not use: write numbers without it (value {value!r})")
         return f"{column.name}: not a whole number (value {value!r})"
     if other in value and value.lstrip("-").replace(other, "", 1).isdigit():
-        return f"{column.name}: uses {other!r} as decimal mark where this source writes {decimal!r} (value {value!r})"
+        also = " (or as a thousands separator, which this source does not use)" if thousands else ""
+        return f"{column.name}: uses {other!r} as decimal mark{also} where this source writes {decimal!r} (value {value!r})"
+    if thousands:
+        return (f"{column.name}: not a number; it looks like {thousands!r} as a thousands separator, which this "
+                f"source does not use: write numbers without it (value {value!r})")
     return f"{column.name}: not a number (value {value!r})"
+
+
+def _thousands_separator(value: str, decimal: str) -> str | None:
+    """The thousands separator a value seems to use (``1.080``, ``12 500``, ``1.234.567,5`` where the
+    decimal mark is ','), or None: groups of exactly three digits after a 1-3 digit lead."""
+    for sep in (".", ",", " ", "\u00a0"):
+        if sep == decimal:
+            continue
+        if re.fullmatch(rf"-?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+(?:{re.escape(decimal)}\d+)?", value):
+            return sep
+    return None
 
 
 def _parse_column(

@@ -34,21 +34,39 @@ class FileRecords:
     absent_optional_columns: list[str] = field(default_factory=list)
 
 
+def _looks_like_utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or a NUL byte beside every other character of the first line (what
+    Excel's "Unicode text" export and some Windows tools write)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:200]
+    return len(head) >= 20 and head.count(b"\x00") >= len(head) // 3
+
+
+def _encoding_hint(data: bytes) -> str:
+    """What the bytes probably are, for a file that is not valid in its contract's encoding."""
+    if _looks_like_utf16(data):
+        return (" It is UTF-16 (Excel's 'Unicode text' export writes it): save or export the file as "
+                "'CSV UTF-8' instead.")
+    try:
+        data.decode("cp1252")
+        return " It looks like Latin-1/Windows-1252: save or export the file as UTF-8."
+    except UnicodeDecodeError:
+        return ""
+
+
 def _decode(path: Path, data: bytes, encoding: str) -> str:
     if data.startswith(b"\xef\xbb\xbf") and encoding.replace("-", "").lower() == "utf8":
         data = data[3:]
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         byte = data[exc.start : exc.start + 1].hex().upper()
-        hint = ""
-        try:
-            data.decode("cp1252")
-            hint = " It looks like Latin-1/Windows-1252: save or export the file as UTF-8."
-        except UnicodeDecodeError:
-            pass
-        raise ExtractError(path, f"is not valid {encoding} (byte 0x{byte} on line {line}).{hint}") from None
+        raise ExtractError(path, f"is not valid {encoding} (byte 0x{byte} on line {line}).{_encoding_hint(data)}") from None
+    if "\x00" in text and _looks_like_utf16(data):  # UTF-16 of plain ASCII is valid UTF-8, NULs and all
+        raise ExtractError(path, f"is not {encoding}: it has a NUL byte beside every other character.{_encoding_hint(data)}")
+    return text
 
 
 def _check_delimiter(path: Path, header_line: str, delimiter: str) -> None:

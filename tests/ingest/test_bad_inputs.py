@@ -74,6 +74,11 @@ QUARANTINED = {
         {3: "percentage: not a number; this source writes a missing or withheld figure as '.' or an empty cell "
             "(value '*')"},
     ),
+    "thousands_separator": (  # 1.080 for 1080: the message says what it probably is
+        1,
+        {3: "misdrijven_totaal: not a whole number; it looks like '.' as a thousands separator, which this source "
+            "does not use: write numbers without it (value '1.080')"},
+    ),
     "utf8_bom_crlf": (1, {}),
     "wrong_type": (1, {3: "verdachten_12_17: not a whole number (value 'veel')"}),
     "year_out_of_range": (
@@ -98,6 +103,8 @@ REFUSED = {
                                 "where the contract's optional column 'halt_verwijzingen' is missing: did you mean "
                                 "'halt_verwijzingen'?"),
     "semicolon_vs_comma": "uses ',' as column delimiter, but this source's contract expects ';'",
+    # Excel's 'Unicode text' export: it used to be called Latin-1
+    "utf16_encoding": "is not valid utf-8 (byte 0xFF on line 1). It is UTF-16 (Excel's 'Unicode text' export",
 }
 
 
@@ -140,6 +147,27 @@ def test_unreadable_files_fail_with_one_clear_message(case):
     message = str(error.value)
     assert message.startswith(str(path))
     assert REFUSED[case] in message
+
+
+def test_utf16_without_a_byte_order_mark_is_named_too(tmp_path):
+    """UTF-16 of plain ASCII without its mark decodes as UTF-8, with a NUL beside every character."""
+    path = tmp_path / "politie_2023.csv"
+    path.write_bytes(_case_file("wrong_type").read_text("utf-8").replace("veel", "7").encode("utf-16-le"))
+    with pytest.raises(ExtractError) as error:
+        validate_source(_contract_for(path), [path], SCOPE)
+    assert "is not utf-8: it has a NUL byte beside every other character. It is UTF-16" in str(error.value)
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("12.500", "verdachten_12_17: not a whole number; it looks like '.' as a thousands separator"),
+    ("1 250", "verdachten_12_17: not a whole number; it looks like ' ' as a thousands separator"),
+    ("12.5", "verdachten_12_17: not a whole number (value '12.5')"),  # not groups of three: no guess
+])
+def test_thousands_separators_are_named_only_where_the_digits_are_grouped_by_three(tmp_path, value, reason):
+    path = tmp_path / "politie_2023.csv"
+    path.write_text(f"{POLICE_HEADER}\n2023;BU99990101;{value};10;2;120;20;5\n", "utf-8")
+    _, quarantined, _ = validate_source(_contract_for(path), [path], SCOPE)
+    assert quarantined["_reason"].iloc[0].startswith(reason)
 
 
 def test_extra_and_absent_optional_columns_are_reported():
