@@ -15,6 +15,19 @@ class CbsHttpError(CbsError):
         super().__init__(f"CBS answered HTTP {status} for {url}" + (f": {detail}" if detail else "") + " (not retried)")
 
 
+class CbsNotRecordedError(CbsError):
+    """The offline replay (``cbs.mode: replay``) has no recorded response for a URL: nothing was asked
+    of CBS, so this is not CBS saying the table does not exist."""
+
+    def __init__(self, url: str, fixtures_dir):
+        self.url = url
+        super().__init__(
+            f"the CBS replay folder {fixtures_dir} (cbs.mode: replay, cbs.fixtures) has no recorded response for {url}; "
+            "no request went to CBS. Record it where CBS can be reached (pipelines/cbs/README.md, RecordingTransport), "
+            "or leave the table or year out of cbs.tables / cbs.years."
+        )
+
+
 class CbsUnavailableError(CbsError):
     """Transient errors on every attempt (timeouts, connection errors, 429, 5xx)."""
 

@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Protocol
 
+from pipelines.cbs.errors import CbsNotRecordedError
+
 USER_AGENT = "factorenmodel-cbs-connector/1.0 (+https://opendata.cbs.nl)"
 
 
@@ -44,8 +46,8 @@ def fixture_name(url: str) -> str:
 
 class ReplayTransport:
     """Answer from recorded responses: ``<fixtures_dir>/index.json`` maps URL -> file (status 200),
-    or URL -> ``{"file": ..., "status": ...}``. An unknown URL is a 404 with a note, so a test that
-    asks for something unrecorded fails clearly. ``calls`` lists every URL asked."""
+    or URL -> ``{"file": ..., "status": ...}``. An unknown URL raises ``CbsNotRecordedError`` (not an
+    HTTP 404, which would read as CBS saying the table does not exist). ``calls`` lists every URL asked."""
 
     def __init__(self, fixtures_dir: Path | str):
         self.fixtures_dir = Path(fixtures_dir)
@@ -57,7 +59,7 @@ class ReplayTransport:
         self.calls.append(url)
         entry = self.index.get(url)
         if entry is None:
-            return 404, json.dumps({"odata.error": {"message": {"value": f"no recorded response for {url}"}}}).encode()
+            raise CbsNotRecordedError(url, self.fixtures_dir)
         if isinstance(entry, str):
             entry = {"file": entry, "status": 200}
         return int(entry.get("status", 200)), (self.fixtures_dir / entry["file"]).read_bytes()

@@ -8,7 +8,9 @@ import socket
 
 import pytest
 
-from pipelines.cbs import CbsClient, CbsHttpError, CbsResponseError, CbsUnavailableError, ReplayTransport
+from pipelines.cbs import (
+    CbsClient, CbsHttpError, CbsNotRecordedError, CbsResponseError, CbsUnavailableError, ReplayTransport,
+)
 from pipelines.cbs.client import cache_path
 from tests.cbs.helpers import FIXTURES, ScriptedTransport, page
 
@@ -102,9 +104,13 @@ def test_verbose_json_next_link_is_followed():
     assert [r["ID"] for p in client(transport).pages("85984NED", URL) for r in p] == [0, 1]
 
 
-def test_replay_transport_answers_recorded_urls_and_404_for_others():
+def test_replay_transport_answers_recorded_urls_and_says_what_it_lacks_for_others():
     replay = ReplayTransport(FIXTURES)
     url = next(iter(replay.index))
     status, body = replay.get(url, 1)
     assert status == 200 and "odata.metadata" in json.loads(body)
-    assert replay.get("https://opendata.cbs.nl/ODataApi/odata/00000NED/TypedDataSet", 1)[0] == 404
+    unrecorded = "https://opendata.cbs.nl/ODataApi/odata/00000NED/TypedDataSet"
+    with pytest.raises(CbsNotRecordedError) as error:  # not an HTTP 404: CBS was not asked
+        next(iter(client(replay).pages("00000NED", unrecorded)))  # the client does not retry it either
+    assert f"{FIXTURES} (cbs.mode: replay, cbs.fixtures) has no recorded response for {unrecorded}" in str(error.value)
+    assert "no request went to CBS" in str(error.value) and replay.calls.count(unrecorded) == 1

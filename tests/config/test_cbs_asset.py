@@ -61,8 +61,9 @@ def test_a_year_partition_fetches_only_its_own_table(tmp_path):
 
 
 def test_request_without_a_recorded_response_fails_fast_with_the_connectors_message(tmp_path):
-    # the table's metadata is recorded, its rows for Amsterdam (GM0363) are not: the replay answers 404
+    # the table's metadata is recorded, its rows for Amsterdam (GM0363) are not: the replay says so
     result = run(settings_with(tmp_path, [2023], gemeenten=["GM0363"]), ["cbs_statline_extracts"])
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "CBS StatLine" in str(failure.event_specific_data.error) and "not retried" in str(failure.event_specific_data.error)
+    error = str(failure.event_specific_data.error)
+    assert "CBS StatLine" in error and "has no recorded response for" in error and "no request went to CBS" in error

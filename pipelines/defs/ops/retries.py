@@ -43,9 +43,9 @@ NETWORK_RETRY_POLICY = network_retry_policy()
 
 
 def _permanent_error_types() -> tuple[type[BaseException], ...]:
-    from pipelines.cbs.errors import CbsHttpError, CbsMappingError, CbsResponseError
+    from pipelines.cbs.errors import CbsHttpError, CbsMappingError, CbsNotRecordedError, CbsResponseError
 
-    return (CbsHttpError, CbsResponseError, CbsMappingError)
+    return (CbsHttpError, CbsResponseError, CbsMappingError, CbsNotRecordedError)
 
 
 @contextmanager
