@@ -4,8 +4,8 @@
     risk factor, more protection for a protective one), then standardised against the areas of the
     same level, gemeente and year: z = (area value - gemeente value) / standard deviation across
     those areas. The factor score is the mean z of its indicators. Percentile ranks areas of one
-    level within the gemeente; trends compare with the previous year and the baseline year
-    (var('baseline_year', 'null'), default the first year). The reference and the spread come from
+    level within the gemeente; trends compare with the previous year and the baseline: the area's first score from the
+    baseline year on (var('baseline_year', 'null'), default the first year). The reference and the spread come from
     every value (int_indicator_value) for the internal scores. withhold=true (the published mart):
     only from the values fct_indicator_value publishes, an area's z of an indicator whose value it
     withholds is left out, and an area without any other indicator of the factor gets no score.
@@ -89,7 +89,12 @@ scores as (
 ),
 
 baseline as (
-    select coalesce({{ var('baseline_year', 'null') }}, min(year)) as baseline_year from scores
+    -- per area and factor its first score from the baseline year on (a factor of the adult survey,
+    -- held in even years, is first scored the year after an odd baseline year)
+    select area_code, factor_id, min(year) as baseline_year
+    from scores
+    where year >= (select coalesce({{ var('baseline_year', 'null') }}, min(year)) from scores)
+    group by all
 )
 
 select
@@ -103,9 +108,10 @@ select
     s.score - lag(s.score) over (partition by s.area_code, s.factor_id order by s.year) as change_from_previous_year,
     (lag(s.year) over (partition by s.area_code, s.factor_id order by s.year))::integer as previous_year,
     b.baseline_year::integer as baseline_year,
-    s.score - first_value(case when s.year = b.baseline_year then s.score end ignore nulls)
-        over (partition by s.area_code, s.factor_id order by s.year rows between unbounded preceding and unbounded following) as change_from_baseline,
+    case when s.year > b.baseline_year then s.score - first_value(case when s.year = b.baseline_year then s.score end ignore nulls)
+        over (partition by s.area_code, s.factor_id order by s.year rows between unbounded preceding and unbounded following)
+    end as change_from_baseline,
     s.indicators_used::integer as indicators_used
 from scores as s
-cross join baseline as b
+left join baseline as b on b.area_code = s.area_code and b.factor_id = s.factor_id
 {% endmacro %}

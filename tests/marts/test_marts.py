@@ -97,7 +97,7 @@ def test_no_mart_carries_person_level_rows(con):
     for table in columns["table_name"].unique():
         keys = set(columns[columns["table_name"] == table]["column_name"])
         assert keys & {"area_code", "gemeente_code", "factor_id", "subgoal_id", "indicator_id", "link_id",
-                       "outcome_indicator_id"}, table
+                       "outcome_indicator_id", "life_phase_id"}, table
 
 
 def test_factor_scores_are_standardised_within_the_gemeente(con):
@@ -223,3 +223,78 @@ def test_staat_van_de_jeugd_judges_change_against_noise(con):
     higher_worse = worse["direction"] == "higher_is_worse"
     assert ((worse["change_from_previous"] > 0) == higher_worse).all()
     assert len(se) == len(mart)
+
+
+def test_every_indicator_and_factor_gets_a_trend_from_its_own_first_measurement(con):
+    """The baseline of a trend is the first measurement from the baseline year on, per indicator (and per
+    area and factor): the adult survey, held in even years, starts in 2016 instead of never having a
+    trend (16 indicators and 10 factors had none: a BI review). The baseline row itself compares
+    with nothing."""
+    mart = df(con, "select indicator_id, year, value, baseline_year, change_from_baseline, assessment_baseline "
+                   "from marts.mart_staat_van_de_jeugd")
+    first = mart.groupby("indicator_id")["year"].transform("min")
+    assert (mart["baseline_year"] == first).all()
+    adult = mart[mart["indicator_id"].str.endswith("_volw")]
+    assert len(adult) and set(adult["baseline_year"]) == {2016}
+    later = mart[mart["year"] > mart["baseline_year"]]
+    assert later["change_from_baseline"].notna().all() and (later["assessment_baseline"] != "no_comparison").all()
+    base = mart[mart["year"] == mart["baseline_year"]]
+    assert base["change_from_baseline"].isna().all() and set(base["assessment_baseline"]) == {"no_comparison"}
+    value_at = mart.set_index(["indicator_id", "year"])["value"]
+    expected = later["value"].to_numpy() - value_at.loc[list(zip(later["indicator_id"], later["baseline_year"]))].to_numpy()
+    assert abs(later["change_from_baseline"].to_numpy() - expected).max() < 1e-9
+
+    scores = df(con, "select area_code, factor_id, year, baseline_year, change_from_baseline from marts.fct_factor_score")
+    first = scores.groupby(["area_code", "factor_id"])["year"].transform("min")
+    assert (scores["baseline_year"] == first).all()
+    assert scores.loc[scores["year"] > scores["baseline_year"], "change_from_baseline"].notna().all()
+    never = scores.groupby("factor_id")["change_from_baseline"].count()
+    assert (never > 0).all(), never[never == 0]
+
+
+def test_a_factor_indicator_lists_every_domain_its_factor_works_on(con):
+    """dim_indicator.domain_id took the alphabetically first domain of a factor (gezond for
+    kindermishandeling, which works on gezond, kansrijk and veilig): now empty for a factor indicator,
+    and domain_ids lists them all."""
+    dim = df(con, "select indicator_id, measures, factor_id, subgoal_id, domain_id, domain_ids from marts.dim_indicator")
+    links = df(con, """select l.factor_id, string_agg(distinct s.domain_id, ',' order by s.domain_id) as expected
+                       from factor_model.factor_subgoal_links l join factor_model.subgoals s using (subgoal_id)
+                       group by 1""")
+    factors = dim[dim["measures"] == "factor"].merge(links, on="factor_id")
+    assert len(factors) == (dim["measures"] == "factor").sum() and factors["domain_id"].isna().all()
+    assert (factors["domain_ids"] == factors["expected"]).all()
+    assert factors["domain_ids"].str.contains(",").any()
+    outcomes = dim[dim["measures"] == "subgoal"]
+    assert outcomes["domain_id"].notna().all() and (outcomes["domain_id"] == outcomes["domain_ids"]).all()
+
+
+def test_the_coverage_mart_says_where_the_published_remainder_is_biased(con):
+    """mart_indicator_coverage recomputed from fct_indicator_value; a rare outcome whose published buurten
+    are all 0 (1-9 withheld, 0 published: a BI review) is not fit for maps per buurt."""
+    values = df(con, "select indicator_id, year, area_code, area_level, value, numerator, is_suppressed "
+                     "from marts.fct_indicator_value")
+    values["gemeente_code"] = "GM" + values["area_code"].str[2:6]
+    values["published"] = ~values["is_suppressed"]
+    values["zero"] = values["published"] & (values["numerator"] == 0)
+    key = ["indicator_id", "year", "gemeente_code", "area_level"]
+    expected = values.groupby(key).agg(areas=("published", "size"), areas_published=("published", "sum"),
+                                       areas_published_zero=("zero", "sum")).reset_index()
+    got = df(con, "select * from marts.mart_indicator_coverage")
+    both = expected.merge(got, on=key, suffixes=("", "_mart"), how="outer", indicator=True)
+    assert (both["_merge"] == "both").all()
+    for column in ("areas", "areas_published", "areas_published_zero"):
+        assert (both[column] == both[f"{column}_mart"]).all(), column
+    assert (both["fit_for_maps"] == (both["areas_published"] / both["areas"] >= 0.8)).all()
+    verzuim = got[(got["indicator_id"] == "reg_absoluut_verzuim_per_1000") & (got["area_level"] == "buurt")]
+    assert len(verzuim) and not verzuim["fit_for_maps"].any()
+    assert (verzuim["areas_published_zero"] == verzuim["areas_published"]).all()  # every published buurt is 0
+    assert (verzuim["gemeente_value"] > 0).all()
+    assert got.loc[got["area_level"] == "gemeente", "fit_for_maps"].all()
+
+
+def test_life_phases_are_published_with_their_labels(con):
+    phases = df(con, "select * from marts.dim_life_phase order by sort_order")
+    used = df(con, "select distinct life_phase_id from marts.mart_staat_van_de_jeugd")
+    assert set(used["life_phase_id"]) <= set(phases["life_phase_id"])
+    assert phases.set_index("life_phase_id")["is_youth"].to_dict() == {
+        "zwangerschap": True, "jonge_kinderen": True, "kinderen": True, "jeugd": True, "volwassenen": False, "ouderen": False}

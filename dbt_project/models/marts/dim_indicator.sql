@@ -9,7 +9,8 @@ select
     i.factor_id,
     i.subgoal_id,
     coalesce(f.factor_type, 'outcome') as measures_type,
-    coalesce(s.domain_id, fs.domain_id) as domain_id,
+    s.domain_id,
+    coalesce(s.domain_id, fs.domain_ids) as domain_ids,
     i.source,
     i.unit,
     i.multiplier::double as multiplier,
@@ -24,7 +25,8 @@ from {{ ref('indicators') }} as i
 left join {{ ref('factors') }} as f on f.factor_id = i.factor_id
 left join {{ ref('subgoals') }} as s on s.subgoal_id = i.subgoal_id
 left join (
-    select l.factor_id, min(sg.domain_id) as domain_id
+    -- a factor works on sub-goals of several domains: all of them, in alphabetical order
+    select l.factor_id, string_agg(distinct sg.domain_id, ',' order by sg.domain_id) as domain_ids
     from {{ ref('factor_subgoal_links') }} as l
     inner join {{ ref('subgoals') }} as sg on sg.subgoal_id = l.subgoal_id
     group by l.factor_id

@@ -1,6 +1,6 @@
 -- The yearly Staat van de Jeugd: per indicator and year, the municipal value, its change from the
--- previous measurement and from the baseline year, and whether each change is better, worse or
--- within noise. A change counts as real when it exceeds 1.96 standard errors of the difference
+-- previous measurement and from its baseline (its first measurement from the baseline year on), and
+-- whether each change is better, worse or within noise. A change counts as real when it exceeds 1.96 standard errors of the difference
 -- (sqrt(se1^2 + se2^2)): from the survey's confidence interval, or the binomial / Poisson standard
 -- error of the counts. Indicators without a standard error (means) get 'not_assessed'.
 with gemeente as (
@@ -11,7 +11,12 @@ with gemeente as (
 ),
 
 baseline as (
-    select coalesce({{ var('baseline_year', 'null') }}, min(year)) as baseline_year from gemeente
+    -- per indicator its first published measurement from the baseline year on: a survey held in
+    -- even years only starts its trend in the first even year, instead of never having one
+    select g.area_code, g.indicator_id, min(g.year) as baseline_year
+    from gemeente as g
+    where g.year >= (select coalesce({{ var('baseline_year', 'null') }}, min(year)) from gemeente)
+    group by all
 ),
 
 paired as (
@@ -21,10 +26,12 @@ paired as (
         lag(g.value) over w as previous_value,
         lag(g.standard_error) over w as previous_se,
         b.baseline_year,
-        first_value(case when g.year = b.baseline_year then g.value end ignore nulls) over wall as baseline_value,
+        -- the baseline year's own row (and any earlier year) has nothing to compare with
+        case when g.year > b.baseline_year
+            then first_value(case when g.year = b.baseline_year then g.value end ignore nulls) over wall end as baseline_value,
         first_value(case when g.year = b.baseline_year then g.standard_error end ignore nulls) over wall as baseline_se
     from gemeente as g
-    cross join baseline as b
+    left join baseline as b on b.area_code = g.area_code and b.indicator_id = g.indicator_id
     window
         w as (partition by g.area_code, g.indicator_id order by g.year),
         wall as (partition by g.area_code, g.indicator_id order by g.year rows between unbounded preceding and unbounded following)
