@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +39,9 @@ RELEASE_README = """\
 Factorenmodel: published marts of one pipeline run (a release).
 
 factorenmodel.duckdb   DuckDB database: schema marts holds one table per mart, meta.release says
-                       which run published it and meta.tables the row count of every mart.
+                       which run published it, meta.tables the row count of every mart and
+                       meta.about what the data are (synthetic or real, gemeenten, years per
+                       source, pipeline version, disclosure and trend settings).
 parquet/<mart>.parquet the same rows, one Parquet file per mart.
 manifest.json          run id, time, tables, row counts, sizes and sha256 of every file.
 
@@ -47,6 +49,22 @@ Open it read-only. Read it through the stable path <serving dir>/current/, which
 the newest complete release; this folder is never modified and is deleted once it is older than the
 releases kept.
 """
+
+
+META_COMMENTS = {
+    "meta.release": "The pipeline run that published this release (one row).",
+    "meta.release.run_id": "Dagster run id of the run that built and published these marts.",
+    "meta.release.published_at": "When this release was published (UTC).",
+    "meta.release.warehouse": "File name of the warehouse the marts were copied from.",
+    "meta.tables": "Every published mart with its number of rows.",
+    "meta.tables.table_name": "Name of a table in schema marts (and of its Parquet file).",
+    "meta.tables.row_count": "Rows of that table in this release.",
+    "meta.about": "What the data are: synthetic or real, gemeenten, years per source, pipeline version, "
+                  "and the settings that shape the published figures (one row per key).",
+    "meta.about.key": "What the row describes.",
+    "meta.about.value": "Its value in this release.",
+    "meta.about.description": "What the key means.",
+}
 
 
 class PublishError(RuntimeError):
@@ -101,8 +119,11 @@ def publish_marts(
     keep: int = DEFAULT_KEEP,
     schema: str = MARTS_SCHEMA,
     step_hook: Callable[[str], None] | None = None,
+    about: Sequence[tuple[str, str, str]] = (),
 ) -> PublishResult:
     """Publish every table and view of ``schema`` in the warehouse as a new current release.
+
+    ``about``: (key, value, description) rows for ``meta.about`` and the manifest: what the data are.
 
     ``keep`` releases (the current one included) stay on disk. ``step_hook`` is called with each name
     in ``STEPS`` as the publish passes it (for tests that kill or fail a publish half-way).
@@ -128,9 +149,10 @@ def publish_marts(
         partial = releases / (name + PARTIAL_SUFFIX)
         partial.mkdir()
         try:
-            tables = _write_release(warehouse, partial, schema, run_id, published_at, hook)
+            tables = _write_release(warehouse, partial, schema, run_id, published_at, hook, about)
             database = partial / DATABASE_FILE
             manifest = _manifest(run_id, published_at, warehouse, database, tables)
+            manifest["about"] = {key: value for key, value, _ in about}
             _write_durably(partial / MANIFEST_FILE, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
             _write_durably(partial / "README.txt", RELEASE_README)
             _fsync_dir(partial / PARQUET_DIR)
@@ -227,6 +249,7 @@ def _marts(con: duckdb.DuckDBPyConnection, schema: str) -> list[tuple[str, str |
 def _write_release(
     warehouse: Path, release: Path, schema: str, run_id: str, published_at: datetime,
     hook: Callable[[str], None],
+    about: Sequence[tuple[str, str, str]] = (),
 ) -> list[PublishedTable]:
     database = release / DATABASE_FILE
     parquet_dir = release / PARQUET_DIR
@@ -262,6 +285,12 @@ def _write_release(
         )
         con.execute("create table meta.tables (table_name varchar primary key, row_count bigint not null)")
         con.executemany("insert into meta.tables values (?, ?)", list(counts.items()))
+        con.execute("create table meta.about (key varchar primary key, value varchar, description varchar)")
+        if about:
+            con.executemany("insert into meta.about values (?, ?, ?)", [tuple(row) for row in about])
+        for target, comment in META_COMMENTS.items():
+            kind = "column" if target.count(".") == 2 else "table"
+            con.execute(f"comment on {kind} {target} is {_sql_string(comment)}")
         con.execute("checkpoint")
         hook("database_written")
 

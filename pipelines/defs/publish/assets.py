@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_dbt.dbt_manifest import read_manifest_path  # cached: the dbt assets parse the same file
 
+from pipelines.defs.publish.about import release_about
 from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.publish import CURRENT, DATABASE_FILE, PublishResult, publish_marts
@@ -42,10 +44,13 @@ def mart_asset_keys(manifest_path: Path) -> list[dg.AssetKey]:
     )
 
 
-def release_metadata(result: PublishResult, serving_dir: Path) -> dict[str, dg.MetadataValue]:
+def release_metadata(result: PublishResult, serving_dir: Path,
+                     about: Sequence[tuple[str, str, str]] = ()) -> dict[str, dg.MetadataValue]:
     lines = ["| Mart | Rows | Columns | Parquet bytes |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| `{t.name}` | {t.rows:,} | {t.columns} | {t.parquet_bytes:,} |" for t in result.tables]
+    about_lines = ["| Key | Value |", "| --- | --- |"] + [f"| {key} | {value} |" for key, value, _ in about]
     return {
+        "about": dg.MetadataValue.md("\n".join(about_lines)),
         "release": dg.MetadataValue.path(str(result.release_dir)),
         "serving_database": dg.MetadataValue.path(str(serving_dir / CURRENT / DATABASE_FILE)),
         "serving_parquet": dg.MetadataValue.path(str(serving_dir / CURRENT / PARQUET_DIR)),
@@ -152,11 +157,14 @@ def build_publish_asset(
                 allow_retries=False,
             )
         with using_warehouse(settings.warehouse_path):
-            result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep)
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+                about = release_about(settings, con)
+            result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep,
+                                   about=about)
         context.log.info(
             f"published {len(result.tables)} marts ({sum(t.rows for t in result.tables):,} rows) "
             f"to {result.release_dir} in {result.duration_seconds:.2f} s"
         )
-        return dg.MaterializeResult(metadata=release_metadata(result, settings.serving_dir))
+        return dg.MaterializeResult(metadata=release_metadata(result, settings.serving_dir, about))
 
     return serving_copy
