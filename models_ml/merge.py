@@ -19,15 +19,31 @@ Steps (``merge_effects``):
    impacts were rounded, see simulation.TIE_DECIMALS). The standard error treats
    the outcomes as independent; outcomes of one sub-goal measured in the same areas are
    correlated, so it is optimistic (documented; the down-weighting ``w`` below absorbs part of it).
-3. **Normal-normal pooling** per (factor, sub-goal): prior = literature ``N(d_lit, se_lit^2 +
-   tau^2)``; local likelihood ``N(d_loc, (se_loc^2 + tau^2) / w)``; posterior
+3. **Normal-normal pooling** per (factor, sub-goal): literature ``N(d_lit, se_lit^2 + tau^2)``
+   and local ``N(d_loc, (se_loc^2 + tau^2) / w)``, both read as estimates of the municipality's
+   own effect that may each be off by a between-source deviation of SD ``tau`` (a two-source
+   random-effects mean; "prior" and "likelihood" in older text meant the same); combined
 
        v_post = 1 / (1 / v_lit + 1 / v_loc),   d_post = v_post * (d_lit / v_lit + d_loc / v_loc)
 
    with ``v_lit = se_lit^2 + tau^2`` and ``v_loc = (se_loc^2 + tau^2) / w``. Defaults ``tau = 0.1``
    (between-source heterogeneity on the d scale) and ``w = 0.5`` (local ecological evidence counts
    half). With ``w = 1`` this is the random-effects inverse-variance mean of the two sources with
-   a known tau^2; with ``tau = 0`` as well, the fixed-effect mean.
+   a known tau^2; with ``tau = 0`` as well, the fixed-effect mean. A merged standard error is never
+   below ``tau / sqrt(1 + w)`` (0.082 with the defaults), however much data: the reason the rank
+   intervals do not narrow with more data (models_ml/README.md).
+
+**The common scale is a convention, not a measurement** (a statistician's review). The local d is
+an *area-level* association: the within-area coefficient in SDs of the outcome's signal per SD of
+the factor score, passed through the r-to-d formula. Its size depends on how much the outcome and
+the factor vary between and within areas, not only on the effect on a person; the literature d is
+an *individual-level* effect (a log odds ratio times sqrt(3)/pi, for example). The same individual
+odds ratio of 2 (d 0.38) gives a local d of about 0.50, 0.26 or 0.13 when only the between-area SD
+of the outcome's baseline is 0.25, 0.5 or 1. So how strongly the two sources pull against each
+other, and how a literature-only factor ranks against a local-only one, rests on this convention.
+``MergeConfig.local_scale`` multiplies the local d and its standard error before pooling, for a
+sensitivity analysis of exactly that (``python -m models_ml.sensitivity``; figures in
+models_ml/README.md); it is 1 in production.
 
 **Empirical-Bayes shrinkage of local-only pairs** (``shrink_local_only``, on by default). A pair
 without literature has no prior but its own data; its local estimates come from as few as 12
@@ -75,11 +91,13 @@ COLUMNS = [
 class MergeConfig:
     """tau: between-source heterogeneity SD on the d scale; local_weight: w in (0, 1], the weight of
     local ecological evidence (its variance is divided by w); shrink_local_only: empirical-Bayes
-    shrinkage towards 0 of the local estimates of pairs without literature."""
+    shrinkage towards 0 of the local estimates of pairs without literature; local_scale: the local d
+    and its SE times this (a sensitivity analysis of the scale convention; 1 in production)."""
 
     tau: float = 0.1
     local_weight: float = 0.5
     shrink_local_only: bool = True
+    local_scale: float = 1.0  # sensitivity only: local d and SE times this before pooling (module docstring)
 
 
 def to_cohens_d(estimate, std_error) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +229,9 @@ def merge_effects(associations: pd.DataFrame, literature: pd.DataFrame,
                              on=["factor_id", "subgoal_id"], how="left")
     else:
         local["d_local_unshrunk"] = local["d_local"]
+    if cfg.local_scale != 1.0:  # a sensitivity analysis of the scale convention, never in production
+        for column in ("d_local", "se_local", "d_local_unshrunk"):
+            local[column] = local[column] * cfg.local_scale
     lit = literature.rename(columns={"effect_size_d": "d_literature", "se_d": "se_literature",
                                      "is_placeholder": "literature_is_placeholder"})
     lit = lit[["link_id", "factor_id", "subgoal_id", "d_literature", "se_literature", "evidence_grade",

@@ -136,3 +136,29 @@ def test_merge_reports_the_unshrunk_local_estimate():
     assert out.loc["f0", "d_local"] == raw.loc["f0", "d_local"]  # literature pair: not shrunk
     others = out.index != "f0"
     assert (out.loc[others, "d_local"].abs() < out.loc[others, "d_local_unshrunk"].abs()).all()
+
+
+def test_local_scale_multiplies_the_local_d_and_its_error_before_pooling():
+    """The scale-convention sensitivity (MergeConfig.local_scale): local d and SE times the factor,
+    literature untouched, the pool recomputed from the scaled local estimate."""
+    a = _assoc([{"outcome_indicator_id": "o1", "factor_id": "both", "estimate": 0.2, "std_error": 0.05}])
+    lit = pd.DataFrame([("both__sub", "both", "sub", 0.4, 0.1, "A", False, "Someone 2020")],
+                       columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d", "evidence_grade",
+                                "is_placeholder", "citation"])
+    base = merge_effects(a, lit, MergeConfig(shrink_local_only=False)).iloc[0]
+    twice = merge_effects(a, lit, MergeConfig(shrink_local_only=False, local_scale=2.0)).iloc[0]
+    assert twice["d_local"] == pytest.approx(2 * base["d_local"]) and twice["se_local"] == pytest.approx(2 * base["se_local"])
+    assert twice["d_literature"] == base["d_literature"]
+    d, sd, _ = pool(0.4, 0.1, twice["d_local"], twice["se_local"], 0.1, 0.5)
+    assert twice["d_merged"] == pytest.approx(float(d)) and twice["se_merged"] == pytest.approx(float(sd))
+
+
+def test_sensitivity_comparison_counts_the_top_kept_and_the_largest_moves():
+    from models_ml.sensitivity import compare
+
+    base = pd.Series({"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0, "e": 5.0, "f": 6.0, "g": 7.0})
+    other = pd.Series({"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0, "f": 5.0, "e": 7.0})  # g unranked, e and f swap
+    r = compare(base, other, top=5)
+    assert r["factors"] == 6 and r["dropped"] == ["g"] and r["top_kept"] == 4
+    assert r["moved"][0] == ("e", 5.0, 7.0)
+    assert r["spearman"] == pytest.approx(0.9428571, abs=1e-6)
