@@ -13,9 +13,10 @@ To the marts (``real_marts``): the real 2024 pages together with the recorded 20
 youth-care table of tests/cbs/fixtures (constructed figures, with buurten), so that two key-figures
 years and the youth-care table go through connector, ingestion and dbt in one build. None of the
 factor model's 66 indicators can be computed from the 8 real topics (each needs a figure the subset
-lacks), so the dbt project is built from a copy whose indicators seed has one extra, test-only
-indicator made of two real topics (men as a percentage of the residents); everything else is the
-project as it is. The other sources are empty, as for a deployment that switched them off.
+lacks), so the dbt project is built from a copy whose indicators seed has two extra, test-only
+indicators made of real topics (men as a percentage of the residents; the population density, a
+mean weighted by land area, which CBS leaves out ('.') for three Rotterdam wijken); everything else
+is the project as it is. The other sources are empty, as for a deployment that switched them off.
 """
 
 from __future__ import annotations
@@ -138,6 +139,14 @@ TEST_INDICATOR = {
     "area_level": "buurt", "life_phase_id": "volwassenen",
     "description": "TEST ONLY (tests/cbs/test_real_85984NED.py): mannen als percentage van de inwoners (CBS).",
 }
+# test-only: the population density per km2 as CBS gives it, weighted by land area (ha) when summed; CBS gives it
+# as '.' for wijken without (almost) any residents, but gives its own figure for the gemeente
+TEST_DENSITY = {
+    **TEST_INDICATOR, "indicator_id": "test_dichtheid", "name_nl": "Bevolkingsdichtheid (testindicator)",
+    "name_en": "Population density (test indicator)", "numerator_column": "", "value_column": "Bevolkingsdichtheid_34",
+    "denominator_column": "OppervlakteLand_123", "unit": "mean", "multiplier": "1",
+    "description": "TEST ONLY (tests/cbs/test_real_85984NED.py): inwoners per km2 land, gewogen met het landoppervlak (CBS).",
+}
 
 
 def _replay_with_recorded_fixtures(tmp_path: Path) -> tuple[Path, dict[str, dict]]:
@@ -211,7 +220,7 @@ def real_marts(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     with seed.open(encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))
     with seed.open("a", encoding="utf-8", newline="") as fh:
-        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerow(TEST_INDICATOR)
+        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerows([TEST_INDICATOR, TEST_DENSITY])
     done = dbt(project, env, "build", "--exclude", "path:models/marts/ml")
     assert done.returncode == 0, done.stdout[-6000:]  # every data test, unit test and contract passes, other sources empty
     return tmp / "warehouse.duckdb", rotterdam
@@ -264,8 +273,9 @@ def test_dim_area_holds_rotterdam_and_its_21_wijken(real_marts):
 def test_rotterdam_2024_wijken_feed_the_marts_and_the_gemeente_is_their_exact_sum(real_marts):
     warehouse, rotterdam = real_marts
     values = query(warehouse, "select * from marts.fct_indicator_value where year = 2024")
-    # the only indicator of 2024: the test indicator; none of the factor model's own (see above)
-    assert set(values["indicator_id"]) == {"test_mannen_pct"}
+    # the only indicators of 2024: the test indicators; none of the factor model's own (see above)
+    assert set(values["indicator_id"]) == {"test_mannen_pct", "test_dichtheid"}
+    values = values[values["indicator_id"] == "test_mannen_pct"]
     wijk = values[values["area_level"] == "wijk"].set_index("area_code")
     assert len(wijk) == 21 and set(values["area_level"]) == {"wijk", "gemeente"}  # no buurten in the real subset
     assert (wijk["derived_from_level"] == "wijk").all() and not wijk["is_aggregate"].any()
@@ -290,8 +300,47 @@ def test_rotterdam_2024_wijken_feed_the_marts_and_the_gemeente_is_their_exact_su
     assert gemeente["value"] == pytest.approx(100 * 332270 / 670595, rel=1e-12)
     assert rotterdam["GM0599"]["AantalInwoners_5"] == 670610
     # the Staat van de Jeugd takes the gemeente value
-    staat = query(warehouse, "select * from marts.mart_staat_van_de_jeugd where year = 2024").iloc[0]
-    assert staat["indicator_id"] == "test_mannen_pct" and staat["value"] == pytest.approx(gemeente["value"])
+    staat = query(warehouse, "select * from marts.mart_staat_van_de_jeugd where year = 2024 and indicator_id = 'test_mannen_pct'")
+    assert staat["value"].item() == pytest.approx(gemeente["value"])
+
+
+@pytest.mark.slow  # a dbt build (about 20 s, once for these tests)
+def test_rotterdam_density_is_cbs_own_gemeente_figure_not_the_sum_of_the_wijken_that_have_one(real_marts):
+    """Real '.' figures: CBS gives no population density for three Rotterdam wijken (WK059922, WK059924,
+    WK059925: 0, 5 and 0 residents on 840 ha of land), but its own figure for Rotterdam (3,070 per km2 on
+    21,842 ha) includes them. Summed from the 18 wijken that have a density, Rotterdam came out at 3,192 per
+    km2 on 21,003 ha, 4 % too dense, and was published as a complete sum of all its wijken. Now the gemeente
+    carries CBS's own figure and says so; the wijken are as CBS gives them, the three without a density have
+    no value."""
+    warehouse, rotterdam = real_marts
+    wijken = {c: v for c, v in rotterdam.items() if c.startswith("WK")}
+    secret = sorted(c for c, v in wijken.items() if v["Bevolkingsdichtheid_34"] is None)
+    assert secret == ["WK059922", "WK059924", "WK059925"]
+    given = {c: v for c, v in wijken.items() if c not in secret}
+    partial = sum(v["Bevolkingsdichtheid_34"] * v["OppervlakteLand_123"] for v in given.values()) / sum(
+        v["OppervlakteLand_123"] for v in given.values())
+    assert partial == pytest.approx(3192.32, abs=0.01) and sum(v["OppervlakteLand_123"] for v in given.values()) == 21003
+
+    values = query(warehouse, "select * from marts.fct_indicator_value where year = 2024 and indicator_id = 'test_dichtheid'")
+    values = values.set_index("area_code")
+    assert sorted(values.index) == sorted(["GM0599", *given])  # no row for the wijken without the figure
+    gm = values.loc["GM0599"]
+    own = rotterdam["GM0599"]
+    assert (gm["value"], gm["denominator"]) == (own["Bevolkingsdichtheid_34"], own["OppervlakteLand_123"]) == (3070, 21842)
+    assert gm["numerator"] == 3070 * 21842
+    assert gm["derived_from_level"] == "gemeente" and not gm["is_aggregate"] and gm["areas_aggregated"] == 1
+    assert gm["children_without_figure"] == 3 and gm["is_complete"] and not gm["is_suppressed"]
+    assert pd.isna(gm["children_expected"]) and pd.isna(gm["children_present"])
+    for code, v in given.items():
+        row = values.loc[code]
+        assert (row["value"], row["denominator"], row["derived_from_level"]) == (v["Bevolkingsdichtheid_34"], v["OppervlakteLand_123"], "wijk")
+    # why: the sum it replaces would have had 18 of Rotterdam's 21 wijken, the three others delivered without it
+    completeness = query(warehouse, """select * from intermediate.int_aggregate_completeness
+                                       where indicator_id = 'test_dichtheid' and year = 2024""")
+    assert len(completeness) == 1
+    completeness = completeness.iloc[0]
+    assert (completeness["area_code"], completeness["children_expected"], completeness["children_present"],
+            completeness["children_without_figure"], completeness["children_missing"]) == ("GM0599", 21, 18, 3, ",".join(secret))
 
 
 @pytest.mark.slow  # a dbt build (about 20 s, once for these tests)

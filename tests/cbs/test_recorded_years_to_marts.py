@@ -200,8 +200,9 @@ def test_a_count_based_percentage_per_buurt_wijk_and_gemeente_is_the_exact_sum_o
 
 def test_a_percentage_the_source_gives_is_turned_into_counts_before_summing(run):
     """cbs_corporatiewoningen_pct 2024: CBS gives the share of dwellings (48 % of 8,300 and 41 % of 12,950); the
-    wijk and gemeente are (0.48 x 8300 + 0.41 x 12950) / (8300 + 12950), not the mean of 48 and 41. The buurt
-    whose share is secret (null) makes no row."""
+    wijk is (0.48 x 8300 + 0.41 x 12950) / (8300 + 12950), not the mean of 48 and 41. The buurt whose share is
+    secret (null, with 20 dwellings) makes no row, so a sum of the gemeente's buurten would leave it out: the
+    gemeente is CBS's own figure (43 % of its 327,600 dwellings), as given, and says so."""
     settings, _ = run
     f = figures(2024)
     got = values(settings, "cbs_corporatiewoningen_pct", 2024)
@@ -210,10 +211,15 @@ def test_a_percentage_the_source_gives_is_turned_into_counts_before_summing(run)
     num = sum(f[c]["InBezitWoningcorporatie_49"] * f[c]["Woningvoorraad_35"] / 100 for c in buurten)
     den = sum(f[c]["Woningvoorraad_35"] for c in buurten)
     assert (num, den) == (3984 + 5309.5, 21250)
-    for code in ("WK059901", "GM0599"):
-        assert got.loc[code, "numerator"] == pytest.approx(num) and got.loc[code, "denominator"] == den
-        assert got.loc[code, "value"] == pytest.approx(100 * 9293.5 / 21250, rel=1e-12)
-    assert got.loc["GM0599", "areas_aggregated"] == 2
+    wijk = got.loc["WK059901"]
+    assert wijk["numerator"] == pytest.approx(num) and wijk["denominator"] == den
+    assert wijk["value"] == pytest.approx(100 * 9293.5 / 21250, rel=1e-12)
+    assert wijk["is_aggregate"] and wijk["areas_aggregated"] == 2 and wijk["children_without_figure"] == 0
+    gm = got.loc["GM0599"]
+    assert (f["GM0599"]["InBezitWoningcorporatie_49"], f["GM0599"]["Woningvoorraad_35"]) == (43, 327600)
+    assert (gm["value"], gm["denominator"], gm["numerator"]) == (43, 327600, pytest.approx(0.43 * 327600))
+    assert gm["derived_from_level"] == "gemeente" and not gm["is_aggregate"] and gm["children_without_figure"] == 1
+    assert not gm["is_suppressed"] and gm["is_complete"]
     # 2023: every buurt 44 %, so every level 44 %
     assert values(settings, "cbs_corporatiewoningen_pct", 2023)["value"].tolist() == pytest.approx([44.0] * 6)
 
@@ -223,7 +229,8 @@ def test_youth_care_2023_from_the_youth_care_table_arrives_suppressed_2024_from_
     percentage (12.6). It reaches fct_indicator_value as the gemeente's own row and is suppressed: a
     percentage without a count of young people has an unknown basis, and a value whose basis is unknown is
     never published (dbt_project: disclosure control). 2024: the table's figure is secret (null), nothing is
-    filled; the key figures (85984NED) give count and percentage per buurt, so the marts have them exactly."""
+    filled; the key figures (85984NED) give count and percentage per buurt, so the marts have them exactly; the
+    gemeente, one of whose buurten is secret there, is the key figures' own gemeente row."""
     settings, _ = run
     raw = query(settings, """select jaar, "PercentageJongerenMetJeugdzorg_99" as pct, "JongerenMetJeugdzorgInNatura_98" as n
                              from raw.cbs_kerncijfers where "WijkenEnBuurten" = 'GM0599' order by jaar""")
@@ -241,9 +248,14 @@ def test_youth_care_2023_from_the_youth_care_table_arrives_suppressed_2024_from_
     assert set(y2024.index) == {"BU05990110", "BU05990111", "WK059901", "GM0599"}  # BU05990310: secret
     young = {c: f[c]["JongerenMetJeugdzorgInNatura_98"] * 100 / f[c]["PercentageJongerenMetJeugdzorg_99"] for c in ("BU05990110", "BU05990111")}
     assert young == {"BU05990110": pytest.approx(4000), "BU05990111": pytest.approx(6000)}
-    for code in ("WK059901", "GM0599"):
-        assert y2024.loc[code, "numerator"] == 520 + 612 and y2024.loc[code, "denominator"] == pytest.approx(10000)
-        assert y2024.loc[code, "value"] == pytest.approx(11.32) and not y2024.loc[code, "is_suppressed"]
+    wijk = y2024.loc["WK059901"]
+    assert wijk["numerator"] == 520 + 612 and wijk["denominator"] == pytest.approx(10000)
+    assert wijk["value"] == pytest.approx(11.32) and not wijk["is_suppressed"]
+    # not 520 + 612 of 10,000: BU05990310 is delivered without the figure, CBS's own Rotterdam row includes it
+    gm = y2024.loc["GM0599"]
+    assert (f["GM0599"]["JongerenMetJeugdzorgInNatura_98"], f["GM0599"]["PercentageJongerenMetJeugdzorg_99"]) == (19400, 10.9)
+    assert gm["numerator"] == 19400 and gm["denominator"] == pytest.approx(19400 * 100 / 10.9) and gm["value"] == 10.9
+    assert gm["derived_from_level"] == "gemeente" and gm["children_without_figure"] == 1 and not gm["is_suppressed"]
 
 
 def test_both_years_reach_the_area_dimension_and_the_staat_van_de_jeugd(run):

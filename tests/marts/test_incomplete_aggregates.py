@@ -46,8 +46,10 @@ def _corrupt(extracts, buurten, year):
 
 
 def test_clean_demo_has_no_incomplete_aggregate(demo_run):
-    """The CBS income figures that the demo leaves out ('.') for small buurten, and toddler counts of
-    0, do not make a wijk incomplete: the source reports those buurten."""
+    """Toddler counts of 0 do not make a wijk incomplete. The CBS income figures that the demo leaves out
+    ('.') for buurten under 500 residents would: a sum of the other buurten leaves their residents out. The
+    demo's CBS extract gives its own wijk and gemeente rows (which include those buurten), so those wijken
+    and the gemeente carry CBS's own figure instead of the partial sum, and nothing is withheld."""
     settings, _ = demo_run
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert incomplete_aggregates(con) == []
@@ -55,6 +57,16 @@ def test_clean_demo_has_no_incomplete_aggregate(demo_run):
             "select count(*), count(*) filter (where children_present = children_expected and children_expected > 0) "
             "from marts.fct_indicator_value where is_aggregate").fetchone()
         assert aggregates == counted > 0
+        # every sum has all its children's figures; CBS's own figure where a buurt is '.'
+        assert con.execute("select count(*) from marts.fct_indicator_value "
+                           "where is_aggregate and children_without_figure > 0").fetchone() == (0,)
+        own = con.execute(
+            """select area_level, count(*), count(distinct indicator_id), bool_and(derived_from_level = area_level),
+                      bool_and(not is_suppressed)
+               from marts.fct_indicator_value where not is_aggregate and children_without_figure > 0
+               group by area_level order by area_level""").fetchall()
+        # the three income indicators: 20 wijk values each over the ten years, and the gemeente every year
+        assert own == [("gemeente", 30, 3, True, True), ("wijk", 60, 3, True, True)]
 
 
 def test_a_wijk_summed_from_the_buurten_that_survived_quarantine_is_withheld(demo_run, tmp_path):

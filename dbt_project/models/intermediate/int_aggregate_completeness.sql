@@ -6,12 +6,18 @@
 -- base rows hold) that a source of the indicator delivers: its own source (for the GGD monitor its
 -- indicator code) or the source of its denominator has a row for the area, loaded or quarantined,
 -- in any year (int_source_coverage). An area a source never reports (no residents, or outside what
--- it covers) is not expected. Present: an expected child for which every such source has a loaded
--- row in this year. A child whose row is there but without this figure (CBS's '.' below 500
--- residents) or with a zero denominator is present: the source reports it and the sum is what the
--- source allows. A child whose row was quarantined, or that a source delivers in other years but not
--- in this one, is missing: its figures are not in the sum, and fct_indicator_value withholds the
--- aggregate (suppression_reason 'incomplete').
+-- it covers) is not expected. Present: an expected child whose figure is in the sum: every such
+-- source has a loaded row for it in this year, and that row gives this figure (numerator and
+-- denominator; int_indicator_source_rows), or a denominator of 0, which adds nothing to the sum.
+-- Not present, and so making the aggregate incomplete:
+--   - a child whose row was quarantined, or that a source delivers in other years but not in this
+--     one: its figures are not in the sum;
+--   - a child whose row is there without this figure (CBS's '.' for a buurt too small to publish;
+--     children_without_figure counts them): the sum would leave out its persons, so a count comes
+--     out too low and a percentage leans towards the children that have it. int_indicator_value
+--     then takes the source's own figure for the aggregate area where the source gives one (CBS
+--     publishes its own wijk and gemeente figures, which include those buurten); otherwise the
+--     partial sum is withheld like any incomplete aggregate (fct_indicator_value, 'incomplete').
 with indicators as (
     select * from {{ ref('indicators') }}
 ),
@@ -77,11 +83,28 @@ child_status as (
     group by all
 ),
 
+figures as (
+    -- which areas the source gives this figure for; a denominator of 0 counts as given (nothing to add)
+    select indicator_id, year, area_code, {{ gives_figure('r') }} or r.denominator = 0 as gives_figure
+    from {{ ref('int_indicator_source_rows') }} as r
+),
+
+child_presence as (
+    -- an expected child is in the sum when it is delivered this year with the figure
+    select
+        s.*,
+        s.is_expected and not s.is_missing and coalesce(f.gives_figure, false) as is_present,
+        s.is_expected and not s.is_missing and not coalesce(f.gives_figure, false) as is_without_figure
+    from child_status as s
+    left join figures as f
+        on f.indicator_id = s.indicator_id and f.year = s.year and f.area_code = s.area_code
+),
+
 parents as (
     -- a buurt counts towards its wijk and its gemeente, a wijk towards its gemeente
-    select *, {{ wijk_of('area_code') }} as parent_code from child_status where area_level = 'buurt'
+    select *, {{ wijk_of('area_code') }} as parent_code from child_presence where area_level = 'buurt'
     union all
-    select *, {{ gemeente_of('area_code') }} from child_status
+    select *, {{ gemeente_of('area_code') }} from child_presence
 )
 
 select
@@ -91,7 +114,8 @@ select
     {{ area_level('parent_code') }} as area_level,
     area_level as derived_from_level,
     (count(*) filter (where is_expected))::integer as children_expected,
-    (count(*) filter (where is_expected and not is_missing))::integer as children_present,
-    string_agg(area_code, ',' order by area_code) filter (where is_missing) as children_missing
+    (count(*) filter (where is_present))::integer as children_present,
+    (count(*) filter (where is_without_figure))::integer as children_without_figure,
+    string_agg(area_code, ',' order by area_code) filter (where is_expected and not is_present) as children_missing
 from parents
 group by all

@@ -9,6 +9,12 @@
 -- (int_aggregate_completeness: children_expected, children_present); one summed from fewer, say
 -- because some buurt rows were quarantined on arrival, has is_complete false, and
 -- fct_indicator_value withholds it.
+-- The source's own figure instead of a partial sum: where some children are delivered without this
+-- figure (CBS's '.' for small buurten; children_without_figure), the sum would leave their persons
+-- out (a count too low, a percentage leaning towards the children that have it). Where the source
+-- gives its own figure for that wijk or gemeente (CBS does, and it includes those buurten), that
+-- figure is the value, as given: is_aggregate false, derived_from_level its own level,
+-- children_without_figure says why. Where it does not, the partial sum stays, incomplete, withheld.
 -- Each value carries a standard error for judging change:
 --   survey prevalence: the 95% CI half-width / 1.96 (at gemeente level: binomial on respondents);
 --   percentage: binomial, multiplier x sqrt(p (1 - p) / denominator);
@@ -28,7 +34,23 @@ base as (
 
 complete as (
     -- rows that can be aggregated: both counts present
-    select * from base where numerator is not null and denominator is not null and denominator > 0
+    select * from base as b where {{ gives_figure('b') }} and b.denominator > 0
+),
+
+completeness as (
+    select * from {{ ref('int_aggregate_completeness') }}
+),
+
+own_figures as (
+    -- the source's own figure for a wijk or gemeente whose sum would leave out children delivered
+    -- without the figure; one completeness row per aggregate (its gemeente is summed from one level)
+    select
+        r.indicator_id, r.year, r.area_code, r.area_level, r.numerator, r.denominator, r.value,
+        r.ci_lower, r.ci_upper, c.children_without_figure
+    from {{ ref('int_indicator_source_rows') }} as r
+    inner join completeness as c
+        on c.indicator_id = r.indicator_id and c.year = r.year and c.area_code = r.area_code
+    where c.children_without_figure > 0 and {{ gives_figure('r') }}
 ),
 
 wijk_from_buurten as (
@@ -49,26 +71,39 @@ gemeente_from_below as (
 ),
 
 aggregated as (
-    select * from wijk_from_buurten
-    union all
-    select * from gemeente_from_below
+    -- the sums, but not where the source's own figure takes their place
+    select s.*
+    from (
+        select * from wijk_from_buurten
+        union all
+        select * from gemeente_from_below
+    ) as s
+    anti join own_figures as o
+        on o.indicator_id = s.indicator_id and o.year = s.year and o.area_code = s.area_code
 ),
 
 all_levels as (
     select indicator_id, year, area_code, area_level, numerator, denominator, value,
         ci_lower, ci_upper, 1 as areas_aggregated, false as is_aggregate, area_level as derived_from_level,
-        null::integer as children_expected, null::integer as children_present
+        null::integer as children_expected, null::integer as children_present,
+        null::integer as children_without_figure
     from base
     union all
     select a.indicator_id, a.year, a.area_code, a.area_level, a.numerator, a.denominator,
         i.multiplier * a.numerator / a.denominator as value,
         null, null, a.areas_aggregated, true, a.derived_from_level,
-        c.children_expected, c.children_present
+        c.children_expected, c.children_present, c.children_without_figure
     from aggregated as a
     inner join indicators as i on i.indicator_id = a.indicator_id
-    left join {{ ref('int_aggregate_completeness') }} as c
+    left join completeness as c
         on c.indicator_id = a.indicator_id and c.year = a.year and c.area_code = a.area_code
         and c.derived_from_level = a.derived_from_level
+    union all
+    -- as the source gives it, not summed: no children counted, complete
+    select indicator_id, year, area_code, area_level, numerator, denominator, value,
+        ci_lower, ci_upper, 1, false, area_level,
+        null, null, children_without_figure
+    from own_figures
 )
 
 select
@@ -102,6 +137,7 @@ select
     v.derived_from_level,
     v.children_expected,
     v.children_present,
+    v.children_without_figure,
     coalesce(v.children_present >= v.children_expected, true) as is_complete
 from all_levels as v
 inner join indicators as i on i.indicator_id = v.indicator_id

@@ -17,7 +17,16 @@
 -- areas than its sources deliver (some buurt rows quarantined on arrival, say) is not the area's
 -- figure; it is withheld like a small cell (is_complete false, children_expected and
 -- children_present say how many; int_aggregate_completeness). Its parent is then incomplete too, so
--- it never makes complementary suppression withhold a sibling.
+-- it makes complementary suppression withhold a sibling only where the parent carries the source's
+-- own figure (below).
+--
+-- The source's own wijk or gemeente figure (int_indicator_value takes it where a child is delivered
+-- without the figure, CBS's '.') is a published parent like a sum, and complementary suppression
+-- covers it the same way: its total minus its published children is what we withhold plus the '.'
+-- children. Where exactly one child is withheld by us, its smallest published sibling is withheld
+-- too, as under a sum, so none of our cells rests only on the '.' children staying unknown. The '.'
+-- children have no row here and do not count as withheld: they are CBS's secret, not ours, and CBS
+-- publishes the same parent beside them.
 {% set min_persons = var('min_persons') %}
 with v as (
     select * from {{ ref('int_indicator_value') }}
@@ -126,5 +135,6 @@ select
     derived_from_level,
     children_expected,
     children_present,
+    children_without_figure,
     is_complete
 from suppressed

@@ -11,9 +11,10 @@ yields with extra metadata:
   goal codes and the value or score column);
 - ``duration_seconds``: dbt's execution time of the model (dagster-dbt's ``Execution Duration``);
 - ``rows_incomplete`` (``fct_indicator_value``): wijk and gemeente values withheld because they were
-  summed from fewer child areas than their sources deliver (``is_complete`` false), and, when there
-  are any, ``incomplete_aggregates``: a table of them by indicator, area and year with the missing
-  child areas; the run log warns with the same list.
+  summed from fewer child areas than their sources deliver, or from children some of which the source
+  delivers without the figure and no figure of the source's own for the area (``is_complete`` false),
+  and, when there are any, ``incomplete_aggregates``: a table of them by indicator, area and year with
+  the missing child areas; the run log warns with the same list.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def incomplete_report(rows: list[tuple]) -> tuple[str, dict[str, Any]]:
     more = f"\n... and {len(rows) - INCOMPLETE_LISTED} more" if len(rows) > INCOMPLETE_LISTED else ""
     text = (
         f"{len(rows)} wijk/gemeente value(s) withheld as incomplete (summed from fewer child areas than "
-        "their sources deliver, e.g. buurt rows quarantined on arrival; see quarantine.<source>):\n"
+        "their sources deliver: buurt rows quarantined on arrival, see quarantine.<source>; or delivered without "
+        "the figure, '.', where the source gives no figure of its own for the wijk or gemeente):\n"
         + "\n".join(lines) + more
     )
     table = "| indicator | area | year | present | expected | missing |\n| --- | --- | --- | --- | --- | --- |\n" + "\n".join(
