@@ -5,7 +5,8 @@
     buurten (wijken), so one suppressed child among published ones could be worked out by
     subtraction: where exactly one child of a published parent is suppressed, its smallest published
     sibling is picked too; where that sibling is a wijk, its smallest buurt as well (else the wijk
-    could be summed from its buurten). Used by fct_indicator_value per indicator, and per shared
+    could be summed from its buurten), and so for any withheld wijk under a published gemeente none of
+    whose buurten is withheld. Used by fct_indicator_value per indicator, and per shared
     denominator. -#}
 {% macro complementary_picks(cells, key) %}
 (
@@ -31,12 +32,26 @@
         where not c.is_suppressed and c.suppressed_siblings = 1 and c.size_order = 1 and not p.is_suppressed
     ),
 
-    -- a wijk suppressed that way, none of whose buurten is suppressed yet, loses its smallest buurt
-    -- too, so that it cannot be summed from them
+    -- wijken withheld under a published gemeente: those picked above, and those withheld for their own
+    -- reasons. A sum withheld for its own reasons always has a withheld buurt (a small sum has a small
+    -- part), but the source's own wijk figure, taken where a buurt is '.', or a partial sum withheld as
+    -- incomplete, can be withheld while every buurt that has a row is published
+    withheld_wijken as (
+        select * from complementary
+        union
+        select w.area_code, w.year, w.{{ key }}
+        from {{ cells }} as w
+        inner join {{ cells }} as p
+            on p.area_code = w.parent_code and p.year = w.year and p.{{ key }} = w.{{ key }}
+        where w.area_level = 'wijk' and w.is_suppressed and not p.is_suppressed
+    ),
+
+    -- such a wijk, none of whose buurten is suppressed yet, loses its smallest buurt too, so that it
+    -- cannot be summed from them
     complementary_buurt as (
         select c.area_code, c.year, c.{{ key }}
         from children as c
-        inner join complementary as w
+        inner join withheld_wijken as w
             on c.parent_code = w.area_code and c.year = w.year and c.{{ key }} = w.{{ key }}
         where c.area_level = 'buurt' and c.suppressed_siblings = 0 and c.size_order = 1
     )
