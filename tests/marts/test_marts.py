@@ -7,6 +7,7 @@ pipeline into a temporary DuckDB file.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,16 +44,21 @@ def test_wijk_and_gemeente_rates_are_sums_of_buurt_counts(con):
 
 
 def test_gemeente_percentage_is_weighted_by_counts_not_an_average_of_percentages(con):
-    """CBS gives a percentage per buurt; the gemeente value weighs it by households."""
-    raw = df(con, """select jaar as year, "HuishoudensMetEenLaagInkomen_89" as pct, "HuishoudensTotaal_29" as hh
-                     from raw.cbs_kerncijfers where trim("WijkenEnBuurten") like 'BU%' and "HuishoudensMetEenLaagInkomen_89" is not null""")
+    """CBS gives a percentage per buurt; the gemeente value weighs it by dwellings. (Low income, where
+    CBS leaves small buurten '.', takes CBS's own gemeente figure instead of a partial sum.)"""
+    raw = df(con, """select jaar as year, "InBezitWoningcorporatie_49" as pct, "Woningvoorraad_35" as hh
+                     from raw.cbs_kerncijfers where trim("WijkenEnBuurten") like 'BU%' and "InBezitWoningcorporatie_49" is not null""")
     raw["num"] = raw["pct"] * raw["hh"] / 100
     by_year = raw.groupby("year").agg(num=("num", "sum"), hh=("hh", "sum"), mean_pct=("pct", "mean"))
     by_year["weighted"] = 100 * by_year["num"] / by_year["hh"]
     got = df(con, """select year, value from marts.fct_indicator_value
-                     where indicator_id = 'cbs_laag_inkomen_pct' and area_level = 'gemeente'""").set_index("year")["value"]
-    assert ((got - by_year["weighted"]).abs() < 1e-9).all()
+                     where indicator_id = 'cbs_corporatiewoningen_pct' and area_level = 'gemeente'""").set_index("year")["value"]
+    assert len(got) == len(by_year) and ((got - by_year["weighted"]).abs() < 1e-9).all()
     assert ((got - by_year["mean_pct"]).abs() > 0.01).any(), "the demo should show where averaging percentages would be wrong"
+    own = df(con, """select v.value, r."HuishoudensMetEenLaagInkomen_89" as cbs from marts.fct_indicator_value v
+                     join raw.cbs_kerncijfers r on r.jaar = v.year and trim(r."WijkenEnBuurten") = v.area_code
+                     where v.indicator_id = 'cbs_laag_inkomen_pct' and v.area_level = 'gemeente'""")
+    assert len(own) and ((own["value"] - own["cbs"]).abs() < 1e-9).all()
 
 
 def test_merged_buurt_series_is_the_sum_of_its_predecessors(con):
@@ -298,3 +304,25 @@ def test_life_phases_are_published_with_their_labels(con):
     assert set(used["life_phase_id"]) <= set(phases["life_phase_id"])
     assert phases.set_index("life_phase_id")["is_youth"].to_dict() == {
         "zwangerschap": True, "jonge_kinderen": True, "kinderen": True, "jeugd": True, "volwassenen": False, "ouderen": False}
+
+
+def test_every_published_count_based_value_has_a_95_percent_interval(con):
+    """Percentages: Wilson; rates and counts: square-root Poisson; surveys keep their own; means none
+    (before, only surveys had one: 330 of 495 Staat van de Jeugd rows without, a BI review)."""
+    v = df(con, """select v.*, i.unit, i.multiplier from marts.fct_indicator_value v
+                   join marts.dim_indicator i using (indicator_id) where not v.is_suppressed""")
+    counted = v[v["unit"] != "mean"]
+    assert counted["ci_lower"].notna().all() and counted["ci_upper"].notna().all()
+    assert ((counted["ci_lower"] <= counted["value"]) & (counted["value"] <= counted["ci_upper"])).all()
+    assert v.loc[v["unit"] == "mean", "ci_lower"].isna().all()
+    z = 1.96
+    pct = counted[(counted["unit"] == "percentage") & (counted["denominator"] > 0)]
+    p, n = pct["numerator"] / pct["denominator"], pct["denominator"]
+    centre, half = (p + z**2 / (2 * n)) / (1 + z**2 / n), z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert np.allclose(pct["ci_lower"], np.clip(100 * (centre - half), 0, pct["value"]), atol=1e-9)
+    assert np.allclose(pct["ci_upper"], np.clip(100 * (centre + half), pct["value"], 100), atol=1e-9)
+    rate = counted[counted["unit"] == "rate_per_1000"]
+    upper = rate["multiplier"] * (np.sqrt(rate["numerator"] + 1) + z / 2) ** 2 / rate["denominator"]
+    assert np.allclose(rate["ci_upper"], upper, atol=1e-9)
+    zero = rate[rate["numerator"] == 0]
+    assert len(zero) and (zero["ci_lower"] == 0).all() and (zero["ci_upper"] > 0).all()  # 0 cases is not certainty

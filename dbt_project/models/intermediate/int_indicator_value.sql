@@ -15,7 +15,9 @@
 -- gives its own figure for that wijk or gemeente (CBS does, and it includes those buurten), that
 -- figure is the value, as given: is_aggregate false, derived_from_level its own level,
 -- children_without_figure says why. Where it does not, the partial sum stays, incomplete, withheld.
--- Each value carries a standard error for judging change:
+-- Each value carries a 95% interval: the source's (surveys), else from its counts (macros/intervals.sql:
+-- Wilson for percentages, square-root Poisson for rates and counts; none for means), and a
+-- standard error for judging change:
 --   survey prevalence: the 95% CI half-width / 1.96 (at gemeente level: binomial on respondents);
 --   percentage: binomial, multiplier x sqrt(p (1 - p) / denominator);
 --   rate per 1,000 or count: Poisson, multiplier x sqrt(numerator) / denominator;
@@ -118,11 +120,19 @@ select
         when v.ci_lower is not null then v.ci_lower
         when i.unit = 'survey_prevalence' and v.denominator > 0
             then greatest(0, v.value - 1.96 * i.multiplier * sqrt((v.value / i.multiplier) * (1 - v.value / i.multiplier) / v.denominator))
+        when i.unit = 'percentage' and v.denominator > 0 and v.numerator >= 0
+            then least(v.value, greatest(0, {{ wilson_bound('v.numerator', 'v.denominator', 'i.multiplier', '-') }}))
+        when i.unit in ('rate_per_1000', 'count') and v.denominator > 0 and v.numerator >= 0
+            then least(v.value, {{ poisson_lower('v.numerator', 'v.denominator', 'i.multiplier') }})
     end as ci_lower,
     case
         when v.ci_upper is not null then v.ci_upper
         when i.unit = 'survey_prevalence' and v.denominator > 0
             then least(i.multiplier, v.value + 1.96 * i.multiplier * sqrt((v.value / i.multiplier) * (1 - v.value / i.multiplier) / v.denominator))
+        when i.unit = 'percentage' and v.denominator > 0 and v.numerator >= 0
+            then greatest(v.value, least(i.multiplier, {{ wilson_bound('v.numerator', 'v.denominator', 'i.multiplier', '+') }}))
+        when i.unit in ('rate_per_1000', 'count') and v.denominator > 0 and v.numerator >= 0
+            then greatest(v.value, {{ poisson_upper('v.numerator', 'v.denominator', 'i.multiplier') }})
     end as ci_upper,
     case
         when i.unit = 'survey_prevalence' and v.ci_lower is not null and v.ci_upper is not null
