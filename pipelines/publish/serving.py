@@ -41,7 +41,8 @@ Factorenmodel: published marts of one pipeline run (a release).
 factorenmodel.duckdb   DuckDB database: schema marts holds one table per mart, meta.release says
                        which run published it, meta.tables the row count of every mart and
                        meta.about what the data are (synthetic or real, gemeenten, years per
-                       source, pipeline version, disclosure and trend settings).
+                       source, pipeline version, disclosure and trend settings) and
+                       meta.quality the result of every mart's data-quality suite.
 parquet/<mart>.parquet the same rows, one Parquet file per mart.
 manifest.json          run id, time, tables, row counts, sizes and sha256 of every file.
 
@@ -64,6 +65,12 @@ META_COMMENTS = {
     "meta.about.key": "What the row describes.",
     "meta.about.value": "Its value in this release.",
     "meta.about.description": "What the key means.",
+    "meta.quality": "The newest data-quality (Great Expectations) result of every published mart that has a suite.",
+    "meta.quality.mart": "The mart (a table in schema marts).",
+    "meta.quality.success": "True when every expectation of its suite held.",
+    "meta.quality.expectations": "Expectations evaluated.",
+    "meta.quality.failed": "Expectations that did not hold (a failed critical one stops publishing).",
+    "meta.quality.validated_at": "When the suite ran (ISO time, UTC); before this release's published_at.",
 }
 
 
@@ -120,10 +127,13 @@ def publish_marts(
     schema: str = MARTS_SCHEMA,
     step_hook: Callable[[str], None] | None = None,
     about: Sequence[tuple[str, str, str]] = (),
+    quality: Callable[[list[str]], Sequence[tuple]] | None = None,
 ) -> PublishResult:
     """Publish every table and view of ``schema`` in the warehouse as a new current release.
 
     ``about``: (key, value, description) rows for ``meta.about`` and the manifest: what the data are.
+    ``quality``: given the published mart names, the rows of ``meta.quality`` (mart, success,
+    expectations, failed, validated at).
 
     ``keep`` releases (the current one included) stay on disk. ``step_hook`` is called with each name
     in ``STEPS`` as the publish passes it (for tests that kill or fail a publish half-way).
@@ -149,7 +159,7 @@ def publish_marts(
         partial = releases / (name + PARTIAL_SUFFIX)
         partial.mkdir()
         try:
-            tables = _write_release(warehouse, partial, schema, run_id, published_at, hook, about)
+            tables = _write_release(warehouse, partial, schema, run_id, published_at, hook, about, quality)
             database = partial / DATABASE_FILE
             manifest = _manifest(run_id, published_at, warehouse, database, tables)
             manifest["about"] = {key: value for key, value, _ in about}
@@ -250,6 +260,7 @@ def _write_release(
     warehouse: Path, release: Path, schema: str, run_id: str, published_at: datetime,
     hook: Callable[[str], None],
     about: Sequence[tuple[str, str, str]] = (),
+    quality: Callable[[list[str]], Sequence[tuple]] | None = None,
 ) -> list[PublishedTable]:
     database = release / DATABASE_FILE
     parquet_dir = release / PARQUET_DIR
@@ -288,6 +299,11 @@ def _write_release(
         con.execute("create table meta.about (key varchar primary key, value varchar, description varchar)")
         if about:
             con.executemany("insert into meta.about values (?, ?, ?)", [tuple(row) for row in about])
+        con.execute("create table meta.quality (mart varchar primary key, success boolean, expectations integer, "
+                    "failed integer, validated_at varchar)")
+        checked = quality([name for name, _ in marts]) if quality else []
+        if checked:
+            con.executemany("insert into meta.quality values (?, ?, ?, ?, ?)", [tuple(row) for row in checked])
         for target, comment in META_COMMENTS.items():
             kind = "column" if target.count(".") == 2 else "table"
             con.execute(f"comment on {kind} {target} is {_sql_string(comment)}")

@@ -42,5 +42,10 @@ def test_the_release_says_what_its_data_are(demo_run):
     assert about["min_persons"] == "10" and about["baseline_year"] == "first year of the data"
     assert about["pipeline_version"] not in ("", "unknown")
     assert undocumented == []
+    with duckdb.connect(str(settings.serving_dir / CURRENT / DATABASE_FILE), read_only=True) as con:
+        quality = con.execute("select mart, success, expectations, failed from meta.quality").fetchall()
+        marts = {t for (t,) in con.execute("select table_name from meta.tables").fetchall()}
+    assert {m for m, *_ in quality} == marts  # every published mart has a suite, and its result is there
+    assert all(ok and n > 0 and failed == 0 for _, ok, n, failed in quality)
     manifest = (settings.serving_dir / CURRENT / "manifest.json").read_text("utf-8")
     assert '"synthetic": "yes"' in manifest

@@ -8,6 +8,7 @@ baseline year of the trends). Each row is (key, value, description).
 
 from __future__ import annotations
 
+import json
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -41,9 +42,9 @@ def _pipeline_version() -> str:
 def years_by_source(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     """(source, first year, last year) of the published indicator values, per source (none before the
     marts are built)."""
-    (exists,) = con.execute("select count(*) from duckdb_tables() where schema_name = 'marts' "
-                            "and table_name = 'fct_indicator_value'").fetchone()
-    if not exists:
+    columns = {c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = 'marts' "
+                                         "and table_name = 'fct_indicator_value'").fetchall()}
+    if not {"source", "year"} <= columns:  # not built yet, or a deployment's own marts without them
         return []
     return con.execute(
         "select source, min(year), max(year) from marts.fct_indicator_value group by source order by source"
@@ -70,4 +71,20 @@ def release_about(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[tu
     for name, description in PUBLISHED_VARS.items():
         value = variables.get(name)
         rows.append((name, "first year of the data" if value is None else str(value), description))
+    return rows
+
+
+def quality_results(settings: Settings, marts: list[str]) -> list[tuple[str, bool, int, int, str]]:
+    """(mart, success, expectations, failed, validated at) of the newest Great Expectations validation
+    of every published mart that has one (``<data dir>/quality/data_docs/_results/<mart>.json``), for
+    ``meta.quality``: a reader sees which checks the data passed, and when they ran."""
+    rows = []
+    for mart in marts:
+        path = settings.data_docs_dir / "_results" / f"{mart}.json"
+        if not path.is_file():
+            continue
+        result = json.loads(path.read_text("utf-8"))
+        stats = result.get("statistics", {})
+        rows.append((mart, bool(result.get("success")), int(stats.get("evaluated_expectations", 0)),
+                     int(stats.get("unsuccessful_expectations", 0)), str(result.get("meta", {}).get("validation_time", ""))))
     return rows

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt.dbt_manifest import read_manifest_path  # cached: the dbt assets parse the same file
 
-from pipelines.defs.publish.about import release_about
+from pipelines.defs.publish.about import quality_results, release_about
 from pipelines.defs.resources import using_warehouse
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.publish import CURRENT, DATABASE_FILE, PublishResult, publish_marts
@@ -160,7 +160,7 @@ def build_publish_asset(
             with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
                 about = release_about(settings, con)
             result = publish_marts(settings.warehouse_path, settings.serving_dir, context.run.run_id, keep=keep,
-                                   about=about)
+                                   about=about, quality=lambda marts: quality_results(settings, marts))
         context.log.info(
             f"published {len(result.tables)} marts ({sum(t.rows for t in result.tables):,} rows) "
             f"to {result.release_dir} in {result.duration_seconds:.2f} s"
