@@ -268,7 +268,7 @@ variances as (
     where s.n > 1 and (s.s2 - s.s1 * s.s1 / s.n) > 1e-12 * s.s2
 )
 select area_code, area_level, year::integer as year, factor_id,
-       sum(var_z::decimal(38, 18))::double / pow(count(*), 2) as error_var
+       sum(var_z::decimal(38, 18))::double / pow(count(*), 2) as error_var, count(*)::integer as indicators
 from variances
 group by area_code, area_level, year, factor_id
 order by factor_id, area_level, area_code, year
@@ -277,6 +277,56 @@ order by factor_id, area_level, area_code, year
 
 def _error_variance_sql(values: str) -> str:
     return ERROR_VARIANCE_SQL.format(values=values, count_units=str(COUNT_UNITS))
+
+
+MIN_AREAS_FOR_SPREAD = 5
+"""dbt's ``var('min_areas_for_spread')`` (``dbt_project.yml``; a test keeps the two equal): where
+values are withheld, the published scores standardise an indicator only on a spread of at least
+this many published areas."""
+
+PUBLISHED_FACTOR_VALUES_SQL = """
+with published as (  -- complete wijk values, as fct_indicator_value publishes them (value NULL: withheld)
+    select v.indicator_id, i.factor_id, i.unit, i.multiplier, v.year, v.area_code, v.area_level,
+           v.numerator, v.denominator, v.value, v.standard_error, 'GM' || substr(v.area_code, 3, 4) as gemeente_code
+    from marts.fct_indicator_value as v
+    join factor_model.indicators as i on i.indicator_id = v.indicator_id
+    where i.measures = 'factor' and v.area_level = 'wijk' and v.is_complete and (v.value is not null or v.is_suppressed)
+),
+spread as (  -- the spreads fct_factor_score standardises on (macros/factor_scores.sql, withhold=true)
+    select indicator_id, year, gemeente_code, count(value) as n_published, count(*) as n_areas
+    from published group by all
+    having count(value) >= {min_areas} or count(value) = count(*)
+)
+select p.* exclude (gemeente_code)
+from published as p
+join spread as s using (indicator_id, year, gemeente_code)
+join marts.fct_indicator_value as r  -- the gemeente's own value is published: the reference of the z
+    on r.area_code = p.gemeente_code and r.indicator_id = p.indicator_id and r.year = p.year
+    and r.value is not null and r.is_complete
+where p.value is not null
+"""
+"""The published wijk values that enter a published factor score (``marts.fct_factor_score``): the
+macro's rules (a published, complete value; a published gemeente reference; a spread of enough
+published areas), from published rows only."""
+
+
+def load_published_score_errors(con) -> pd.DataFrame:
+    """``factor_score_error_variance`` of the *published* wijk factor scores: area_code, area_level,
+    year, factor_id, error_var, indicators.
+
+    The ranking reads the published scores (``ranking.load_scores``), which are standardised on the
+    spread of the published values only and average only the published indicators, so the
+    internal scores' variances (``load_factor_score_errors``) are on another scale where values are
+    withheld. Computed from published rows only (the pooled rate of a count over the published
+    years, the spread of the published values), so nothing derived from them can give a withheld
+    value back. ``indicators`` equals ``fct_factor_score.indicators_used`` of the same score.
+    """
+    return con.execute(published_score_errors_sql()).df()
+
+
+def published_score_errors_sql() -> str:
+    """The query of ``load_published_score_errors`` (``ranking.SCORES_SQL`` joins it)."""
+    return _error_variance_sql(PUBLISHED_FACTOR_VALUES_SQL.format(min_areas=MIN_AREAS_FOR_SPREAD))
 
 
 def area_year_positions(index: pd.MultiIndex, codes, years) -> np.ndarray:

@@ -25,7 +25,9 @@ link whose strength is the prior of ``chains`` counts as placeholder). The expla
 so, and warns when half or more rests on placeholders.
 
 **Uncertainty** is propagated by Monte Carlo: each draw takes every merged effect from
-``N(d, se^2)`` and every chain strength from ``N(b, se_b^2)``, recomputes all impacts and ranks
+``N(d, se^2)`` and every chain strength from ``N(b, se_b^2)``, and (``RankingConfig.score_error``,
+since ranking-1.5.0) every published wijk score from ``N(score, error_var)`` with the best quartile
+and the gaps recomputed from the drawn scores (``gap_draws``), recomputes all impacts and ranks
 them; a factor gets its median impact and rank, the 90% intervals (5th-95th percentiles) and the
 probability of being in the top 5. A factor without local scores has no known room for
 improvement and is not ranked (``rankable = false``), with an explanation.
@@ -48,7 +50,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-METHOD_VERSION = "ranking-1.4.0"
+from models_ml.panel import published_score_errors_sql
+
+METHOD_VERSION = "ranking-1.5.0"
 CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de literatuur), niet op "
           "bewezen oorzakelijke effecten.")
 
@@ -68,13 +72,22 @@ RESTS_ON_PLACEHOLDERS = 0.5
 @dataclass(frozen=True)
 class RankingConfig:
     """n_draws: Monte Carlo draws; goal_weights: sub-goal -> weight (missing: 1); reference_quantile:
-    the best quartile (0.25) of comparable areas; top_k: for p_top; seed: of the draws."""
+    the best quartile (0.25) of comparable areas; top_k: for p_top; seed: of the draws.
+
+    score_error (since ranking-1.5.0): every draw also draws each wijk's published score from its
+    sampling distribution (``score + N(0, error_var)``, column ``error_var`` of ``load_scores``) and
+    recomputes the best quartile and the gap from the drawn scores, so that the impact and rank
+    intervals carry the uncertainty of the room for improvement too, not only that of the effects.
+    Many wijk scores are mostly sampling noise (median SE 0.33 of a score SD of 1 in the demo, 1.28
+    for ``roken_zwangerschap``); treated as exact they gave rank intervals that were too narrow.
+    False: the gaps are exact (ranking-1.4.0 and before)."""
 
     n_draws: int = 1000
     seed: int = 20150101
     reference_quantile: float = 0.25
     top_k: int = 5
     goal_weights: dict[str, float] = field(default_factory=dict)
+    score_error: bool = True
 
 
 @dataclass
@@ -272,6 +285,12 @@ def _lerp(a, b, t):
     return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
 
 
+def _pandas_q(q: float) -> np.float64:
+    """``q`` as pandas' quantile hands it to numpy (as ``q * 100`` to ``np.percentile``), rounding
+    included, so that a quantile computed here is pandas' to the bit."""
+    return np.true_divide(np.float64(q) * 100.0, 100)
+
+
 def _group_quantile(values: np.ndarray, group: np.ndarray, q: float) -> np.ndarray:
     """Per row, the ``q`` quantile of the non-missing values of its group: what
     ``groupby(...).transform(lambda x: x.quantile(q))`` gives (``np.percentile``, linear), to the bit,
@@ -287,8 +306,7 @@ def _group_quantile(values: np.ndarray, group: np.ndarray, q: float) -> np.ndarr
     start = np.concatenate(([0], np.cumsum(n)[:-1]))
     sorted_values = values[order]
     has = n > 0
-    q = np.true_divide(np.float64(q) * 100.0, 100)  # pandas asks np.percentile for q * 100
-    below, above, gamma = _quantile_positions(n[has], q)
+    below, above, gamma = _quantile_positions(n[has], _pandas_q(q))
     per_group = np.full(n_groups, np.nan)
     per_group[has] = _lerp(sorted_values[start[has] + below], sorted_values[start[has] + above], gamma)
     out[group >= 0] = per_group[group[group >= 0]]
@@ -296,21 +314,27 @@ def _group_quantile(values: np.ndarray, group: np.ndarray, q: float) -> np.ndarr
 
 
 SCORES_SQL = """
-select i.area_code, i.area_level, i.year, i.factor_id, i.factor_type, p.score, p.score is null as withheld
+with errors as ({errors})
+select i.area_code, i.area_level, i.year, i.factor_id, i.factor_type, p.score, p.score is null as withheld,
+       case when p.score is not null then e.error_var end as error_var
 from intermediate.int_factor_score as i
 left join marts.fct_factor_score as p
     on p.area_code = i.area_code and p.year = i.year and p.factor_id = i.factor_id
+left join errors as e
+    on e.area_code = i.area_code and e.year = i.year and e.factor_id = i.factor_id
 where i.area_level = 'wijk'
 order by i.factor_id, i.area_code, i.year
 """
 """The wijk scores the ranking reads (``load_scores``): every wijk and year that has a score, with the
 *published* score of ``marts.fct_factor_score`` (NULL and ``withheld`` where disclosure control
-withholds it; the mean of the published indicators where it withholds one of several)."""
+withholds it; the mean of the published indicators where it withholds one of several) and its
+sampling error variance on the same scale (``panel.load_published_score_errors``: from published
+values only; NULL where the score is withheld)."""
 
 
 def load_scores(con) -> pd.DataFrame:
     """The ranking's factor scores (``SCORES_SQL``), in a fixed row order."""
-    return con.execute(SCORES_SQL).df()
+    return con.execute(SCORES_SQL.format(errors=published_score_errors_sql())).df()
 
 
 def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: float = 0.25) -> pd.DataFrame:
@@ -323,18 +347,35 @@ def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: 
     quartiles, so no published gap, impact or rank gives its score back. Without a ``withheld``
     column every score counts.
     """
+    s = newest_scores(scores, factors)
+    group = s.groupby(["gemeente_code", "factor_id"]).ngroup().to_numpy()
+    score = s["score"].to_numpy(dtype=float)
+    low, high = _group_quantile(score, group, quantile), _group_quantile(score, group, 1 - quantile)
+    s["gap"] = gap_to_reference(score, low, high, (s["factor_type"] == "risk").to_numpy())
+    return s[["area_code", "gemeente_code", "factor_id", "gap", "withheld"]].reset_index(drop=True)
+
+
+def newest_scores(scores: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """The wijk scores of every factor's newest year, with gemeente_code and factor_type; ``score``
+    NaN where it is ``withheld`` (never read), ``error_var`` (its sampling error variance) 0 where
+    unknown (a score without one counts as exact, as in ``panel.factor_score_error_variance``) and
+    NaN where the score is withheld, so that nothing downstream reads a withheld score's variance."""
     s = scores[scores["area_level"] == "wijk"]
     newest = s.groupby("factor_id")["year"].transform("max")
     s = s[s["year"] == newest].drop(columns=["factor_type"], errors="ignore").merge(
         factors[["factor_id", "factor_type"]], on="factor_id")
     s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6],
                  withheld=s["withheld"].fillna(False).astype(bool) if "withheld" in s else False)
-    group = s.groupby(["gemeente_code", "factor_id"]).ngroup().to_numpy()
-    score = np.where(s["withheld"], np.nan, s["score"].to_numpy(dtype=float))
-    low, high = _group_quantile(score, group, quantile), _group_quantile(score, group, 1 - quantile)
-    risk = s["factor_type"] == "risk"
-    s["gap"] = np.where(risk, np.maximum(0.0, score - low), np.maximum(0.0, high - score))
-    return s[["area_code", "gemeente_code", "factor_id", "gap", "withheld"]].reset_index(drop=True)
+    error_var = s["error_var"].to_numpy(dtype=float) if "error_var" in s else np.zeros(len(s))
+    return s.assign(score=np.where(s["withheld"], np.nan, s["score"].to_numpy(dtype=float)),
+                    error_var=np.where(s["withheld"], np.nan, np.nan_to_num(error_var, nan=0.0)))
+
+
+def gap_to_reference(score, low, high, risk) -> np.ndarray:
+    """The room for improvement: a risk factor's distance above the ``low`` reference (the best
+    quartile's bound), a protective factor's below the ``high`` one, 0 inside the best quartile
+    (arrays that broadcast; NaN where the score is NaN)."""
+    return np.where(risk, np.maximum(0.0, score - low), np.maximum(0.0, high - score))
 
 
 def _draws(model: Model, config: RankingConfig) -> np.ndarray:
@@ -348,6 +389,44 @@ def _draws(model: Model, config: RankingConfig) -> np.ndarray:
 
 
 CHUNK_BYTES = 64 * 2**20  # impacts of one chunk of areas (n_draws x areas x factors, float64)
+
+
+def _sorted_quantile(sorted_values: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile (pandas', to the bit) along axis 1 of values sorted along it with the
+    NaNs last, ``count[j]`` finite values in column j: (n, A, F) -> (n, F)."""
+    below, above, gamma = _quantile_positions(count, _pandas_q(q))
+    at = lambda pos: np.take_along_axis(sorted_values, pos[None, None, :], axis=1)[:, 0, :]  # noqa: E731
+    return _lerp(at(below), at(above), gamma)
+
+
+def gap_draws(score: np.ndarray, error_sd: np.ndarray, risk: np.ndarray, quantile: float, n: int,
+              rng: np.random.Generator) -> np.ndarray:
+    """The room for improvement of one gemeente's wijken in ``n`` draws: (n, wijken, F).
+
+    Each draw takes every published score (``score``, (wijken, F), NaN where there is none) from
+    its sampling distribution ``N(score, error_sd^2)`` and recomputes the best quartile of the drawn
+    scores and each wijk's gap to it (``room_for_improvement``, per draw). The reference moves with
+    the scores: a noisy gemeente's quartile is as uncertain as its wijken. A score with
+    ``error_sd`` 0 keeps its value, so where every score of a factor is exact its gaps are the point
+    gaps to the bit. NaN where the score is.
+    """
+    noise = rng.standard_normal((score.shape[0], n, score.shape[1])).transpose(1, 0, 2)  # wijk-major stream
+    drawn = score[None] + np.where(np.isfinite(score), error_sd, 0.0)[None] * noise
+    ordered = np.sort(drawn, axis=1)  # NaN last
+    count = np.isfinite(score).sum(axis=0)
+    low, high = _sorted_quantile(ordered, count, quantile), _sorted_quantile(ordered, count, 1 - quantile)
+    return gap_to_reference(drawn, low[:, None, :], high[:, None, :], risk)
+
+
+def mean_gap_draws(draws: np.ndarray, point: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """The city-wide gap per draw, (n, F): the mean of the wijken's gap draws ((n, wijken, F), NaN
+    where a wijk has no gap), as the point city-wide gap (``point``, (F,)) is the mean of their
+    gaps. A factor whose scores are all ``exact`` ((F,)) keeps ``point`` to the bit (pandas' mean
+    and numpy's sum may differ in the last bit, which would break exact ties between factors)."""
+    known = np.isfinite(draws[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(known, draws, 0.0).sum(axis=1) / known.sum(axis=0)
+    return np.where(exact | ~known.any(axis=0), point, mean)
 
 
 def _summaries(n: int) -> dict[str, tuple]:
@@ -538,21 +617,47 @@ def _tied_half_ranks(sorted_values: np.ndarray) -> np.ndarray:
     return first + last
 
 
+def _impact_order_statistics(base: np.ndarray, g: np.ndarray, gap_draws: np.ndarray | None,
+                             positions: list[int]) -> dict[int, np.ndarray]:
+    """The pos-th smallest impact over the draws of every area and factor, (areas, F) per position.
+
+    With exact gaps (``gap_draws`` None) the impact in draw n is ``base[n, j] * g[a, j]``, and since
+    the gaps are >= 0 the sorted impacts of an area are its gap times the sorted ``base``: no
+    per-area sort. With drawn gaps ((n, areas, F)) the impacts are sorted per area, in chunks of
+    areas of at most ``CHUNK_BYTES``.
+    """
+    if gap_draws is None:
+        sorted_base = np.sort(base, axis=0)
+        return {pos: sorted_base[pos][None, :] * g for pos in positions}
+    n, n_areas, n_f = gap_draws.shape
+    out = {pos: np.empty((n_areas, n_f)) for pos in positions}
+    step = max(1, CHUNK_BYTES // (8 * n * max(n_f, 1)))
+    for start in range(0, n_areas, step):
+        ordered = np.sort(base[:, None, :] * gap_draws[:, start:start + step], axis=0)
+        for pos in positions:
+            out[pos][start:start + step] = ordered[pos]
+    return out
+
+
 def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
-               eligible: np.ndarray, config: RankingConfig, withheld: np.ndarray | None = None) -> pd.DataFrame:
+               eligible: np.ndarray, config: RankingConfig, withheld: np.ndarray | None = None,
+               gap_draws: np.ndarray | None = None) -> pd.DataFrame:
     """Rank the eligible factors with known gaps for many areas at once (one set of weights).
 
     ``gaps``: (areas, F) room for improvement (NaN where unknown); ``withheld``: (areas, F), True
-    where it is unknown because disclosure control withholds the score (the explanation says so). Returns one row per area and
+    where it is unknown because disclosure control withholds the score (the explanation says so);
+    ``gap_draws``: (n, areas, F), the room for improvement in every draw (``gap_draws``; 0 where the
+    gap is unknown; None: the gaps are exact). Returns one row per area and
     eligible factor (area by area, factors in factor order) with column ``area_index`` (row of
     ``gaps``) and the ranking columns of ``rank_scope``.
 
     The impact of factor j in draw n is ``base[n, j] * gap_j`` with ``base = sum_s w_s T[n, s, j]
-    orientation_j``, shared by all areas. Because gap >= 0, the sorted impacts of an area are its
-    gap times the sorted ``base``, so the median and 90% interval of the impact need no per-area
-    sort. The ranks do: per chunk of areas with the same rankable factors, the impacts of every
-    draw are sorted (``argsort``, as for one area) and the ranks counted per factor; the median,
-    90% interval and top-k probability of the rank follow from those counts.
+    orientation_j``, shared by all areas (``gap_j`` the draw's gap with ``gap_draws``). Its median
+    and 90% interval: ``_impact_order_statistics``. The ranks: per chunk of areas with the same
+    rankable factors, the impacts of every draw are sorted (``argsort``, as for one area) and the
+    ranks counted per factor; the median, 90% interval and top-k probability of the rank follow
+    from those counts. The published ``room_for_improvement`` and the explanation stay those of the
+    point gaps.
     """
     gaps = np.atleast_2d(np.asarray(gaps, dtype=float))
     n_areas, n_f = gaps.shape
@@ -561,16 +666,14 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     g = np.where(np.isfinite(gaps), gaps, 0.0)
     base = np.einsum("s,nsf->nf", weights, draws) * model.orientation  # (n, F)
     stats = _summaries(n)
-    sorted_base = np.sort(base, axis=0)
+    positions = sorted({*stats["median"], *stats["lower"][:2], *stats["upper"][:2]})
+    impact_at = _impact_order_statistics(base, g, gap_draws, positions)
 
-    def impact_at(pos: int) -> np.ndarray:  # (areas, F): the pos-th smallest impact of every area
-        return sorted_base[pos][None, :] * g
-
-    impact = _median(impact_at(stats["median"][0]), impact_at(stats["median"][1])) + 0.0  # + 0.0: no -0.0
+    impact = _median(impact_at[stats["median"][0]], impact_at[stats["median"][1]]) + 0.0  # + 0.0: no -0.0
     lo, hi, t = stats["lower"]
-    impact_lower = _lerp(impact_at(lo), impact_at(hi), t) + 0.0
+    impact_lower = _lerp(impact_at[lo], impact_at[hi], t) + 0.0
     lo, hi, t = stats["upper"]
-    impact_upper = _lerp(impact_at(lo), impact_at(hi), t) + 0.0
+    impact_upper = _lerp(impact_at[lo], impact_at[hi], t) + 0.0
 
     # ranks: counts[a, j, r] = number of draws in which factor j has rank r + 1 in area a
     rank_median = np.full((n_areas, n_f), np.nan)
@@ -586,7 +689,8 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
         step = max(1, CHUNK_BYTES // (8 * n * k))
         for start in range(0, len(members), step):
             rows = members[start:start + step]
-            neg = -(base[:, None, idx] * g[rows][:, idx][None, :, :])  # (n, chunk, k), as -impact[:, idx]
+            gap = g[rows][:, idx][None, :, :] if gap_draws is None else gap_draws[:, rows][:, :, idx]
+            neg = -(base[:, None, idx] * gap)  # (n, chunk, k), as -impact[:, idx]
             order = np.argsort(neg, axis=-1)  # order[n, a, p]: the factor at sorted place p + 1
             half = _tied_half_ranks(np.take_along_axis(neg, order, axis=-1))  # 2 * rank - 2 of that factor
             bins = 2 * k - 1
@@ -645,6 +749,55 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     })
 
 
+def _gemeente_batches(gemeente_of_wijk: np.ndarray, per_wijk_bytes: int) -> list[list[tuple[int, int]]]:
+    """The wijk rows (``gemeente_of_wijk`` sorted) of every gemeente, (start, stop), grouped into
+    batches of whole gemeenten of at most ``CHUNK_BYTES`` (a gemeente larger than that alone)."""
+    bounds = np.r_[np.flatnonzero(np.r_[True, gemeente_of_wijk[1:] != gemeente_of_wijk[:-1]]), len(gemeente_of_wijk)]
+    per_batch = max(1, CHUNK_BYTES // max(per_wijk_bytes, 1))
+    batches: list[list[tuple[int, int]]] = []
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        if not batches or hi - batches[-1][0][0] > per_batch:
+            batches.append([])
+        batches[-1].append((lo, hi))
+    return batches
+
+
+def _rank_wijken(model: Model, draws: np.ndarray, cfg: RankingConfig, gemeente_of_wijk: np.ndarray,
+                 wijk_gap: np.ndarray, wijk_withheld: np.ndarray, city_gap: np.ndarray,
+                 score: np.ndarray | None, error_sd: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The per-wijk ranking rows (``rank_areas``, ``area_index`` = wijk row) and the city-wide gap
+    per draw, (n, gemeenten, F), 0 where unknown (None with exact scores: ``score`` None).
+
+    With drawn scores the gap draws of every wijk (``gap_draws``) are made gemeente by gemeente
+    (the best quartile is the gemeente's) and ranked in batches of whole gemeenten, so that at
+    national scale only one batch's draws (``CHUNK_BYTES``) is held, besides the city-wide means.
+    The draws come from one stream in gemeente order, wijk by wijk, so they do not depend on the
+    batches.
+    """
+    weights, all_factors = _weights(model, cfg), np.ones(len(model.factors), dtype=bool)
+    if score is None:
+        return rank_areas(model, draws, wijk_gap, weights, all_factors, cfg, wijk_withheld), None
+    n, n_f = draws.shape[0], len(model.factors)
+    rng = np.random.default_rng([cfg.seed, 1])  # a stream of its own: the effect draws stay as they were
+    risk = (model.factors["factor_type"] == "risk").to_numpy()
+    sd = np.nan_to_num(error_sd)
+    city = np.empty((n, len(city_gap), n_f))
+    parts, g_index = [], 0
+    for batch in _gemeente_batches(gemeente_of_wijk, 8 * n * n_f):
+        start, stop = batch[0][0], batch[-1][1]
+        batch_draws = np.empty((n, stop - start, n_f))
+        for lo, hi in batch:
+            drawn = gap_draws(score[lo:hi], sd[lo:hi], risk, cfg.reference_quantile, n, rng)
+            exact = ((sd[lo:hi] == 0) | ~np.isfinite(score[lo:hi])).all(axis=0)
+            city[:, g_index] = mean_gap_draws(drawn, city_gap[g_index], exact)
+            batch_draws[:, lo - start:hi - start] = np.nan_to_num(drawn)
+            g_index += 1
+        part = rank_areas(model, draws, wijk_gap[start:stop], weights, all_factors, cfg,
+                          wijk_withheld[start:stop], batch_draws)
+        parts.append(part.assign(area_index=part["area_index"] + start))
+    return pd.concat(parts, ignore_index=True), np.nan_to_num(city)
+
+
 def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
                eligible: np.ndarray, config: RankingConfig) -> pd.DataFrame:
     """Rank the eligible factors with known gaps for one scope (one set of weights and gaps)."""
@@ -657,6 +810,13 @@ def _weights(model: Model, config: RankingConfig, domain: str | None = None) -> 
     if domain is not None:
         w = w * (model.subgoals["domain_id"].to_numpy() == domain)
     return w / w.sum()
+
+
+def _area_matrix(frame: pd.DataFrame, column: str, areas, factors) -> np.ndarray:
+    """``column`` of a frame with one row per area_code and factor_id as an (areas, factors) float
+    matrix; NaN where absent."""
+    return (frame.set_index(["area_code", "factor_id"])[column].unstack("factor_id")
+            .reindex(index=areas, columns=factors).to_numpy(dtype=float))
 
 
 def _matrix(flags: pd.Series, rows, columns) -> np.ndarray:
@@ -678,6 +838,7 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     cfg = config or RankingConfig()
     draws = _draws(model, cfg)
     gaps = room_for_improvement(scores, model.factors, cfg.reference_quantile)
+    newest = newest_scores(scores, model.factors)
     fids = model.factors["factor_id"]
     all_factors = np.ones(len(fids), dtype=bool)
     gemeenten = sorted(gaps["gemeente_code"].unique())
@@ -689,23 +850,26 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     city_gap = (by_gemeente["gap"].mean().unstack("factor_id")
                 .reindex(index=gemeenten, columns=fids).to_numpy(dtype=float))
     city_withheld = _matrix(by_gemeente["withheld"].all(), gemeenten, fids)  # every wijk's score withheld
+    wijken = gaps[["gemeente_code", "area_code"]].drop_duplicates().sort_values(["gemeente_code", "area_code"])
+    wijk_gap = _area_matrix(gaps, "gap", wijken["area_code"], fids)
+    wijk_withheld = _matrix(gaps.set_index(["area_code", "factor_id"])["withheld"], wijken["area_code"], fids)
+    error_sd = np.sqrt(_area_matrix(newest, "error_var", wijken["area_code"], fids))
+    # with exact scores (error_var 0 or absent) the drawn gaps are the point gaps to the bit
+    areas, city_draws = _rank_wijken(
+        model, draws, cfg, wijken["gemeente_code"].to_numpy(), wijk_gap, wijk_withheld, city_gap,
+        _area_matrix(newest, "score", wijken["area_code"], fids) if cfg.score_error else None, error_sd)
     scopes = [("gemeente", None, _weights(model, cfg), all_factors)]
     scopes += [("domain", d, _weights(model, cfg, d), all_factors) for d in sorted(model.subgoals["domain_id"].unique())]
     for phase, members in life_phases.groupby("life_phase_id"):
         scopes.append(("life_phase", phase, _weights(model, cfg), fids.isin(members["factor_id"]).to_numpy()))
     city = []
     for order, (scope_type, scope_id, w, eligible) in enumerate(scopes):
-        part = rank_areas(model, draws, city_gap, w, eligible, cfg, city_withheld)
+        part = rank_areas(model, draws, city_gap, w, eligible, cfg, city_withheld, city_draws)
         area = np.asarray(gemeenten, dtype=object)[part["area_index"].to_numpy()]
         city.append(part.assign(scope_type=scope_type, scope_id=area if scope_id is None else scope_id,
                                 area_code=area, _scope=order))
-    wijken = gaps[["gemeente_code", "area_code"]].drop_duplicates().sort_values(["gemeente_code", "area_code"])
-    wijk_gap = (gaps.set_index(["area_code", "factor_id"])["gap"].unstack("factor_id")
-                .reindex(index=wijken["area_code"], columns=fids).to_numpy(dtype=float))
-    wijk_withheld = _matrix(gaps.set_index(["area_code", "factor_id"])["withheld"], wijken["area_code"], fids)
-    part = rank_areas(model, draws, wijk_gap, _weights(model, cfg), all_factors, cfg, wijk_withheld)
-    codes = wijken["area_code"].to_numpy(dtype=object)[part["area_index"].to_numpy()]
-    areas = part.assign(scope_type="wijk", scope_id=codes, area_code=codes)
+    codes = wijken["area_code"].to_numpy(dtype=object)[areas["area_index"].to_numpy()]
+    areas = areas.assign(scope_type="wijk", scope_id=codes, area_code=codes)
     city_df = (pd.concat(city, ignore_index=True).sort_values(["area_index", "_scope"], kind="stable")
                if city else pd.DataFrame(columns=RANKING_COLUMNS))
     out = []

@@ -329,6 +329,16 @@ by floating-point noise instead of treating them as the tie they are (the first 
 the ceiling, 0.84, was lowered by exactly that; rounded it is 0.91)."""
 
 
+def rank_interval_covers(lower, upper, true_impact) -> np.ndarray:
+    """Per factor of one ranking: whether its rank interval [lower, upper] contains its true rank,
+    the rank of its ``true_impact`` among the others (1 = most impact); a factor tied with others in
+    the truth has the range of ranks the tie spans."""
+    impact = np.asarray(true_impact, dtype=float)
+    best = (impact[None, :] > impact[:, None]).sum(axis=1) + 1
+    worst = (impact[None, :] >= impact[:, None]).sum(axis=1)
+    return (np.asarray(lower, dtype=float) <= worst) & (best <= np.asarray(upper, dtype=float))
+
+
 def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, ground_truth_dir: Path,
                          n_draws: int = 200, with_literature: bool = False, gemeente: str | None = None,
                          merge_config=None) -> dict[str, float]:
@@ -375,7 +385,8 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     planted_chains = _true_chains(links, ground_truth_dir)
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                      planted_chains)
-    tru, _ = ranking.rank_factors(true_model, published, phases, ranking.RankingConfig(n_draws=1))
+    exact_gaps = ranking.RankingConfig(n_draws=1, score_error=False)  # the truth's gaps are the scores' gaps
+    tru, _ = ranking.rank_factors(true_model, published, phases, exact_gaps)
     def pick(r: pd.DataFrame) -> pd.DataFrame:
         r = r[(r["scope_type"] == "gemeente") & r["rankable"]]
         if gemeente is not None:
@@ -391,11 +402,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     true_impact = pick(tru)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
     both = pick(est)[["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].join(true_impact, how="inner")
     rho = spearmanr(-both["rank_median"].astype(float), both["impact"].astype(float)).statistic
-    # the true rank of a factor tied with others is the range of ranks the tie spans (1 = most impact)
-    impact = both["impact"].to_numpy(float)
-    best = (impact[None, :] > impact[:, None]).sum(axis=1) + 1
-    worst = (impact[None, :] >= impact[:, None]).sum(axis=1)
-    inside = (both["rank_ci90_lower"].to_numpy(float) <= worst) & (best <= both["rank_ci90_upper"].to_numpy(float))
+    inside = rank_interval_covers(both["rank_ci90_lower"], both["rank_ci90_upper"], both["impact"])
     # the ceiling: every pair the data can estimate known exactly (its true effect, SE ~0), the
     # pairs it cannot estimate unknown (as for the estimator), chains exact
     ok = (associations["status"] == "estimated").to_numpy()
@@ -405,7 +412,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     oracle_model = ranking.build_model(factors, subgoals, merge.merge_effects(
         exact, no_literature, merge.MergeConfig(tau=0.0, local_weight=1.0, shrink_local_only=False)),
         planted_chains)  # SE ~0 everywhere: the one draw is the point value
-    ora, _ = ranking.rank_factors(oracle_model, published, phases, ranking.RankingConfig(n_draws=1))
+    ora, _ = ranking.rank_factors(oracle_model, published, phases, exact_gaps)
     both_o = pick(ora)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"}).join(true_impact, how="inner")
     rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
     planted = planted_chains.set_index("link_id")["coefficient"]
@@ -501,3 +508,49 @@ def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
                if "ranking_rank_coverage" in results else {}),
             **({"chain_coverage_planted": float(results.groupby("seed")["chain_coverage"].first().mean())}
                if "chain_coverage" in results else {})}
+
+
+def score_error_known_answer(seed: int, score_error: bool = True, n_gemeenten: int = 6, n_wijken: int = 12,
+                             n_factors: int = 10, n_draws: int = 400, effect_se: float = 0.0) -> dict[str, float]:
+    """How often the per-wijk 90% rank intervals contain the true rank when the wijk scores carry
+    sampling error (``RankingConfig.score_error``), on one simulated dataset.
+
+    Truth: every factor has an effect on each of two sub-goals (no chains), every wijk
+    has a true, noise-free score (N(0, 1)) and a sampling SD (0.05-0.9, a quarter of them above 0.6,
+    about the spread of the demo's published wijk scores). The true per-wijk ranking is
+    ``rank_factors`` on the true scores with exact gaps; the estimate ranks the observed scores
+    (true + N(0, SD^2)), given their error variances, with ``n_draws`` draws. ``effect_se`` 0: the
+    effects are known exactly, so that all of the rank uncertainty is the scores' (without
+    ``score_error`` the intervals are a point); otherwise they are estimated, true + N(0,
+    effect_se^2), with that standard error. Returns ``coverage`` (share of the (wijk, rankable factor) cases whose interval contains
+    the true rank, ties as in ``rank_interval_covers``) and ``width`` (median width in ranks).
+    """
+    from models_ml import ranking
+
+    rng = np.random.default_rng(seed)
+    fids = [f"f{j:02d}" for j in range(n_factors)]
+    factors = pd.DataFrame({"factor_id": fids, "factor_type": np.where(np.arange(n_factors) % 3 == 2, "protective", "risk"),
+                            "name_nl": fids})
+    subgoals = pd.DataFrame({"subgoal_id": ["a", "b"], "domain_id": ["a", "b"], "name_nl": ["A", "B"]})
+    effects = pd.DataFrame([(f, s, rng.uniform(0.05, 0.5) * (1 if factors["factor_type"][j] == "risk" else -1), 0.0)
+                            for j, f in enumerate(fids) for s in ("a", "b")],
+                           columns=["factor_id", "subgoal_id", "d_merged", "se_merged"])
+    no_chains = pd.DataFrame(columns=["from_factor_id", "to_factor_id", "coefficient", "std_error"])
+    model = ranking.build_model(factors, subgoals, effects, no_chains)
+    estimated = effects.assign(d_merged=effects["d_merged"] + effect_se * rng.standard_normal(len(effects)),
+                               se_merged=effect_se)
+    est_model = ranking.build_model(factors, subgoals, estimated, no_chains)
+    codes = [f"WK{9000 + g:04d}{w:02d}" for g in range(n_gemeenten) for w in range(n_wijken)]
+    grid = pd.MultiIndex.from_product([codes, fids], names=["area_code", "factor_id"]).to_frame(index=False)
+    true_score = rng.standard_normal(len(grid))
+    sd = rng.uniform(0.05, 0.9, len(grid))
+    truth = grid.assign(area_level="wijk", year=2024, score=true_score, error_var=0.0)
+    observed = truth.assign(score=true_score + sd * rng.standard_normal(len(grid)), error_var=sd**2)
+    phases = pd.DataFrame(columns=["factor_id", "life_phase_id"])
+    _, tru = ranking.rank_factors(model, truth, phases, ranking.RankingConfig(n_draws=1, score_error=False))
+    _, est = ranking.rank_factors(est_model, observed, phases, ranking.RankingConfig(n_draws=n_draws, score_error=score_error))
+    est = est.assign(true_impact=tru["impact"].round(TIE_DECIMALS).to_numpy())[est["rankable"]]
+    covered = np.concatenate([rank_interval_covers(w["rank_ci90_lower"], w["rank_ci90_upper"], w["true_impact"])
+                              for _, w in est.groupby("area_code")])
+    return {"coverage": float(covered.mean()),
+            "width": float((est["rank_ci90_upper"] - est["rank_ci90_lower"]).median())}

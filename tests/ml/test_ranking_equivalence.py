@@ -172,3 +172,30 @@ def test_rank_factors_matches_on_the_demo_warehouse(demo_run):
     old = legacy_ranking.rank_factors(model, scores, phases)
     assert_same_ranking(new[0], old[0])
     assert_same_ranking(new[1], old[1])
+
+
+def test_with_score_error_off_the_error_variances_change_nothing():
+    """``RankingConfig(score_error=False)``: exact gaps as in ranking-1.4.0 and the reference, whatever
+    error variances the scores carry. (The tests above run with it on, on scores without error
+    variances: the drawn gaps are then the point gaps, and every number is the reference's.)"""
+    model, scores, phases = synthetic(8)
+    noisy = scores.assign(error_var=np.random.default_rng(8).uniform(0.0, 0.8, len(scores)))
+    config = ranking.RankingConfig(n_draws=300, seed=8, score_error=False)
+    new = ranking.rank_factors(model, noisy, phases, config)
+    old = legacy_ranking.rank_factors(model, scores, phases, legacy_ranking.RankingConfig(n_draws=300, seed=8))
+    assert_same_ranking(new[0], old[0])
+    assert_same_ranking(new[1], old[1])
+    on = ranking.rank_factors(model, noisy, phases, dataclasses.replace(config, score_error=True))
+    assert not np.allclose(on[1]["rank_ci90_upper"].astype(float), new[1]["rank_ci90_upper"].astype(float), equal_nan=True)
+
+
+def test_drawn_gaps_do_not_depend_on_the_batches(monkeypatch):
+    """The score draws come from one stream in gemeente order, so batching the wijken (one gemeente
+    per batch here) gives the same rows."""
+    model, scores, phases = synthetic(9, n_gemeenten=4)
+    noisy = scores.assign(error_var=np.random.default_rng(9).uniform(0.0, 0.8, len(scores)))
+    config = ranking.RankingConfig(n_draws=200, seed=9)
+    whole = ranking.rank_factors(model, noisy, phases, config)
+    monkeypatch.setattr(ranking, "CHUNK_BYTES", 1)
+    for a, b in zip(ranking.rank_factors(model, noisy, phases, config), whole):
+        pd.testing.assert_frame_equal(a, b)
