@@ -59,7 +59,7 @@ CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de 
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper",
-    "p_top5", "room_for_improvement", "rank_by_room_for_improvement", "direct_share",
+    "p_top5", "room_for_improvement", "score_year", "rank_by_room_for_improvement", "direct_share",
     "evidence_local", "evidence_literature", "evidence_placeholder", "explanation",
     "n_draws", "method_version",
 ]
@@ -872,9 +872,13 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     areas = areas.assign(scope_type="wijk", scope_id=codes, area_code=codes)
     city_df = (pd.concat(city, ignore_index=True).sort_values(["area_index", "_scope"], kind="stable")
                if city else pd.DataFrame(columns=RANKING_COLUMNS))
+    # the year of the scores behind the room for improvement: each factor's newest (a factor of the
+    # youth survey, held in odd years, is a year older than one of the registrations)
+    score_year = newest.groupby("factor_id")["year"].max()
     out = []
     for df in (city_df, areas):
         df = df.reset_index(drop=True)
+        df["score_year"] = df["factor_id"].map(score_year).astype("Int64")
         df["n_draws"], df["method_version"] = cfg.n_draws, METHOD_VERSION
         out.append(df[RANKING_COLUMNS])
     return out[0], out[1]
