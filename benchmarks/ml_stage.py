@@ -117,11 +117,11 @@ def main() -> None:
     chain = steps.run("chains", lambda: chains.estimate_chains(q("select * from factor_model.factor_factor_links"),
                                                                scores, errors))
     merged = steps.run("merge", lambda: merge.merge_effects(assoc, merge.load_literature(con)))
-    model = ranking.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),
-                                q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"), merged, chain)
+    factor_model = ranking.load_factor_model(con)
+    model = ranking.build_model(factor_model.factors, factor_model.subgoals, merged, chain)
     published = steps.run("read published wijk scores", lambda: ranking.load_scores(con))
     city, areas = steps.run(f"ranking ({args.draws} draws)", lambda: ranking.rank_factors(
-        model, published, q("select * from factor_model.factor_life_phases"), ranking.RankingConfig(n_draws=args.draws)))
+        model, published, factor_model.life_phases, ranking.RankingConfig(n_draws=args.draws)))
     if run_comparison:
         for spec in discover():
             steps.run(f"comparison: {spec.name}", lambda spec=spec: comparison.evaluate(spec, panels))

@@ -461,6 +461,17 @@ def _wijk_clusters(panel: OutcomePanel, df: pd.DataFrame, cols: list[str], flags
     return (wijk, columns) if wijk.max() >= 1 else None
 
 
+def within_diagonal(codes: EffectCodes, weights: np.ndarray | None = None) -> np.ndarray:
+    """The diagonal ``m_ii`` of the two-way within transformation: ``1 - w_i/W_a - w_i/W_t + w_i/W``
+    (``W_a``, ``W_t``, ``W``: the weights of row i's area, of its year, in all; all weights 1
+    without ``weights``: ``1 - 1/T_a - 1/N_t + 1/N``). Exact for balanced panels; what a row's own
+    independent error keeps of its variance after the transformation."""
+    w = np.ones(len(codes.area)) if weights is None else np.asarray(weights, dtype=float)
+    w_area = np.bincount(codes.area, weights=w)[codes.area]
+    w_time = np.bincount(codes.time, weights=w)[codes.time]
+    return 1.0 - w / w_area - w / w_time + w / w.sum()
+
+
 def measurement_error_rows(error_var: pd.DataFrame | None, cols: list[str], xw: np.ndarray, codes: EffectCodes,
                            min_reliability: float, weights: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
     """What the sampling error of the factor scores adds to the within-transformed ``X'X``.
@@ -482,10 +493,7 @@ def measurement_error_rows(error_var: pd.DataFrame | None, cols: list[str], xw: 
         return None, reliability
     ev = error_var.reindex(columns=cols).to_numpy(dtype=float)
     w = np.ones(len(codes.area)) if weights is None else np.asarray(weights, dtype=float)
-    w_area = np.bincount(codes.area, weights=w)[codes.area]
-    w_time = np.bincount(codes.time, weights=w)[codes.time]
-    m = 1.0 - w / w_area - w / w_time + w / w.sum()
-    rows = (w * m)[:, None] * ev
+    rows = (w * within_diagonal(codes, weights))[:, None] * ev
     known = np.isfinite(rows).all(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         reliability = np.where(known, np.maximum(0.0, 1.0 - np.nansum(rows, axis=0) / (xw**2).sum(axis=0)), np.nan)
@@ -517,7 +525,7 @@ def precision_weights(panel: OutcomePanel, xw: np.ndarray, yw: np.ndarray, codes
     beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
     resid = yw - xw @ beta
     n = len(yw)
-    m = 1.0 - 1.0 / np.bincount(codes.area)[codes.area] - 1.0 / np.bincount(codes.time)[codes.time] + 1.0 / n
+    m = within_diagonal(codes)
     dof = n - (int(codes.area.max()) + 1) - (int(codes.time.max()) + 1) + 1 - xw.shape[1]
     sigma2 = (resid @ resid) / max(dof, 1) - (m @ v) / m.sum()
     sigma2 = max(sigma2, min_noise_share * v.mean())

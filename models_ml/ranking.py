@@ -332,6 +332,24 @@ sampling error variance on the same scale (``panel.load_published_score_errors``
 values only; NULL where the score is withheld)."""
 
 
+@dataclass(frozen=True)
+class FactorModel:
+    """The factor model's tables the ranking needs (``load_factor_model``)."""
+
+    factors: pd.DataFrame  # factor_id, factor_type, name_nl
+    subgoals: pd.DataFrame  # subgoal_id, domain_id, name_nl
+    life_phases: pd.DataFrame  # factor_id, life_phase_id (factor_model.factor_life_phases)
+
+
+def load_factor_model(con) -> FactorModel:
+    """Factors, sub-goals and the factors' life phases from the ``factor_model`` seeds, as
+    ``build_model`` and ``rank_factors`` take them."""
+    q = lambda sql: con.execute(sql).df()  # noqa: E731
+    return FactorModel(q("select factor_id, factor_type, name_nl from factor_model.factors"),
+                       q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
+                       q("select * from factor_model.factor_life_phases"))
+
+
 def load_scores(con) -> pd.DataFrame:
     """The ranking's factor scores (``SCORES_SQL``), in a fixed row order."""
     return con.execute(SCORES_SQL.format(errors=published_score_errors_sql())).df()

@@ -41,10 +41,8 @@ class Inputs:
     assoc: pd.DataFrame
     chain: pd.DataFrame
     literature: pd.DataFrame
-    factors: pd.DataFrame
-    subgoals: pd.DataFrame
+    factor_model: ranking.FactorModel
     scores: pd.DataFrame
-    life_phases: pd.DataFrame
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
@@ -55,10 +53,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
         chain=chains.estimate_chains(q("select * from factor_model.factor_factor_links"), scores,
                                      load_factor_score_errors(con)),
         literature=merge.load_literature(con),
-        factors=q("select factor_id, factor_type, name_nl from factor_model.factors"),
-        subgoals=q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
+        factor_model=ranking.load_factor_model(con),
         scores=ranking.load_scores(con),
-        life_phases=q("select * from factor_model.factor_life_phases"),
     )
 
 
@@ -67,8 +63,9 @@ def city_ranking(inputs: Inputs, merge_config: merge.MergeConfig, placeholders: 
     """Median rank per rankable factor, city-wide (scope gemeente), for one variant."""
     literature = inputs.literature if placeholders else inputs.literature[~inputs.literature["is_placeholder"].astype(bool)]
     merged = merge.merge_effects(inputs.assoc, literature, merge_config)
-    model = ranking.build_model(inputs.factors, inputs.subgoals, merged, inputs.chain)
-    city, _ = ranking.rank_factors(model, inputs.scores, inputs.life_phases, ranking.RankingConfig(n_draws=n_draws))
+    fm = inputs.factor_model
+    model = ranking.build_model(fm.factors, fm.subgoals, merged, inputs.chain)
+    city, _ = ranking.rank_factors(model, inputs.scores, fm.life_phases, ranking.RankingConfig(n_draws=n_draws))
     city = city[(city["scope_type"] == "gemeente") & city["rankable"]]
     return city.set_index("factor_id")["rank_median"].astype(float)
 

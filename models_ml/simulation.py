@@ -373,12 +373,11 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     from models_ml.panel import load_factor_score_errors
 
     q = lambda sql: con.execute(sql).df()  # noqa: E731
-    factors = q("select factor_id, factor_type, name_nl from factor_model.factors")
-    subgoals = q("select subgoal_id, domain_id, name_nl from factor_model.subgoals")
+    factor_model = ranking.load_factor_model(con)
+    factors, subgoals, phases = factor_model.factors, factor_model.subgoals, factor_model.life_phases
     links = q("select * from factor_model.factor_factor_links")
     scores = q("select * from intermediate.int_factor_score")  # the chains' input; the ranking reads the published ones
     published = ranking.load_scores(con)
-    phases = q("select * from factor_model.factor_life_phases")
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
     chain_est = chains.estimate_chains(links, scores, load_factor_score_errors(con))

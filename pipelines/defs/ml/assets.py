@@ -141,16 +141,12 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
     start = time.perf_counter()
     config = ranking.RankingConfig()
     with warehouse.get_connection() as con:
-        q = lambda sql: con.execute(sql).df()  # noqa: E731
-        model = ranking.build_model(
-            q("select factor_id, factor_type, name_nl from factor_model.factors"),
-            q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
-            read_table(con, "effect_merged"), read_table(con, "chain_strength"),
-        )
+        fm = ranking.load_factor_model(con)
+        model = ranking.build_model(fm.factors, fm.subgoals, read_table(con, "effect_merged"),
+                                    read_table(con, "chain_strength"))
         context.log.info(f"Ranking {len(model.factors)} factors on {len(model.subgoals)} sub-goals with "
                          f"{config.n_draws:,} Monte Carlo draws: the gemeente, each domain, each life phase, each wijk")
-        city, areas = ranking.rank_factors(model, ranking.load_scores(con),
-                                           q("select * from factor_model.factor_life_phases"), config)
+        city, areas = ranking.rank_factors(model, ranking.load_scores(con), fm.life_phases, config)
         n_city = write_table(con, "factor_ranking", city, context.run.run_id)
         n_area = write_table(con, "factor_ranking_area", areas, context.run.run_id)
     context.log.info(f"Ranked {n_city:,} city-wide and {n_area:,} wijk rows in {time.perf_counter() - start:.1f} s")
