@@ -115,3 +115,18 @@ def test_dbt_docs_generate(demo_run, tmp_path):
     done = dbt(project, env, "docs", "generate", "--target-path", str(tmp_path / "docs"))
     assert done.returncode == 0, done.stdout
     assert (tmp_path / "docs" / "index.html").exists() and (tmp_path / "docs" / "catalog.json").exists()
+
+
+def test_a_code_without_a_dutch_label_fails_the_label_test(demo_run, tmp_path):
+    """Policy advisers read Dutch labels (marts.dim_code_label), not the marts' English codes: a code
+    that occurs in a labelled mart column without a row in seeds/factor_model/code_labels.csv fails
+    the dbt test code_has_label on every column where it occurs, naming the code."""
+    settings, _ = demo_run
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "seeds/factor_model/code_labels.csv",
+                               "direction,higher_is_worse,2,Hoger is slechter,Een hogere waarde is ongunstig.\n", "")
+    done = dbt(project, env, "build", "--select", "code_labels", "dim_code_label", "test_name:code_has_label")
+    assert done.returncode != 0
+    failed = {line.split(" FAIL ")[1].split()[1] for line in done.stdout.splitlines() if " FAIL " in line and " of " in line}
+    assert failed == {"code_has_label_dim_indicator_direction__direction",
+                      "code_has_label_mart_staat_van_de_jeugd_direction__direction",
+                      "code_has_label_mart_staat_van_de_jeugd_report_direction__direction"}, done.stdout[-3000:]
