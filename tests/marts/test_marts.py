@@ -326,3 +326,57 @@ def test_every_published_count_based_value_has_a_95_percent_interval(con):
     assert np.allclose(rate["ci_upper"], upper, atol=1e-9)
     zero = rate[rate["numerator"] == 0]
     assert len(zero) and (zero["ci_lower"] == 0).all() and (zero["ci_upper"] > 0).all()  # 0 cases is not certainty
+
+
+INCOME_COLUMNS = {"cbs_inkomen_per_inwoner": "GemiddeldInkomenPerInwoner_83",
+                  "cbs_laag_inkomen_pct": "HuishoudensMetEenLaagInkomen_89",
+                  "cbs_sociaal_minimum_pct": "HuishOnderOfRondSociaalMinimum_90"}
+
+
+def test_a_figure_the_source_does_not_publish_is_a_withheld_row_with_its_reason(con):
+    """CBS publishes '.' for the income figures of buurten under 500 residents (3 demo buurten). A BI
+    review found no row at all for them: each such buurt, year and indicator is now a row of
+    fct_indicator_value, withheld (no value, no counts) with suppression_reason not_published, and
+    nothing else is: the wijken and the gemeente keep CBS's own figure, the series and the coverage
+    mart count the buurt as withheld, and the reason has its Dutch label."""
+    dots = []
+    for indicator, column in INCOME_COLUMNS.items():
+        raw = df(con, f"""select jaar as year, trim("WijkenEnBuurten") as area_code from raw.cbs_kerncijfers
+                          where trim("WijkenEnBuurten") like 'BU%' and "{column}" is null""")
+        dots.append(raw.assign(indicator_id=indicator))
+    dots = pd.concat(dots)
+    assert set(dots["area_code"]) == {"BU99990401", "BU99990404", "BU99990703"}  # the demo's small buurten
+    assert len(dots) == 3 * 3 * dots["year"].nunique()
+
+    key = ["area_code", "year", "indicator_id"]
+    rows = df(con, "select * from marts.fct_indicator_value where suppression_reason = 'not_published'")
+    assert sorted(map(tuple, rows[key].values)) == sorted(map(tuple, dots[key].values))
+    assert rows["is_suppressed"].all() and (rows["area_level"] == "buurt").all() and rows["is_complete"].all()
+    assert rows[["value", "numerator", "denominator", "ci_lower", "ci_upper", "standard_error"]].isna().all().all()
+    assert (rows["derived_from_level"] == "buurt").all() and not rows["is_aggregate"].any()
+
+    # their wijken carry CBS's own figure, published, as before (the '.' rows add nothing to a sum)
+    wijken = df(con, """select v.* from marts.fct_indicator_value as v
+                        join (select distinct 'WK' || substr(area_code, 3, 6) as area_code, year, indicator_id
+                              from marts.fct_indicator_value where suppression_reason = 'not_published') using (area_code, year, indicator_id)""")
+    parents = dots.assign(area_code="WK" + dots["area_code"].str[2:8])[key].drop_duplicates()
+    assert len(wijken) == len(parents) == 2 * len(dots) // 3  # two of the buurten lie in one wijk
+    assert (wijken["children_without_figure"] > 0).all() and not wijken["is_aggregate"].any()
+    assert wijken["value"].notna().all()
+
+    series = df(con, """select s.* from marts.fct_indicator_series as s
+                        join marts.fct_indicator_value as v using (area_code, year, indicator_id)
+                        where v.suppression_reason = 'not_published'""")
+    assert len(series) == len(dots) and series["is_suppressed"].all() and series["value"].isna().all()
+
+    coverage = df(con, """select * from marts.mart_indicator_coverage
+                          where area_level = 'buurt' and indicator_id in ('cbs_inkomen_per_inwoner',
+                              'cbs_laag_inkomen_pct', 'cbs_sociaal_minimum_pct')""")
+    assert (coverage["areas_not_published"] == 3).all()
+    assert (coverage["areas_withheld"] >= coverage["areas_not_published"]).all()
+    assert (coverage["areas"] == coverage["areas_published"] + coverage["areas_withheld"]).all()
+    assert df(con, "select count(*) as n from marts.mart_indicator_coverage where area_level <> 'buurt' "
+                   "and areas_not_published > 0")["n"].item() == 0
+
+    label = df(con, "select label_nl from marts.dim_code_label where code_set = 'suppression_reason' and code = 'not_published'")
+    assert len(label) == 1 and label["label_nl"].item()

@@ -8,6 +8,10 @@
 -- else a series could give back what the value table protects (a merged buurt's past, the sum of
 -- two old buurten of which one is published, gave the other back: 10 withheld demo cells, and 18
 -- more by subtraction from their wijk; found by a disclosure review).
+-- An area the source delivers without the figure (CBS's '.'; fct_indicator_value's rows with
+-- suppression_reason not_published) has a withheld row here too, in today's codes, instead of no
+-- row; and a code it is carried into together with other areas is withheld, since the sum of the
+-- others alone would not be that area's figure.
 {% set min_persons = var('min_persons') %}
 with base as (
     select b.*, i.multiplier, i.unit
@@ -53,15 +57,38 @@ flagged_raw as (
     from mapped
 ),
 
+not_published as (
+    -- the areas the source delivers without the figure, in today's codes
+    select m.current_code as area_code, v.year, v.indicator_id, any_value(v.area_level) as area_level,
+        bool_and(m.is_exact) as is_exact
+    from {{ ref('fct_indicator_value') }} as v
+    inner join {{ ref('int_area_code_map') }} as m on m.area_code = v.area_code
+    where v.suppression_reason = 'not_published'
+    group by m.current_code, v.year, v.indicator_id
+),
+
 flagged as (
-    select r.* exclude (is_suppressed, carries_withheld), r.is_suppressed or w.area_code is not null as is_suppressed
+    select
+        r.* exclude (is_suppressed, carries_withheld),
+        r.is_suppressed or w.area_code is not null or n.area_code is not null as is_suppressed
     from flagged_raw as r
     left join withheld as w using (area_code, year, indicator_id)
+    left join not_published as n using (area_code, year, indicator_id)
+),
+
+all_rows as (
+    select area_code, area_level, year, indicator_id, value, numerator, denominator, is_exact, is_suppressed
+    from flagged
+    union all
+    -- a code carried only from areas without the figure: a withheld row instead of none
+    select n.area_code, n.area_level, n.year, n.indicator_id, null, null, null, n.is_exact, true
+    from not_published as n
+    anti join flagged as f using (area_code, year, indicator_id)
 ),
 
 series_flags as (
     select indicator_id, area_code, bool_and(is_exact) as is_comparable_over_time
-    from flagged
+    from all_rows
     group by all
 )
 
@@ -76,5 +103,5 @@ select
     f.is_exact as is_exact_in_current_division,
     s.is_comparable_over_time,
     f.is_suppressed
-from flagged as f
+from all_rows as f
 inner join series_flags as s using (indicator_id, area_code)

@@ -25,8 +25,17 @@
 -- covers it the same way: its total minus its published children is what we withhold plus the '.'
 -- children. Where exactly one child is withheld by us, its smallest published sibling is withheld
 -- too, as under a sum, so none of our cells rests only on the '.' children staying unknown. The '.'
--- children have no row here and do not count as withheld: they are CBS's secret, not ours, and CBS
--- publishes the same parent beside them.
+-- children do not count as withheld: they are CBS's secret, not ours, and CBS publishes the same
+-- parent beside them.
+--
+-- Figures the source does not publish (suppression_reason 'not_published'): an area that the
+-- indicator's source delivers this year without this figure (CBS's '.', e.g. the income of a buurt
+-- too small to publish; int_indicator_source_rows.is_indicator_row false: the area's row is there
+-- with the denominator only) has a row here, withheld like the others (value, counts and interval
+-- null, is_suppressed true), so that a BI user sees a withheld figure with its reason instead of a
+-- missing row. These rows are added after all suppression above: they add nothing to a sum (the
+-- parent takes the source's own figure, int_indicator_value), and complementary suppression does
+-- not count them as withheld by us.
 {% set min_persons = var('min_persons') %}
 with v as (
     select * from {{ ref('int_indicator_value') }}
@@ -113,6 +122,37 @@ suppressed as (
     from with_parent as f
     left join {{ complementary_picks('with_parent', 'indicator_id') }} as k
         on k.area_code = f.area_code and k.year = f.year and k.indicator_id = f.indicator_id
+),
+
+not_published as (
+    -- delivered by the indicator's own source this year, but without this figure (CBS's '.'), and
+    -- so not in int_indicator_value
+    select r.indicator_id, r.year, r.area_code, r.area_level, i.unit, i.source
+    from {{ ref('int_indicator_source_rows') }} as r
+    inner join i on i.indicator_id = r.indicator_id
+    inner join {{ ref('int_source_coverage') }} as c
+        on c.source = i.source
+        and c.source_code = case when i.source = 'ggd_monitor' then i.source_code else '' end
+        and c.year = r.year and c.area_code = r.area_code and c.rows_loaded > 0
+    where not r.is_indicator_row
+      and not exists (
+          select 1 from v
+          where v.indicator_id = r.indicator_id and v.year = r.year and v.area_code = r.area_code
+      )
+),
+
+all_rows as (
+    select * from suppressed
+    union all by name
+    select
+        indicator_id, year, area_code, area_level, unit, source,
+        true as is_suppressed,
+        'not_published' as suppression_reason,
+        false as is_aggregate,
+        1 as areas_aggregated,
+        area_level as derived_from_level,
+        true as is_complete
+    from not_published
 )
 
 select
@@ -137,4 +177,4 @@ select
     children_present,
     children_without_figure,
     is_complete
-from suppressed
+from all_rows

@@ -3,7 +3,9 @@
 -- 0, so for a rare outcome (absolute verzuim, low birth weight, young suspects) the published buurten
 -- are mostly exactly those without a case: their mean is near 0 while the gemeente's value is not.
 -- fit_for_maps says whether a level is published fully enough to show area by area. One row per
--- indicator, year, gemeente and level.
+-- indicator, year, gemeente and level. An area whose figure the source does not publish (CBS's '.',
+-- suppression_reason not_published) is a hole in a map like one withheld here: it counts among the
+-- areas withheld, and areas_not_published says how many of them the source left out.
 with values as (
     select * from {{ ref('fct_indicator_value') }}
 ),
@@ -17,6 +19,7 @@ per_level as (
         count(*) as areas,
         count(*) filter (where not is_suppressed) as areas_published,
         count(*) filter (where is_suppressed) as areas_withheld,
+        count(*) filter (where suppression_reason = 'not_published') as areas_not_published,
         count(*) filter (where not is_suppressed and numerator = 0) as areas_published_zero,
         avg(value) filter (where not is_suppressed) as mean_published_value
     from values
@@ -37,6 +40,7 @@ select
     p.areas::integer as areas,
     p.areas_published::integer as areas_published,
     p.areas_withheld::integer as areas_withheld,
+    p.areas_not_published::integer as areas_not_published,
     p.areas_published_zero::integer as areas_published_zero,
     p.areas_published / p.areas as share_published,
     p.mean_published_value,

@@ -1,12 +1,15 @@
 {#- Complementary suppression holds: no published wijk (gemeente) has exactly one suppressed buurt
     (wijk), which its total minus the published ones would give away; and no suppressed wijk with a
     published gemeente can be summed from its buurten because all of them are published.
-    Returns the offending parents. -#}
+    Rows of figures the source does not publish (suppression_reason not_published, CBS's '.') are not
+    children here: they are the source's secret, not withheld by us, and the source publishes the same
+    parent beside them (see fct_indicator_value). Returns the offending parents. -#}
 {% test no_cell_recoverable_by_subtraction(model) %}
 with c as (
     select *,
            {{ parent_of('area_level', 'area_code') }} as parent_code
     from {{ model }}
+    where suppression_reason is distinct from 'not_published'
 )
 select p.area_code, p.year, p.indicator_id, 'exactly one suppressed child' as problem
 from c

@@ -2,7 +2,9 @@
     column; survey sample sizes left out) publish, taken together, give no small denominator (below
     min_persons) back: no parent whose denominator some indicator publishes has exactly one child
     whose denominator none publishes and which is small (int_indicator_value). Returns the
-    offending parents. -#}
+    offending parents. Rows of figures the source does not publish (suppression_reason
+    not_published, CBS's '.') are left out: their denominator is the source's to publish (CBS does,
+    beside the '.'), so it is not counted as one withheld here. -#}
 {% test no_denominator_recoverable_by_subtraction(model) %}
 {% set min_persons = var('min_persons') %}
 with keys as (
@@ -18,6 +20,7 @@ cells as (
     inner join keys as k using (indicator_id)
     left join {{ ref('int_indicator_value') }} as t
         on t.area_code = m.area_code and t.year = m.year and t.indicator_id = m.indicator_id
+    where m.suppression_reason is distinct from 'not_published'
     group by m.area_code, m.area_level, m.year, k.denominator_key
 )
 select p.area_code, p.year, p.denominator_key
