@@ -46,8 +46,9 @@ def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_t
     import duckdb
 
     settings, _ = demo_run
+    # a buurt whose figure CBS does not publish ('.', not_published) is CBS's secret, not one withheld by us
     lone = """with c as (select *, 'WK' || substr(area_code, 3, 6) as wijk from marts.fct_indicator_value
-                         where area_level = 'buurt')
+                         where area_level = 'buurt' and suppression_reason is distinct from 'not_published')
               select count(*) from (select c.wijk, c.year, c.indicator_id from c
                   join marts.fct_indicator_value w on w.area_code = c.wijk and w.year = c.year
                    and w.indicator_id = c.indicator_id and not w.is_suppressed

@@ -103,7 +103,7 @@ def test_no_mart_carries_person_level_rows(con):
     for table in columns["table_name"].unique():
         keys = set(columns[columns["table_name"] == table]["column_name"])
         assert keys & {"area_code", "gemeente_code", "factor_id", "subgoal_id", "indicator_id", "link_id",
-                       "outcome_indicator_id", "life_phase_id"}, table
+                       "outcome_indicator_id", "life_phase_id", "code_set"}, table  # code_set: dim_code_label
 
 
 def test_factor_scores_are_standardised_within_the_gemeente(con):
