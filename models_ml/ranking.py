@@ -58,7 +58,7 @@ CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de 
 
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
-    "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper",
+    "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "priority",
     "p_top5", "room_for_improvement", "score_year", "rank_by_room_for_improvement", "direct_share",
     "evidence_local", "evidence_literature", "evidence_placeholder", "explanation",
     "n_draws", "method_version",
@@ -842,6 +842,25 @@ def _matrix(flags: pd.Series, rows, columns) -> np.ndarray:
     return flags.astype(float).unstack().reindex(index=rows, columns=columns).fillna(0.0).to_numpy() > 0
 
 
+SCOPE_KEY = ["scope_type", "scope_id", "area_code"]
+PRIORITY_ORDER = [("rank_median", True), ("p_top5", False), ("impact", False), ("factor_id", True)]
+"""How ``priority`` orders a scope's rankable factors: median rank, then the chance of the top 5,
+then the impact (both descending), then the factor's code, so that every position is taken once."""
+
+
+def priority(rows: pd.DataFrame) -> pd.Series:
+    """Each rankable factor's place in its scope's list, 1, 2, 3, ... without ties or gaps (the
+    order of ``PRIORITY_ORDER``); missing for factors that are not rankable. The median ranks
+    themselves can tie or skip (factors tied in a draw share the mean of their places), so no
+    factor need have rank_median 1; a table or chart that needs one order uses this."""
+    ranked = rows[rows["rankable"].astype(bool)]
+    by, ascending = zip(*PRIORITY_ORDER)
+    ranked = ranked.sort_values(SCOPE_KEY + list(by), ascending=[True] * len(SCOPE_KEY) + list(ascending),
+                                kind="stable")
+    place = ranked.groupby(SCOPE_KEY, sort=False).cumcount() + 1
+    return place.reindex(rows.index).astype("Int64")
+
+
 def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
                  config: RankingConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """City-wide rankings (gemeente, per domain, per life phase) and per-wijk rankings.
@@ -897,6 +916,7 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     for df in (city_df, areas):
         df = df.reset_index(drop=True)
         df["score_year"] = df["factor_id"].map(score_year).astype("Int64")
+        df["priority"] = priority(df)
         df["n_draws"], df["method_version"] = cfg.n_draws, METHOD_VERSION
         out.append(df[RANKING_COLUMNS])
     return out[0], out[1]

@@ -307,6 +307,38 @@ def test_factors_with_equal_impact_share_their_rank():
     assert w3.loc["pesten", "rank_median"] == 1.0
 
 
+def test_priority_gives_every_scope_one_list_where_median_ranks_tie():
+    """rank_median can tie (WK999901: three factors share 3.0) or start above 1 (two factors tied
+    at the top share 1.5); ``priority`` still places every rankable factor once, 1..n, by median
+    rank, then p_top5 and impact, then the factor code; an unrankable factor has no place."""
+    model = build_model(FACTORS, SUBGOALS, merged([(f, "gezond_mentaal", 0.3, 0.05)
+                                                   for f in ("armoede", "schulden", "pesten")]
+                                                  + [("sport", "gezond_mentaal", -0.3, 0.05)]), chains())
+    s = scores({"armoede": [0, 0, 1.0, 1.0], "schulden": [0, 0, 2.0, 1.0], "pesten": [0, 0, 1.0, 3.0],
+                "sport": [0.0, 1.0, 1.0, 1.0]}).assign(withheld=False)
+    hidden = (s["factor_id"] == "pesten") & (s["area_code"] == "WK999903")
+    s.loc[hidden, "withheld"], s.loc[hidden, "score"] = True, np.nan
+    life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
+    city, areas = rank_factors(model, s, life, RankingConfig(n_draws=200))
+    w1 = areas[areas["area_code"] == "WK999901"].set_index("factor_id")
+    assert w1["rank_median"].to_dict() == {"armoede": 3.0, "schulden": 3.0, "pesten": 3.0, "sport": 1.0}
+    assert w1["priority"].to_dict() == {"armoede": 2, "pesten": 3, "schulden": 4, "sport": 1}
+    w3 = areas[areas["area_code"] == "WK999903"].set_index("factor_id")
+    assert not w3.loc["pesten", "rankable"] and pd.isna(w3.loc["pesten", "priority"])
+    for _, scope in pd.concat([city, areas]).groupby(["scope_type", "scope_id", "area_code"]):
+        ranked = scope[scope["rankable"]].sort_values("priority")
+        assert ranked["priority"].tolist() == list(range(1, len(ranked) + 1))
+        assert ranked["rank_median"].is_monotonic_increasing
+    # two factors tied at the top share rank_median 1.5: places 1 and 2 all the same
+    twins = build_model(FACTORS, SUBGOALS, merged([(f, "gezond_mentaal", 0.3, 0.0) for f in ("armoede", "schulden")]),
+                        chains())
+    city2, _ = rank_factors(twins, scores({"armoede": [0, 1.0], "schulden": [0, 1.0], "pesten": [0, 1.0], "sport": [0, 1.0]}),
+                            life, RankingConfig(n_draws=50, score_error=False))
+    top = city2[(city2["scope_type"] == "gemeente") & city2["rankable"]].set_index("factor_id")
+    assert top.loc[["armoede", "schulden"], "rank_median"].tolist() == [1.5, 1.5]
+    assert top.loc[["armoede", "schulden"], "priority"].tolist() == [1, 2]
+
+
 def test_a_chain_whose_strength_is_assumed_counts_as_placeholder():
     """sport works on gezond_mentaal directly (local data) and through schulden, whose effect is
     cited literature; the sport -> schulden strength is the chains' prior (no local data), so that

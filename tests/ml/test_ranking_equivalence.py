@@ -143,7 +143,8 @@ def test_rank_scope_of_one_area_matches():
     weights = ranking._weights(model, config)
     new = ranking.rank_scope(model, draws, gaps, weights, eligible, config)
     old = legacy_ranking.rank_scope(model, draws, gaps, weights, eligible, config)
-    new = new.assign(scope_type=None, scope_id=None, area_code=None, score_year=None, n_draws=1, method_version=None)
+    new = new.assign(scope_type=None, scope_id=None, area_code=None, score_year=None, priority=None, n_draws=1,
+                     method_version=None)
     old = old.assign(scope_type=None, scope_id=None, area_code=None, n_draws=1, method_version=None)
     assert_same_ranking(new[ranking.RANKING_COLUMNS], old[legacy_ranking.RANKING_COLUMNS])
 
