@@ -110,7 +110,13 @@ def main() -> None:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     q = lambda sql: con.execute(sql).df()  # noqa: E731
-    panels = steps.run("panels", lambda: build_panels(con))
+    try:
+        panels = steps.run("panels", lambda: build_panels(con))
+    except (duckdb.BinderException, duckdb.CatalogException) as exc:  # a warehouse of an older pipeline version
+        rebuild = (f"delete {args.national.resolve()} and run this again (it is rebuilt, about 7 minutes)" if args.national
+                   else "run `make run` again")
+        sys.exit(f"{warehouse} lacks a table or column that the ML stage reads; it was built by an older version "
+                 f"of the pipeline: {rebuild}.\n({type(exc).__name__}: {str(exc).splitlines()[0]})")
     assoc = steps.run("associations", lambda: associations.estimate_associations(panels))
     scores = steps.run("read factor scores", lambda: q("select * from intermediate.int_factor_score"))
     errors = steps.run("factor score error variances", lambda: load_factor_score_errors(con))
