@@ -66,7 +66,7 @@ def test_every_code_column_has_its_dutch_labels():
         "dim_indicator.source", "dim_indicator.unit", "dim_indicator.direction", "dim_indicator.base_area_level",
         "fct_indicator_value.area_level", "fct_indicator_value.unit", "fct_indicator_value.source",
         "fct_indicator_value.suppression_reason", "fct_indicator_value.derived_from_level",
-        "fct_indicator_series.area_level", "fct_factor_score.area_level", "fct_factor_score.factor_type",
+        "fct_indicator_series.area_level", "fct_indicator_series.suppression_reason", "fct_factor_score.area_level", "fct_factor_score.factor_type",
         "mart_indicator_coverage.area_level",
         "mart_staat_van_de_jeugd.direction", "mart_staat_van_de_jeugd.assessment_previous",
         "mart_staat_van_de_jeugd.assessment_baseline", "mart_staat_van_de_jeugd_report.direction",

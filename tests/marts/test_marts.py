@@ -368,6 +368,7 @@ def test_a_figure_the_source_does_not_publish_is_a_withheld_row_with_its_reason(
                         join marts.fct_indicator_value as v using (area_code, year, indicator_id)
                         where v.suppression_reason = 'not_published'""")
     assert len(series) == len(dots) and series["is_suppressed"].all() and series["value"].isna().all()
+    assert (series["suppression_reason"] == "not_published").all()
 
     coverage = df(con, """select * from marts.mart_indicator_coverage
                           where area_level = 'buurt' and indicator_id in ('cbs_inkomen_per_inwoner',
@@ -380,3 +381,32 @@ def test_a_figure_the_source_does_not_publish_is_a_withheld_row_with_its_reason(
 
     label = df(con, "select label_nl from marts.dim_code_label where code_set = 'suppression_reason' and code = 'not_published'")
     assert len(label) == 1 and label["label_nl"].item()
+
+
+def test_every_withheld_series_value_says_why(con):
+    """fct_indicator_series gives each withheld value its reason, as fct_indicator_value does: the
+    same reason where fct_indicator_value withholds the same code that year (unless the carried
+    counts are themselves a small cell), and carried_from_withheld where the code is not withheld
+    there but a code its past is carried from is (a merged buurt's past: the sum would give back
+    the withheld part)."""
+    series = df(con, """select s.*, v.suppression_reason as value_reason, v.area_code is not null as in_values
+                        from marts.fct_indicator_series as s
+                        left join marts.fct_indicator_value as v using (area_code, year, indicator_id)""")
+    assert (series["suppression_reason"].notna() == series["is_suppressed"]).all()
+    same = series[series["value_reason"].notna() & (series["suppression_reason"] != "small_cell")]
+    assert (same["suppression_reason"] == same["value_reason"]).all()
+    carried = series[series["suppression_reason"] == "carried_from_withheld"]
+    assert len(carried) > 0 and carried["value_reason"].isna().all()
+    assert (~carried["in_values"]).any()  # merged codes, which did not exist in the years carried into them
+
+
+def test_the_staat_van_de_jeugd_says_which_indicators_are_the_youths(con):
+    """Both Staat van de Jeugd marts carry every life phase; is_youth (dim_life_phase) marks the
+    youth's indicators, which are the report to the council: the adult survey's are not."""
+    for mart in ("mart_staat_van_de_jeugd", "mart_staat_van_de_jeugd_report"):
+        rows = df(con, f"""select m.indicator_id, m.is_youth, p.is_youth as phase_is_youth
+                           from marts.{mart} as m join marts.dim_life_phase as p using (life_phase_id)""")
+        assert (rows["is_youth"] == rows["phase_is_youth"]).all(), mart
+        assert rows.loc[rows["indicator_id"].str.endswith("_volw"), "is_youth"].eq(False).all(), mart
+        assert rows.loc[rows["indicator_id"].str.endswith("_jeugd"), "is_youth"].all(), mart
+        assert rows["is_youth"].any() and not rows["is_youth"].all(), mart

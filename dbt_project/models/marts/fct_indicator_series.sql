@@ -21,7 +21,7 @@ with base as (
 ),
 
 withheld as (
-    select area_code, year, indicator_id
+    select area_code, year, indicator_id, suppression_reason
     from {{ ref('fct_indicator_value') }}
     where is_suppressed
 ),
@@ -53,7 +53,7 @@ flagged_raw as (
             denominator < {{ min_persons }}
             or (unit in ('percentage', 'rate_per_1000', 'count') and numerator > 0 and numerator < {{ min_persons }})
             or (unit = 'percentage' and denominator - numerator > 0 and denominator - numerator < {{ min_persons }})
-        , true) or carries_withheld as is_suppressed
+        , true) as is_small_cell
     from mapped
 ),
 
@@ -69,19 +69,26 @@ not_published as (
 
 flagged as (
     select
-        r.* exclude (is_suppressed, carries_withheld),
-        r.is_suppressed or w.area_code is not null or n.area_code is not null as is_suppressed
+        r.* exclude (is_small_cell, carries_withheld),
+        r.is_small_cell or r.carries_withheld or w.area_code is not null or n.area_code is not null as is_suppressed,
+        case
+            when r.is_small_cell then 'small_cell'
+            when w.area_code is not null then w.suppression_reason  -- the same code withheld in fct_indicator_value
+            when r.carries_withheld then 'carried_from_withheld'
+            when n.area_code is not null then 'not_published'
+        end as suppression_reason
     from flagged_raw as r
     left join withheld as w using (area_code, year, indicator_id)
     left join not_published as n using (area_code, year, indicator_id)
 ),
 
 all_rows as (
-    select area_code, area_level, year, indicator_id, value, numerator, denominator, is_exact, is_suppressed
+    select area_code, area_level, year, indicator_id, value, numerator, denominator, is_exact, is_suppressed,
+        suppression_reason
     from flagged
     union all
     -- a code carried only from areas without the figure: a withheld row instead of none
-    select n.area_code, n.area_level, n.year, n.indicator_id, null, null, null, n.is_exact, true
+    select n.area_code, n.area_level, n.year, n.indicator_id, null, null, null, n.is_exact, true, 'not_published'
     from not_published as n
     anti join flagged as f using (area_code, year, indicator_id)
 ),
@@ -102,6 +109,7 @@ select
     case when f.is_suppressed then null else f.denominator end as denominator,
     f.is_exact as is_exact_in_current_division,
     s.is_comparable_over_time,
-    f.is_suppressed
+    f.is_suppressed,
+    f.suppression_reason
 from all_rows as f
 inner join series_flags as s using (indicator_id, area_code)

@@ -4,9 +4,10 @@
 -- (sqrt(se1^2 + se2^2)): from the survey's confidence interval, or the binomial / Poisson standard
 -- error of the counts. Indicators without a standard error (means) get 'not_assessed'.
 with gemeente as (
-    select v.*, i.direction, i.life_phase_id, i.name_nl as indicator_name_nl
+    select v.*, i.direction, i.life_phase_id, p.is_youth, i.name_nl as indicator_name_nl
     from {{ ref('fct_indicator_value') }} as v
     inner join {{ ref('indicators') }} as i on i.indicator_id = v.indicator_id
+    inner join {{ ref('dim_life_phase') }} as p on p.life_phase_id = i.life_phase_id
     where v.area_level = 'gemeente' and not v.is_suppressed
 ),
 
@@ -44,6 +45,7 @@ select
     direction,
     year,
     life_phase_id,
+    is_youth,
     value,
     ci_lower,
     ci_upper,

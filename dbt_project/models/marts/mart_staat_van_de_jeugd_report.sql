@@ -34,6 +34,7 @@ select
     indicator_name_nl,
     direction,
     life_phase_id,
+    is_youth,
     year::integer as measurement_year,
     (report_year - year)::integer as years_since_measurement,
     value,
