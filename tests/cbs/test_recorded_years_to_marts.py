@@ -201,11 +201,15 @@ def test_a_count_based_percentage_per_buurt_wijk_and_gemeente_is_the_exact_sum_o
 def test_a_percentage_the_source_gives_is_turned_into_counts_before_summing(run):
     """cbs_corporatiewoningen_pct 2024: CBS gives the share of dwellings (48 % of 8,300 and 41 % of 12,950); the
     wijk is (0.48 x 8300 + 0.41 x 12950) / (8300 + 12950), not the mean of 48 and 41. The buurt whose share is
-    secret (null, with 20 dwellings) makes no row, so a sum of the gemeente's buurten would leave it out: the
+    secret (null, with 20 dwellings) has a withheld row (not_published) and no figure, so a sum of the gemeente's buurten would leave it out: the
     gemeente is CBS's own figure (43 % of its 327,600 dwellings), as given, and says so."""
     settings, _ = run
     f = figures(2024)
     got = values(settings, "cbs_corporatiewoningen_pct", 2024)
+    # the buurt with the secret share, and its wijk (no other buurt): a withheld row, not_published
+    secret = got[got["suppression_reason"] == "not_published"]
+    assert set(secret.index) == {"BU05990310", "WK059903"} and secret["value"].isna().all()
+    got = got.drop(index=secret.index)
     assert set(got.index) == {"BU05990110", "BU05990111", "WK059901", "GM0599"}
     buurten = ["BU05990110", "BU05990111"]
     num = sum(f[c]["InBezitWoningcorporatie_49"] * f[c]["Woningvoorraad_35"] / 100 for c in buurten)
