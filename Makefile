@@ -54,10 +54,11 @@ backfill: dbt-prepare instance
 # module fixtures are built once); TEST_WORKERS=0 runs it in this process, one test after another.
 # Three on 2 cores: the long end-to-end tests wait on dbt, Dagster and browser subprocesses, so a
 # third worker fills the idle time (measured on a fresh clone: 854 s, all passing; two workers
-# left the CPUs about 40% idle)
+# left the CPUs about 40% idle). The longest files start first (tests/conftest.py LONGEST_FIRST;
+# --no-loadscope-reorder keeps that order instead of xdist's most-tests-first)
 TEST_WORKERS ?= 3
 test: dbt-prepare
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ui: dbt-prepare instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)

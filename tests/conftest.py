@@ -43,3 +43,36 @@ def demo_run(tmp_path_factory) -> tuple[Settings, RecordedRun]:
                 result = materialize_all(settings, instance=instance)
             done.write_text(result.run_id, "utf-8")
     return settings, RecordedRun(instance_dir, done.read_text("utf-8"), lambda: build_definitions(settings))
+
+
+LONGEST_FIRST = (
+    "tests/ml/test_known_answer.py",  # 50 generated datasets (about 5 minutes on a loaded machine)
+    "tests/marts/test_dbt_guards.py",  # builds the demo run first, then dbt builds of broken copies
+    "tests/landing/test_sensor.py",
+    "tests/ops/test_ui_browser.py",
+    "tests/quality/test_broken_marts.py",
+    "tests/publish/test_full_runs.py",
+    "tests/ops/test_automation.py",
+    "tests/pipeline/test_partitions.py",
+)
+"""Test files that take longest, in the order the workers start them (``make test`` passes
+``--no-loadscope-reorder``: pytest-xdist would otherwise start the files with the most tests first
+and these, with few tests each, last, where each one alone made the end of the run)."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest test files first (``LONGEST_FIRST``), then the other files with a ``slow`` test,
+    then the rest; the order of the tests within a file is kept."""
+    def file_of(item) -> str:
+        return item.nodeid.split("::")[0]
+
+    rank: dict[str, tuple[int, int]] = {}
+    for item in items:
+        path = file_of(item)
+        if path in LONGEST_FIRST:
+            weight = (0, LONGEST_FIRST.index(path))
+        else:
+            weight = (1, 0) if item.get_closest_marker("slow") else (2, 0)
+        rank[path] = min(rank.get(path, weight), weight)
+    position = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (rank[file_of(item)], position[id(item)]))
