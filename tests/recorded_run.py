@@ -33,6 +33,11 @@ class RecordedRun(ExecutionResult):
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self._instance_dir)))
 
     @property
+    def instance_dir(self) -> Path:
+        """The folder of the persistent Dagster instance the run was executed on."""
+        return self._instance_dir
+
+    @property
     def run_id(self) -> str:
         return self._run_id
 

@@ -2,12 +2,14 @@
 staging, the marts and the serving copy (and nothing else), without anyone launching a run. The
 sources are partitioned by year: reloading one year partition is enough to trigger the rebuild."""
 
+import shutil
+
 import dagster as dg
 import pytest
+from dagster._core.instance import InstanceRef
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.ops import AUTOMATION_SENSOR_NAME
-from pipelines.defs.partitions import all_years_tags
 from tests.pipeline.runs import settings_for
 
 NEW_EXTRACT_SOURCE = dg.AssetKey(["raw", "ggd_monitor"])
@@ -18,15 +20,21 @@ def _requested(result) -> set[dg.AssetKey]:
 
 
 @pytest.mark.slow
-def test_a_new_extract_flows_through_to_the_marts_and_the_serving_copy(tmp_path):
+def test_a_new_extract_flows_through_to_the_marts_and_the_serving_copy(demo_run, tmp_path):
+    # the first full run, every year: a copy of the session's demo run, its data folder and the Dagster
+    # instance it ran on (whose records the automation conditions read)
+    demo_settings, first_run = demo_run
+    assert first_run.success
+    shutil.copytree(demo_settings.data_dir, tmp_path / "data", symlinks=True)
+    shutil.copytree(first_run.instance_dir, tmp_path / "dagster_home")
     settings = settings_for(tmp_path / "data")
     defs = build_definitions(settings)
     repo = defs.get_repository_def()
     sensor = repo.get_sensor_def(AUTOMATION_SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     job = defs.resolve_implicit_global_asset_job_def()
-    instance = dg.DagsterInstance.ephemeral()
-    assert job.execute_in_process(instance=instance, tags=all_years_tags(settings)).success  # the first full run, every year
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "dagster_home")))
+    assert instance.get_run_by_id(first_run.run_id).is_success
 
     settled = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert _requested(settled) == set()  # everything is up to date: nothing to do
