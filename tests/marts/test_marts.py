@@ -410,3 +410,32 @@ def test_the_staat_van_de_jeugd_says_which_indicators_are_the_youths(con):
         assert rows.loc[rows["indicator_id"].str.endswith("_volw"), "is_youth"].eq(False).all(), mart
         assert rows.loc[rows["indicator_id"].str.endswith("_jeugd"), "is_youth"].all(), mart
         assert rows["is_youth"].any() and not rows["is_youth"].all(), mart
+
+
+def test_the_wijk_profile_of_a_year_carries_each_factors_newest_published_score(con):
+    """mart_wijk_profile: per wijk, profile year and factor, the newest published wijk score of
+    fct_factor_score up to the profile year, at most report_max_age_years (4) old. A factor of the
+    youth survey (held in odd years) appears in an even year's profile with the odd year's score."""
+    profile = df(con, "select * from marts.mart_wijk_profile")
+    scores = df(con, "select * from marts.fct_factor_score where area_level = 'wijk' and score is not null")
+    # every published wijk score is in the profile of its own year, unchanged
+    own = scores.merge(profile, left_on=["area_code", "year", "factor_id"],
+                       right_on=["area_code", "profile_year", "factor_id"], suffixes=("", "_profile"))
+    assert len(own) == len(scores) and (own["score_year"] == own["year"]).all()
+    assert (own["score"] == own["score_profile"]).all() and (own["percentile"] == own["percentile_profile"]).all()
+    # rows carried from an earlier year are that year's row, and the newest one within 4 years
+    carried = profile[profile["years_since_measurement"] > 0]
+    assert len(carried) > 0 and (carried["years_since_measurement"] < 4).all()
+    back = carried.merge(scores, left_on=["area_code", "score_year", "factor_id"],
+                         right_on=["area_code", "year", "factor_id"], suffixes=("", "_scored"))
+    assert len(back) == len(carried) and (back["score"] == back["score_scored"]).all()
+    newer = carried.merge(scores, on=["area_code", "factor_id"])
+    assert not ((newer["year"] > newer["score_year"]) & (newer["year"] <= newer["profile_year"])).any()
+    # a youth-survey factor in the profile of an even year: carried from the odd year before
+    years = sorted(profile["profile_year"].unique())
+    survey = scores.groupby("factor_id")["year"].agg(lambda y: set(y))
+    odd_only = [f for f, y in survey.items() if all(v % 2 == 1 for v in y)]
+    assert odd_only, "the demo's youth survey factors are scored in odd years only"
+    even = [y for y in years if y % 2 == 0 and y - 1 in years]
+    shown = profile[profile["factor_id"].isin(odd_only) & profile["profile_year"].isin(even)]
+    assert len(shown) > 0 and (shown["score_year"] == shown["profile_year"] - 1).all()

@@ -21,7 +21,7 @@ DBT_PROJECT_FILE = Path(__file__).resolve().parents[3] / "dbt_project" / "dbt_pr
 PUBLISHED_VARS = {
     "min_persons": "Disclosure control: a value resting on fewer persons than this is withheld (suppression_reason small_cell), as is what would give it back by subtraction.",
     "baseline_year": "The year trends are measured against (change_from_baseline); 'first year of the data' unless set; an indicator first measured later starts its trend then.",
-    "report_max_age_years": "mart_staat_van_de_jeugd_report carries an indicator's newest measurement at most this many years.",
+    "report_max_age_years": "mart_staat_van_de_jeugd_report and mart_wijk_profile carry a measurement at most this many years.",
     "min_areas_for_spread": "A published factor score needs this many published areas for its spread where some are withheld.",
 }
 
