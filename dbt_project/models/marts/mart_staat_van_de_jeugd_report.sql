@@ -14,17 +14,7 @@ report_years as (
 ),
 
 newest as (
-    select
-        r.report_year,
-        m.*,
-        row_number() over (
-            partition by m.gemeente_code, r.report_year, m.indicator_id order by m.year desc
-        ) as recency
-    from report_years as r
-    inner join measured as m
-        on m.gemeente_code = r.gemeente_code
-        and m.year <= r.report_year
-        and m.year > r.report_year - {{ var('report_max_age_years', 4) }}
+    {{ newest_measurement('report_years', 'report_year', 'measured', 'gemeente_code', ['gemeente_code', 'indicator_id']) }}
 )
 
 select

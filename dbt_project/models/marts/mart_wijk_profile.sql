@@ -16,17 +16,7 @@ profile_years as (
 ),
 
 newest as (
-    select
-        p.profile_year,
-        s.*,
-        row_number() over (
-            partition by s.area_code, p.profile_year, s.factor_id order by s.year desc
-        ) as recency
-    from profile_years as p
-    inner join scores as s
-        on s.gemeente_code = p.gemeente_code
-        and s.year <= p.profile_year
-        and s.year > p.profile_year - {{ var('report_max_age_years', 4) }}
+    {{ newest_measurement('profile_years', 'profile_year', 'scores', 'gemeente_code', ['area_code', 'factor_id']) }}
 )
 
 select
