@@ -52,7 +52,6 @@ LONGEST_FIRST = (
     "tests/ops/test_ui_browser.py",
     "tests/quality/test_broken_marts.py",
     "tests/publish/test_full_runs.py",
-    "tests/ops/test_automation.py",
     "tests/pipeline/test_partitions.py",
 )
 """Test files that take longest, in the order the workers start them (``make test`` passes
