@@ -24,7 +24,7 @@ with indicators as (
 
 indicator_sources as (
     -- the sources an indicator's figures come from
-    select indicator_id, source, case when source = 'ggd_monitor' then source_code else '' end as source_code
+    select indicator_id, source, {{ coverage_source_code('source', 'source_code') }} as source_code
     from indicators
     union
     select indicator_id, denominator_source, ''

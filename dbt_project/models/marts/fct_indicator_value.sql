@@ -132,7 +132,7 @@ not_published as (
     inner join i on i.indicator_id = r.indicator_id
     inner join {{ ref('int_source_coverage') }} as c
         on c.source = i.source
-        and c.source_code = case when i.source = 'ggd_monitor' then i.source_code else '' end
+        and c.source_code = {{ coverage_source_code('i.source', 'i.source_code') }}
         and c.year = r.year and c.area_code = r.area_code and c.rows_loaded > 0
     where not r.is_indicator_row
       and not exists (
