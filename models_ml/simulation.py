@@ -510,7 +510,8 @@ def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
 
 
 def score_error_known_answer(seed: int, score_error: bool = True, n_gemeenten: int = 6, n_wijken: int = 12,
-                             n_factors: int = 10, n_draws: int = 400, effect_se: float = 0.0) -> dict[str, float]:
+                             n_factors: int = 10, n_draws: int = 400, effect_se: float = 0.0,
+                             score_shrinkage: bool = True) -> dict[str, float]:
     """How often the per-wijk 90% rank intervals contain the true rank when the wijk scores carry
     sampling error (``RankingConfig.score_error``), on one simulated dataset.
 
@@ -522,7 +523,10 @@ def score_error_known_answer(seed: int, score_error: bool = True, n_gemeenten: i
     effects are known exactly, so that all of the rank uncertainty is the scores' (without
     ``score_error`` the intervals are a point); otherwise they are estimated, true + N(0,
     effect_se^2), with that standard error. Returns ``coverage`` (share of the (wijk, rankable factor) cases whose interval contains
-    the true rank, ties as in ``rank_interval_covers``) and ``width`` (median width in ranks).
+    the true rank, ties as in ``rank_interval_covers``), ``width`` (median width in ranks) and
+    ``impact_ratio``: the city-wide median impacts summed over every gemeente and factor, over the
+    true city-wide impacts summed (1: no bias; above 1, noise taken for room for improvement).
+    ``score_shrinkage``: ``RankingConfig.score_shrinkage``.
     """
     from models_ml import ranking
 
@@ -546,10 +550,13 @@ def score_error_known_answer(seed: int, score_error: bool = True, n_gemeenten: i
     truth = grid.assign(area_level="wijk", year=2024, score=true_score, error_var=0.0)
     observed = truth.assign(score=true_score + sd * rng.standard_normal(len(grid)), error_var=sd**2)
     phases = pd.DataFrame(columns=["factor_id", "life_phase_id"])
-    _, tru = ranking.rank_factors(model, truth, phases, ranking.RankingConfig(n_draws=1, score_error=False))
-    _, est = ranking.rank_factors(est_model, observed, phases, ranking.RankingConfig(n_draws=n_draws, score_error=score_error))
+    true_city, tru = ranking.rank_factors(model, truth, phases, ranking.RankingConfig(n_draws=1, score_error=False))
+    est_city, est = ranking.rank_factors(est_model, observed, phases, ranking.RankingConfig(
+        n_draws=n_draws, score_error=score_error, score_shrinkage=score_shrinkage))
+    city_impact = [c.loc[c["scope_type"] == "gemeente", "impact"].sum() for c in (est_city, true_city)]
     est = est.assign(true_impact=tru["impact"].round(TIE_DECIMALS).to_numpy())[est["rankable"]]
     covered = np.concatenate([rank_interval_covers(w["rank_ci90_lower"], w["rank_ci90_upper"], w["true_impact"])
                               for _, w in est.groupby("area_code")])
     return {"coverage": float(covered.mean()),
-            "width": float((est["rank_ci90_upper"] - est["rank_ci90_lower"]).median())}
+            "width": float((est["rank_ci90_upper"] - est["rank_ci90_lower"]).median()),
+            "impact_ratio": float(city_impact[0] / city_impact[1])}
