@@ -84,7 +84,7 @@ from scipy import stats
 
 from models_ml.panel import OutcomePanel
 
-METHOD_VERSION = "associations-1.4.0"
+METHOD_VERSION = "associations-1.5.0"
 NOTE = "Ecological (area-level) association, not an individual causal effect."
 MIN_AREAS = 10
 MIN_YEARS = 3
@@ -101,6 +101,10 @@ COLUMNS = [
     "ci90_lower", "ci90_upper", "n_areas", "n_years", "n_obs", "n_factors", "method", "alpha",
     "vif", "max_vif", "condition_number", "reliability", "flags", "status", "reason", "note", "method_version",
 ]
+COV_COLUMNS = [
+    "outcome_indicator_id", "subgoal_id", "factor_a", "factor_b", "correlation", "covariance", "method_version",
+]
+"""The covariance of two estimates of one outcome (``local_covariance``; table ``ml.association_local_cov``)."""
 
 
 @dataclass(frozen=True)
@@ -361,7 +365,8 @@ def effect_codes(area_code: pd.Series, year: pd.Series,
 def _ols(xw: np.ndarray, yw: np.ndarray, codes: "EffectCodes", kind: str = "CR1",
          coarse: tuple[np.ndarray, list[int]] | None = None, error_rows: np.ndarray | None = None,
          weights: np.ndarray | None = None):
-    """OLS with cluster-robust standard errors and their degrees of freedom (clusters - 1).
+    """OLS with cluster-robust standard errors, their degrees of freedom (clusters - 1) and the
+    correlation matrix of the coefficients (from the covariance with the panel's own clusters).
 
     ``coarse``: (cluster codes, columns): those columns' standard errors are also clustered by the
     coarser clusters (a regressor that varies only between them, such as a wijk score in a buurt
@@ -372,7 +377,9 @@ def _ols(xw: np.ndarray, yw: np.ndarray, codes: "EffectCodes", kind: str = "CR1"
     ``error_rows`` ((N, K), see ``measurement_error_rows``): the errors-in-variables estimator
     ``(X'X - S)^-1 X'y`` with ``S = diag(sum of error_rows)`` instead of OLS (Fuller 1987, ch. 2).
     ``weights``: the rows are those of a weighted regression (scaled by ``sqrt(weights)``; see
-    ``cluster_robust_cov``)."""
+    ``cluster_robust_cov``). With ``coarse`` the reported standard errors are not the diagonal of
+    one matrix: the correlation is that of the panel's own clusters (the better determined of the
+    two), and ``local_covariance`` scales it by the reported standard errors."""
     if error_rows is None:
         beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
     else:
@@ -381,6 +388,7 @@ def _ols(xw: np.ndarray, yw: np.ndarray, codes: "EffectCodes", kind: str = "CR1"
     cov = cluster_robust_cov(xw, resid, codes.cluster, kind, area=codes.area, time=codes.time,
                              error_rows=error_rows, beta=beta, weights=weights)
     se = np.sqrt(np.diag(cov))
+    corr = correlation_matrix(cov)
     dof = np.full(len(beta), codes.n_clusters - 1)
     if coarse is not None:
         clusters, columns = coarse
@@ -388,7 +396,7 @@ def _ols(xw: np.ndarray, yw: np.ndarray, codes: "EffectCodes", kind: str = "CR1"
                                    error_rows=error_rows, beta=beta, weights=weights)
         se[columns] = np.maximum(se[columns], np.sqrt(np.diag(cov_c))[columns])
         dof[columns] = int(clusters.max())
-    return beta, se, dof
+    return beta, se, dof, corr
 
 
 def _ridge_pipeline(alphas, cv):
@@ -446,7 +454,7 @@ def _ridge(df: pd.DataFrame, cols: list[str], xw, yw, codes: EffectCodes, cfg: A
     draws = draws[~np.isnan(draws).any(axis=1)]
     se = draws.std(axis=0, ddof=1)
     lo, hi = np.percentile(draws, [100 * (1 - CI_LEVEL) / 2, 100 * (1 + CI_LEVEL) / 2], axis=0)
-    return beta, se, lo, hi, alpha
+    return beta, se, lo, hi, alpha, correlation_matrix(np.cov(draws, rowvar=False).reshape(len(cols), len(cols)))
 
 
 def _wijk_clusters(panel: OutcomePanel, df: pd.DataFrame, cols: list[str], flags: dict[str, list[str]],
@@ -533,6 +541,49 @@ def precision_weights(panel: OutcomePanel, xw: np.ndarray, yw: np.ndarray, codes
     return w / w.mean()
 
 
+def correlation_matrix(cov: np.ndarray) -> np.ndarray:
+    """The correlation matrix of a covariance matrix (0 off the diagonal where a variance is 0; 1 on it)."""
+    cov = np.atleast_2d(np.asarray(cov, dtype=float))
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / np.outer(sd, sd)
+    corr = np.where(np.outer(sd, sd) > 0, corr, 0.0)
+    np.fill_diagonal(corr, 1.0)
+    return np.clip(corr, -1.0, 1.0)
+
+
+def local_covariance(rows: pd.DataFrame, correlation: pd.DataFrame | None) -> pd.DataFrame:
+    """The covariance of one outcome's estimates (``COV_COLUMNS``): one row per pair of its estimated
+    factors (``factor_a < factor_b``; the variances are ``std_error^2`` of the association rows).
+
+    ``correlation``: the correlation matrix of the joint regression's coefficients (factors as index
+    and columns; CR3 / CR1 covariance of the OLS path, the bootstrap draws of the ridge path).
+    ``covariance`` is that correlation **scaled by the reported standard errors**
+    (``corr_ab * se_a * se_b``): a reported standard error is not always the diagonal of the one
+    matrix (a factor scored per wijk keeps the larger of its wijk- and buurt-clustered standard
+    errors, ``_ols``; a corrected estimate is rescaled per SD of the signal, which the correlation
+    does not change), so the standard errors stay exactly as published and only the correlation
+    comes from the matrix. Scaled this way the covariance is positive semi-definite whenever the
+    correlation matrix is. Empty without a correlation (nothing estimated)."""
+    est = rows[(rows["status"] == "estimated") & rows["std_error"].notna()].sort_values("factor_id")
+    if correlation is None or len(est) < 2:
+        return pd.DataFrame(columns=COV_COLUMNS)
+    f = est["factor_id"].to_numpy()
+    se = est["std_error"].to_numpy(dtype=float)
+    corr = correlation.loc[f, f].to_numpy(dtype=float)
+    a, b = np.triu_indices(len(f), k=1)
+    out = pd.DataFrame({"outcome_indicator_id": est["outcome_indicator_id"].iloc[0],
+                        "subgoal_id": est["subgoal_id"].iloc[0], "factor_a": f[a], "factor_b": f[b],
+                        "correlation": corr[a, b], "covariance": corr[a, b] * se[a] * se[b]})
+    out["method_version"] = METHOD_VERSION
+    return out[COV_COLUMNS]
+
+
+def _no_covariance(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of an outcome without a joint regression, and its (empty) covariance."""
+    return rows, local_covariance(rows, None)
+
+
 def _rows_not_estimable(panel: OutcomePanel, factors: list[str], reason: str, flags: dict[str, list[str]],
                         base: dict) -> list[dict]:
     return [{**base, "factor_id": f, "status": "not_estimable", "reason": reason,
@@ -541,6 +592,14 @@ def _rows_not_estimable(panel: OutcomePanel, factors: list[str], reason: str, fl
 
 def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = None) -> pd.DataFrame:
     """Association rows (``COLUMNS``) for one outcome panel: one row per linked factor."""
+    return estimate_outcome_with_covariance(panel, config)[0]
+
+
+def estimate_outcome_with_covariance(panel: OutcomePanel,
+                                     config: AssociationConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``estimate_outcome``'s rows and the covariance of its estimates (``COV_COLUMNS``, ``local_covariance``):
+    the estimates of one outcome come from one joint regression, so those of correlated factors are
+    correlated."""
     cfg = config or AssociationConfig()
     df = panel.data
     flags = {f: list(panel.factor_flags.get(f, [])) for f in panel.factors}
@@ -555,7 +614,7 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
             for f in panel.missing_factors]
     cols = list(panel.factors)
     if not cols:
-        return _frame(rows)
+        return _no_covariance(_frame(rows))
     thin = []
     if base["n_areas"] < cfg.min_areas:
         thin.append(f"{base['n_areas']} areas (< {cfg.min_areas})")
@@ -566,7 +625,7 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
     if thin:
         for f in cols:
             flags[f].append("too_little_data")
-        return _frame(rows + _rows_not_estimable(panel, cols, "too little data: " + ", ".join(thin), flags, base))
+        return _no_covariance(_frame(rows + _rows_not_estimable(panel, cols, "too little data: " + ", ".join(thin), flags, base)))
 
     codes = effect_codes(df["area_code"], df["year"], cfg.min_gemeenten_to_cluster)
     area, year = codes.area, codes.time
@@ -591,12 +650,12 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
     cols = [cols[j] for j in keep]
     xw = xw[:, keep]
     if not cols:
-        return _frame(rows)
+        return _no_covariance(_frame(rows))
     n_time = int(year.max()) + 1
     if base["n_obs"] < cfg.min_obs_per_predictor * len(cols) or base["n_obs"] - len(cols) - base["n_areas"] - n_time + 1 < 1:
         for f in cols:
             flags[f].append("too_little_data")
-        return _frame(rows + _rows_not_estimable(panel, cols, "too little data for the remaining factors", flags, base))
+        return _no_covariance(_frame(rows + _rows_not_estimable(panel, cols, "too little data for the remaining factors", flags, base)))
     v = vif(xw)
     max_vif = float(np.max(v))
     cond = condition_number(xw)
@@ -607,7 +666,7 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
     if cfg.regularisation not in ("auto", "none", "ridge"):
         raise ValueError(f"regularisation must be 'auto', 'none' or 'ridge', not {cfg.regularisation!r}")
     if use_ridge:
-        beta, se, lo, hi, alpha = _ridge(df, cols, xw, yw, codes, cfg, weights)
+        beta, se, lo, hi, alpha, corr = _ridge(df, cols, xw, yw, codes, cfg, weights)
         reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, cfg.min_reliability, weights)[1]
         method = "ridge_fe_bootstrap"
     else:
@@ -615,7 +674,7 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
                                                          weights)
         if not cfg.errors_in_variables:
             error_rows = None
-        beta, se, dof = _ols(xw, yw, codes, cfg.cluster_se, _wijk_clusters(panel, df, cols, flags, codes), error_rows,
+        beta, se, dof, corr = _ols(xw, yw, codes, cfg.cluster_se, _wijk_clusters(panel, df, cols, flags, codes), error_rows,
                              weights)
         if error_rows is not None:
             # per SD of the factor's signal rather than of its noisy score: the signal's share of
@@ -643,7 +702,8 @@ def estimate_outcome(panel: OutcomePanel, config: AssociationConfig | None = Non
     for r in rows:
         r.setdefault("max_vif", max_vif)
         r.setdefault("condition_number", cond)
-    return _frame(rows)
+    out = _frame(rows)
+    return out, local_covariance(out, pd.DataFrame(corr, index=cols, columns=cols))
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -662,15 +722,29 @@ def estimate_associations(panels: list[OutcomePanel], config: AssociationConfig 
     """Association rows for every panel (see ``COLUMNS``), sorted by outcome and factor.
 
     ``progress(index, total, panel)`` is called as each panel starts (the Dagster asset logs it)."""
-    frames = []
+    return estimate_associations_with_covariance(panels, config, progress)[0]
+
+
+def estimate_associations_with_covariance(
+        panels: list[OutcomePanel], config: AssociationConfig | None = None,
+        progress: Callable[[int, int, OutcomePanel], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``estimate_associations``'s rows and the covariance of the estimates within each outcome
+    (``COV_COLUMNS``, ``local_covariance``; estimates of different outcomes count as independent),
+    sorted by outcome and factor pair. The merge propagates it to the merged effects
+    (``merge.merged_covariance``), the ranking's draws take it from there."""
+    frames, covs = [], []
     for i, panel in enumerate(panels):
         if progress is not None:
             progress(i, len(panels), panel)
-        frames.append(estimate_outcome(panel, config))
+        rows, cov = estimate_outcome_with_covariance(panel, config)
+        frames.append(rows)
+        covs.append(cov)
     if not frames:
-        return _frame([])
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["outcome_indicator_id", "factor_id"]).reset_index(drop=True)
+        return _frame([]), pd.DataFrame(columns=COV_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).sort_values(["outcome_indicator_id", "factor_id"]).reset_index(drop=True)
+    cov = pd.concat([c for c in covs if len(c)] or [pd.DataFrame(columns=COV_COLUMNS)], ignore_index=True)
+    cov = cov.sort_values(["outcome_indicator_id", "factor_a", "factor_b"]).reset_index(drop=True)
+    return out, cov
 
 
 def outcomes_without_estimate(result: pd.DataFrame) -> pd.DataFrame:

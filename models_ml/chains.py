@@ -42,12 +42,12 @@ import pandas as pd
 from scipy import stats
 
 from models_ml.associations import (
-    MIN_RELIABILITY, NOTE, cluster_robust_cov, effect_codes, independent_columns, measurement_error_rows,
-    within_transform,
+    MIN_RELIABILITY, NOTE, cluster_robust_cov, correlation_matrix, effect_codes, independent_columns,
+    measurement_error_rows, within_transform,
 )
 from models_ml.panel import area_year_positions, values_at
 
-METHOD_VERSION = "chains-1.4.0"
+METHOD_VERSION = "chains-1.5.0"
 PRIOR_STRENGTH = 0.2
 PRIOR_SE = 0.15
 MIN_AREAS = 8
@@ -57,6 +57,9 @@ COLUMNS = [
     "link_id", "from_factor_id", "to_factor_id", "effect_direction", "coefficient", "std_error",
     "area_level", "n_areas", "n_obs", "adjusted_for", "source", "note", "method_version",
 ]
+COV_COLUMNS = ["to_factor_id", "factor_a", "factor_b", "correlation", "covariance", "method_version"]
+"""The covariance of the strengths of two links into one factor from its joint regression on its
+parents (``estimate_chains_with_covariance``; table ``ml.chain_strength_cov``)."""
 
 
 def _by_level_and_factor(scores: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
@@ -134,9 +137,11 @@ def _fit(wide: pd.DataFrame, level: str, to_id: str, parents: list[str], errors:
     if signal_y >= MIN_RELIABILITY:  # in SDs of the downstream score's signal, if it is mostly signal
         scale = scale / np.sqrt(signal_y)
     se = np.sqrt(np.diag(cov))
+    corr = correlation_matrix(cov)  # the scale per parent changes the covariance, not the correlation
     return {f: {"coefficient": float(beta[j] * scale[j]), "std_error": float(se[j] * scale[j]), "area_level": level,
                 "n_areas": int(wide["area_code"].nunique()), "n_obs": int(len(wide)),
-                "adjusted_for": ";".join(p for p in parents if p != f)}
+                "adjusted_for": ";".join(p for p in parents if p != f),
+                "correlation": {p: float(corr[j, i]) for i, p in enumerate(parents) if p != f}}
             for j, f in enumerate(parents)}
 
 
@@ -214,6 +219,26 @@ def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame, errors: pd.DataFr
     ``errors``: the scores' sampling error variances (``panel.factor_score_error_variance``; the
     pipeline passes them): corrected for errors in variables; without them, plain OLS.
     """
+    return estimate_chains_with_covariance(links, scores, errors)[0]
+
+
+def joint_covariance(joint: dict[str, dict[str, dict]]) -> pd.DataFrame:
+    """``COV_COLUMNS`` rows of the joint parent regressions (``estimate_parents`` per downstream
+    factor): per pair of parents ``factor_a < factor_b`` estimated together, their correlation and
+    covariance (the correlation times the two reported standard errors; the strengths of links
+    estimated alone or at the prior are independent)."""
+    rows = [{"to_factor_id": to, "factor_a": a, "factor_b": b, "correlation": fit[a]["correlation"][b],
+             "covariance": fit[a]["correlation"][b] * fit[a]["std_error"] * fit[b]["std_error"]}
+            for to, fit in joint.items() for a in sorted(fit) for b in sorted(fit) if a < b]
+    out = pd.DataFrame(rows, columns=[c for c in COV_COLUMNS if c != "method_version"])
+    out["method_version"] = METHOD_VERSION
+    return out.sort_values(["to_factor_id", "factor_a", "factor_b"]).reset_index(drop=True)
+
+
+def estimate_chains_with_covariance(links: pd.DataFrame, scores: pd.DataFrame,
+                                    errors: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``estimate_chains``'s rows and the covariance of the strengths estimated in one joint
+    regression (``joint_covariance``): the ranking draws those together."""
     rows = []
     parts = _by_level_and_factor(scores)
     errors = _errors_by_level_and_factor(errors)
@@ -230,8 +255,8 @@ def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame, errors: pd.DataFr
             row.update(coefficient=sign * PRIOR_STRENGTH, std_error=PRIOR_SE, area_level=None,
                        n_areas=0, n_obs=0, adjusted_for="", source="prior")
         else:
-            row.update({"adjusted_for": "", **local}, source="local")
+            row.update({"adjusted_for": "", **{k: v for k, v in local.items() if k != "correlation"}}, source="local")
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("note", "method_version")])
     out["note"], out["method_version"] = NOTE, METHOD_VERSION
-    return out[COLUMNS]
+    return out[COLUMNS], joint_covariance(joint)

@@ -76,7 +76,7 @@ from scipy import stats
 
 from models_ml.associations import NOTE
 
-METHOD_VERSION = "merge-1.1.0"
+METHOD_VERSION = "merge-1.2.0"
 R_CLIP = 0.95
 
 COLUMNS = [
@@ -85,6 +85,8 @@ COLUMNS = [
     "d_merged", "se_merged", "ci90_lower", "ci90_upper", "local_share", "source", "tau", "local_weight",
     "note", "method_version",
 ]
+MERGED_COV_COLUMNS = ["subgoal_id", "factor_a", "factor_b", "covariance", "correlation", "method_version"]
+"""The covariance of two factors' merged effects on one sub-goal (``merged_covariance``; ``ml.effect_merged_cov``)."""
 
 
 @dataclass(frozen=True)
@@ -109,17 +111,24 @@ def to_cohens_d(estimate, std_error) -> tuple[np.ndarray, np.ndarray]:
     return d, se_d
 
 
+def outcome_effects(associations: pd.DataFrame) -> pd.DataFrame:
+    """The association rows ``combine_outcomes`` averages (``status = 'estimated'``, an estimate and a
+    standard error > 0), with their Cohen's d and its standard error (``d``, ``se_d``; ``to_cohens_d``)."""
+    est = associations[(associations["status"] == "estimated") & associations["estimate"].notna()
+                       & (associations["std_error"] > 0)].copy()
+    est["d"], est["se_d"] = to_cohens_d(est["estimate"], est["std_error"])
+    return est
+
+
 def combine_outcomes(associations: pd.DataFrame) -> pd.DataFrame:
     """Per (factor_id, subgoal_id): the mean d over the estimated outcome rows, se = sqrt(sum se^2) / n.
 
     Returns columns factor_id, subgoal_id, d_local, se_local, n_outcomes_local, outcomes_local.
     """
-    est = associations[(associations["status"] == "estimated") & associations["estimate"].notna()
-                       & (associations["std_error"] > 0)].copy()
+    est = outcome_effects(associations)
     if est.empty:
         return pd.DataFrame(columns=["factor_id", "subgoal_id", "d_local", "se_local", "n_outcomes_local",
                                      "outcomes_local"])
-    est["d"], est["se_d"] = to_cohens_d(est["estimate"], est["std_error"])
     est["var_d"] = est["se_d"] ** 2
     g = est.groupby(["factor_id", "subgoal_id"])
     out = pd.DataFrame({
@@ -202,6 +211,95 @@ def pool(d_lit, se_lit, d_loc, se_loc, tau: float = 0.1, local_weight: float = 0
     return np.where(none, np.nan, mean), np.where(none, np.nan, sd), np.where(none, np.nan, share)
 
 
+def local_estimates(associations: pd.DataFrame, literature: pd.DataFrame, config: MergeConfig) -> pd.DataFrame:
+    """The association rows whose mean is a pair's local estimate: shrunk (``shrink_local_only``)
+    where the pair has no literature, if ``config.shrink_local_only``; else as estimated."""
+    if not config.shrink_local_only:
+        return associations
+    return shrink_local_only(associations, set(zip(literature["factor_id"], literature["subgoal_id"])))
+
+
+def _outcome_d(associations: pd.DataFrame, literature: pd.DataFrame, config: MergeConfig) -> pd.DataFrame:
+    """Per estimated outcome row as ``merge_effects`` averages it: outcome_indicator_id, factor_id,
+    subgoal_id, ``se_d`` (its standard error on the d scale: shrunk, converted, times ``local_scale``)
+    and ``n`` (how many outcome rows the pair's mean has)."""
+    est = outcome_effects(local_estimates(associations, literature, config))
+    est = est[["outcome_indicator_id", "factor_id", "subgoal_id", "se_d"]].copy()
+    est["se_d"] = est["se_d"] * config.local_scale
+    est["n"] = est.groupby(["factor_id", "subgoal_id"])["se_d"].transform("size")
+    return est
+
+
+def _local_share(merged: pd.DataFrame) -> pd.Series:
+    """``local_share`` of the merged pairs with a local estimate, indexed by (factor_id, subgoal_id)."""
+    has = merged["d_local"].notna()
+    return merged.loc[has].set_index(["factor_id", "subgoal_id"])["local_share"].astype(float)
+
+
+def merged_covariance(associations: pd.DataFrame, local_cov: pd.DataFrame, literature: pd.DataFrame,
+                      merged: pd.DataFrame, config: MergeConfig | None = None) -> pd.DataFrame:
+    """The covariance of the merged effects of two factors on one sub-goal (``MERGED_COV_COLUMNS``;
+    table ``ml.effect_merged_cov``), one row per pair ``factor_a < factor_b`` with a non-zero one.
+
+    Every step from a local estimate to ``d_merged`` is linear in it for fixed weights: the
+    conversion to d (the delta method's ``2 / (1 - r^2)^(3/2)``), the empirical-Bayes shrinkage (the
+    posterior SD is ``sqrt(k)`` times the estimate's standard error), ``local_scale``, the plain mean
+    over the sub-goal's outcomes (``1 / n`` per factor) and the pooling (``local_share`` of the
+    local estimate). So with ``corr`` the correlation of two estimates of one outcome
+    (``local_cov``: ``associations.local_covariance``) and ``se_d`` each estimate's standard error
+    on the d scale after those steps (as ``merge_effects`` computes it),
+
+        cov(d[s, a], d[s, b]) = share_a share_b sum_o corr_o,ab se_d,oa se_d,ob / (n_sa n_sb)
+
+    over the outcomes o of sub-goal s that estimated both factors; estimates of different outcomes
+    count as independent, as ``se_local`` counts them. What the merge adds on top (the
+    heterogeneity ``tau^2``, the down-weighting of local evidence by ``w``, the literature's
+    variance) is independent per pair and lies on the diagonal only (``variance_parts``), whose
+    total is ``se_merged^2``. ``merged``: ``merge_effects``'s output for the same inputs.
+    """
+    cfg = config or MergeConfig()
+    empty = pd.DataFrame(columns=MERGED_COV_COLUMNS)
+    if local_cov is None or local_cov.empty or merged.empty:
+        return empty
+    rows = _outcome_d(associations, literature, cfg).set_index(["outcome_indicator_id", "factor_id"])
+    pairs = local_cov[["outcome_indicator_id", "subgoal_id", "factor_a", "factor_b", "correlation"]]
+    for side in ("a", "b"):
+        pairs = pairs.join(rows[["se_d", "n"]].rename(columns=lambda c: f"{c}_{side}"),
+                           on=["outcome_indicator_id", f"factor_{side}"], how="inner")
+    pairs = pairs.assign(part=pairs["correlation"] * pairs["se_d_a"] * pairs["se_d_b"] / (pairs["n_a"] * pairs["n_b"]))
+    out = pairs.groupby(["subgoal_id", "factor_a", "factor_b"], as_index=False)["part"].sum()
+    share = _local_share(merged)
+    se = merged.set_index(["factor_id", "subgoal_id"])["se_merged"].astype(float)
+    key_a, key_b = (pd.MultiIndex.from_arrays([out[f"factor_{x}"], out["subgoal_id"]]) for x in ("a", "b"))
+    out["covariance"] = (out["part"] * share.reindex(key_a).to_numpy() * share.reindex(key_b).to_numpy())
+    out["correlation"] = out["covariance"] / (se.reindex(key_a).to_numpy() * se.reindex(key_b).to_numpy())
+    out = out[out["covariance"].notna() & (out["covariance"] != 0)]
+    out["method_version"] = METHOD_VERSION
+    return out[MERGED_COV_COLUMNS].sort_values(["subgoal_id", "factor_a", "factor_b"]).reset_index(drop=True)
+
+
+def variance_parts(associations: pd.DataFrame, literature: pd.DataFrame, merged: pd.DataFrame,
+                   config: MergeConfig | None = None) -> pd.DataFrame:
+    """The variance of every merged effect split in two: ``local``, the sampling variance of the local
+    estimates as ``merged_covariance`` propagates it (its diagonal: ``share^2 sum_o se_d,o^2 / n^2``),
+    and ``independent``, what the merge adds per pair (``share^2 ((se_loc^2 + tau^2) / w - se_loc^2)
+    + (1 - share)^2 (se_lit^2 + tau^2)``). Columns factor_id, subgoal_id, local, independent, total;
+    ``total`` is ``se_merged^2`` (the normal-normal posterior variance ``share^2 v_loc + (1 - share)^2
+    v_lit``), which ``tests/ml/test_merge.py`` checks to 1e-12."""
+    cfg = config or MergeConfig()
+    rows = _outcome_d(associations, literature, cfg)
+    sampling = (rows["se_d"] ** 2 / rows["n"] ** 2).groupby([rows["factor_id"], rows["subgoal_id"]]).sum()
+    m = merged.set_index(["factor_id", "subgoal_id"])
+    share = m["local_share"].astype(float).where(m["d_local"].notna(), 0.0)
+    se_loc, se_lit = m["se_local"].astype(float), m["se_literature"].astype(float)
+    v_loc = (se_loc**2 + cfg.tau**2) / cfg.local_weight
+    lit = ((1 - share) ** 2 * (se_lit**2 + cfg.tau**2)).where(m["d_literature"].notna(), 0.0)
+    loc = (share**2 * (v_loc - se_loc**2)).where(m["d_local"].notna(), 0.0)
+    out = pd.DataFrame({"local": share**2 * sampling.reindex(m.index).fillna(0.0), "independent": loc + lit})
+    out["total"] = out["local"] + out["independent"]
+    return out.reset_index()
+
+
 def load_literature(con) -> pd.DataFrame:
     """Literature rows with their factor and sub-goal (via ``factor_subgoal_links``)."""
     return con.execute(
@@ -223,8 +321,7 @@ def merge_effects(associations: pd.DataFrame, literature: pd.DataFrame,
     cfg = config or MergeConfig()
     local = combine_outcomes(associations)
     if cfg.shrink_local_only:
-        pairs = set(zip(literature["factor_id"], literature["subgoal_id"]))
-        shrunk = combine_outcomes(shrink_local_only(associations, pairs))
+        shrunk = combine_outcomes(local_estimates(associations, literature, cfg))
         local = shrunk.merge(local[["factor_id", "subgoal_id", "d_local"]].rename(columns={"d_local": "d_local_unshrunk"}),
                              on=["factor_id", "subgoal_id"], how="left")
     else:

@@ -112,6 +112,8 @@ class Model:
     evidence: np.ndarray | None = None  # (3, S, F): d_mean split by EVIDENCE (sums to d_mean)
     b_assumed: np.ndarray | None = None  # (F, F) bool: chain links whose strength is an assumption (prior)
     direct_part: np.ndarray | None = None  # (S, F): the part of d_mean that is a direct effect (see chain_multipliers)
+    d_cov: np.ndarray | None = None  # (S, F, F): per sub-goal the covariance of its effects (diagonal d_se^2)
+    b_cov: np.ndarray | None = None  # (F, F, F): per downstream factor the covariance of its links' strengths
 
     @property
     def orientation(self) -> np.ndarray:
@@ -119,8 +121,15 @@ class Model:
 
 
 def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFrame,
-                chains: pd.DataFrame) -> Model:
-    """Matrices of merged effects (sub-goal x factor) and chain strengths (factor x factor)."""
+                chains: pd.DataFrame, merged_cov: pd.DataFrame | None = None,
+                chain_cov: pd.DataFrame | None = None) -> Model:
+    """Matrices of merged effects (sub-goal x factor) and chain strengths (factor x factor).
+
+    ``merged_cov`` (``merge.merged_covariance``: subgoal_id, factor_a, factor_b, covariance) and
+    ``chain_cov`` (``chains.joint_covariance``: to_factor_id, factor_a, factor_b, covariance): the
+    covariances of effects that come from one joint regression, which the draws then carry
+    (``Model.d_cov``, ``Model.b_cov``; ``covariance_blocks``). Without them every effect is drawn
+    independently (ranking-1.5.0 and before)."""
     factors = factors.sort_values("factor_id").reset_index(drop=True)
     subgoals = subgoals.sort_values("subgoal_id").reset_index(drop=True)
     f_idx = {f: i for i, f in enumerate(factors["factor_id"])}
@@ -154,7 +163,31 @@ def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFr
             b_se[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.std_error
             if b_assumed is not None:
                 b_assumed[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.source == "prior"
-    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed, direct_part)
+    d_cov = covariance_blocks(d_se, merged_cov, "subgoal_id", s_idx, f_idx)
+    b_cov = covariance_blocks(b_se, chain_cov, "to_factor_id", f_idx, f_idx)
+    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed, direct_part, d_cov, b_cov)
+
+
+def covariance_blocks(se: np.ndarray, cov: pd.DataFrame | None, row: str, row_idx: dict[str, int],
+                      col_idx: dict[str, int]) -> np.ndarray | None:
+    """(R, C, C): per row of ``se`` (a sub-goal of D, a downstream factor of B) the covariance of its
+    effects: ``se[r]^2`` on the diagonal, ``cov``'s ``covariance`` of (``factor_a``, ``factor_b``) off
+    it (both ways). Rows without an off-diagonal entry are diagonal; None when ``cov`` has no entry
+    for the model's rows and columns (then the draws are independent)."""
+    if cov is None or cov.empty:
+        return None
+    keep = cov[cov[row].isin(list(row_idx)) & cov["factor_a"].isin(list(col_idx)) & cov["factor_b"].isin(list(col_idx))]
+    if keep.empty:
+        return None
+    out = np.zeros((*se.shape, se.shape[1]))
+    r = keep[row].map(row_idx).to_numpy()
+    a, b = keep["factor_a"].map(col_idx).to_numpy(), keep["factor_b"].map(col_idx).to_numpy()
+    value = keep["covariance"].to_numpy(dtype=float)
+    out[r, a, b] = value
+    out[r, b, a] = value
+    diag = np.arange(se.shape[1])
+    out[:, diag, diag] = se**2
+    return out
 
 
 def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -405,13 +438,57 @@ def gap_to_reference(score, low, high, risk) -> np.ndarray:
     return np.where(risk, np.maximum(0.0, score - low), np.maximum(0.0, high - score))
 
 
-def _draws(model: Model, config: RankingConfig) -> np.ndarray:
-    """Total effects per draw: (n_draws, S, F)."""
+def psd_cholesky(cov: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor L of a covariance matrix (L L' = cov). A matrix that is positive
+    semi-definite only up to rounding (a correlation near +-1, or singular) has its eigenvalues
+    clipped at ``1e-12`` times the largest and is rescaled to its own diagonal, so that the
+    variances stay exactly what they were."""
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(cov)
+        values = np.clip(values, 1e-12 * max(float(values.max()), 0.0), None)
+        fixed = (vectors * values) @ vectors.T
+        scale = np.sqrt(np.diag(cov) / np.diag(fixed))
+        return np.linalg.cholesky(fixed * np.outer(scale, scale))
+
+
+def correlated_draws(mean: np.ndarray, se: np.ndarray, cov: np.ndarray | None, z: np.ndarray) -> np.ndarray:
+    """``mean + se * z`` (z: (n, R, C) standard normal), except that each row r of ``cov`` (R, C, C)
+    with an off-diagonal entry is drawn jointly, ``mean[r] + L_r z[:, r]`` with ``L_r`` the Cholesky
+    factor of its covariance over the columns with a variance (``psd_cholesky``). Rows without one
+    are the independent draws to the bit, so a model without covariances draws what ranking-1.5.0 did."""
+    out = mean + se * z
+    if cov is None:
+        return out
+    off = cov.copy()
+    diag = np.arange(cov.shape[-1])
+    off[:, diag, diag] = 0.0
+    for r in np.flatnonzero(np.any(off != 0, axis=(1, 2))):
+        active = np.flatnonzero(np.diag(cov[r]) > 0)
+        chol = psd_cholesky(cov[r][np.ix_(active, active)])
+        out[:, r, active] = mean[r, active] + z[:, r, active] @ chol.T
+    return out
+
+
+def effect_draws(model: Model, config: RankingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The drawn merged effects (n_draws, S, F) and chain strengths (n_draws, F, F): each sub-goal's
+    effects from ``N(d_mean[s], d_cov[s])`` and each factor's incoming strengths from
+    ``N(b_mean[k], b_cov[k])`` (``correlated_draws``), independent normals where no covariance is
+    known. The same standard normals in the same order as ranking-1.5.0 (deterministic with
+    ``config.seed``)."""
     rng = np.random.default_rng(config.seed)
     n = config.n_draws
-    d = model.d_mean + model.d_se * rng.standard_normal((n, *model.d_mean.shape))
-    b = model.b_mean + model.b_se * rng.standard_normal((n, *model.b_mean.shape))
-    b = np.where(model.b_mean == 0, 0.0, b)  # only existing links carry strength
+    z_d = rng.standard_normal((n, *model.d_mean.shape))
+    z_b = rng.standard_normal((n, *model.b_mean.shape))
+    d = correlated_draws(model.d_mean, model.d_se, model.d_cov, z_d)
+    b = correlated_draws(model.b_mean, model.b_se, model.b_cov, z_b)
+    return d, np.where(model.b_mean == 0, 0.0, b)  # only existing links carry strength
+
+
+def _draws(model: Model, config: RankingConfig) -> np.ndarray:
+    """Total effects per draw: (n_draws, S, F)."""
+    d, b = effect_draws(model, config)
     return total_effects(d, b, model.direct_part)
 
 
