@@ -117,14 +117,20 @@ def main() -> None:
                    else "run `make run` again")
         sys.exit(f"{warehouse} lacks a table or column that the ML stage reads; it was built by an older version "
                  f"of the pipeline: {rebuild}.\n({type(exc).__name__}: {str(exc).splitlines()[0]})")
-    assoc = steps.run("associations", lambda: associations.estimate_associations(panels))
+    assoc, local_cov = steps.run("associations", lambda: associations.estimate_associations_with_covariance(panels))
     scores = steps.run("read factor scores", lambda: q("select * from intermediate.int_factor_score"))
     errors = steps.run("factor score error variances", lambda: load_factor_score_errors(con))
-    chain = steps.run("chains", lambda: chains.estimate_chains(q("select * from factor_model.factor_factor_links"),
-                                                               scores, errors))
-    merged = steps.run("merge", lambda: merge.merge_effects(assoc, merge.load_literature(con)))
+    chain, chain_cov = steps.run("chains", lambda: chains.estimate_chains_with_covariance(
+        q("select * from factor_model.factor_factor_links"), scores, errors))
+    literature = merge.load_literature(con)
+
+    def merge_with_covariance():
+        merged = merge.merge_effects(assoc, literature)
+        return merged, merge.merged_covariance(assoc, local_cov, literature, merged)
+
+    merged, merged_cov = steps.run("merge", merge_with_covariance)
     factor_model = ranking.load_factor_model(con)
-    model = ranking.build_model(factor_model.factors, factor_model.subgoals, merged, chain)
+    model = ranking.build_model(factor_model.factors, factor_model.subgoals, merged, chain, merged_cov, chain_cov)
     published = steps.run("read published wijk scores", lambda: ranking.load_scores(con))
     city, areas = steps.run(f"ranking ({args.draws} draws)", lambda: ranking.rank_factors(
         model, published, factor_model.life_phases, ranking.RankingConfig(n_draws=args.draws)))

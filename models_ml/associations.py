@@ -567,7 +567,7 @@ def local_covariance(rows: pd.DataFrame, correlation: pd.DataFrame | None) -> pd
     correlation matrix is. Empty without a correlation (nothing estimated)."""
     est = rows[(rows["status"] == "estimated") & rows["std_error"].notna()].sort_values("factor_id")
     if correlation is None or len(est) < 2:
-        return pd.DataFrame(columns=COV_COLUMNS)
+        return _cov_frame([])
     f = est["factor_id"].to_numpy()
     se = est["std_error"].to_numpy(dtype=float)
     corr = correlation.loc[f, f].to_numpy(dtype=float)
@@ -576,7 +576,13 @@ def local_covariance(rows: pd.DataFrame, correlation: pd.DataFrame | None) -> pd
                         "subgoal_id": est["subgoal_id"].iloc[0], "factor_a": f[a], "factor_b": f[b],
                         "correlation": corr[a, b], "covariance": corr[a, b] * se[a] * se[b]})
     out["method_version"] = METHOD_VERSION
-    return out[COV_COLUMNS]
+    return _cov_frame(out)
+
+
+def _cov_frame(rows) -> pd.DataFrame:
+    """``COV_COLUMNS`` with float correlation and covariance (also when empty, for the warehouse's types)."""
+    out = pd.DataFrame(rows, columns=COV_COLUMNS)
+    return out.astype({c: (float if c in ("correlation", "covariance") else object) for c in COV_COLUMNS})
 
 
 def _no_covariance(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -740,9 +746,9 @@ def estimate_associations_with_covariance(
         frames.append(rows)
         covs.append(cov)
     if not frames:
-        return _frame([]), pd.DataFrame(columns=COV_COLUMNS)
+        return _frame([]), _cov_frame([])
     out = pd.concat(frames, ignore_index=True).sort_values(["outcome_indicator_id", "factor_id"]).reset_index(drop=True)
-    cov = pd.concat([c for c in covs if len(c)] or [pd.DataFrame(columns=COV_COLUMNS)], ignore_index=True)
+    cov = _cov_frame(pd.concat([c for c in covs if len(c)] or [_cov_frame([])], ignore_index=True))
     cov = cov.sort_values(["outcome_indicator_id", "factor_a", "factor_b"]).reset_index(drop=True)
     return out, cov
 

@@ -232,6 +232,7 @@ def joint_covariance(joint: dict[str, dict[str, dict]]) -> pd.DataFrame:
             for to, fit in joint.items() for a in sorted(fit) for b in sorted(fit) if a < b]
     out = pd.DataFrame(rows, columns=[c for c in COV_COLUMNS if c != "method_version"])
     out["method_version"] = METHOD_VERSION
+    out = out.astype({c: (float if c in ("correlation", "covariance") else object) for c in COV_COLUMNS})
     return out.sort_values(["to_factor_id", "factor_a", "factor_b"]).reset_index(drop=True)
 
 

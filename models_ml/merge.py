@@ -258,9 +258,8 @@ def merged_covariance(associations: pd.DataFrame, local_cov: pd.DataFrame, liter
     total is ``se_merged^2``. ``merged``: ``merge_effects``'s output for the same inputs.
     """
     cfg = config or MergeConfig()
-    empty = pd.DataFrame(columns=MERGED_COV_COLUMNS)
     if local_cov is None or local_cov.empty or merged.empty:
-        return empty
+        return _cov_frame([])
     rows = _outcome_d(associations, literature, cfg).set_index(["outcome_indicator_id", "factor_id"])
     pairs = local_cov[["outcome_indicator_id", "subgoal_id", "factor_a", "factor_b", "correlation"]]
     for side in ("a", "b"):
@@ -275,7 +274,13 @@ def merged_covariance(associations: pd.DataFrame, local_cov: pd.DataFrame, liter
     out["correlation"] = out["covariance"] / (se.reindex(key_a).to_numpy() * se.reindex(key_b).to_numpy())
     out = out[out["covariance"].notna() & (out["covariance"] != 0)]
     out["method_version"] = METHOD_VERSION
-    return out[MERGED_COV_COLUMNS].sort_values(["subgoal_id", "factor_a", "factor_b"]).reset_index(drop=True)
+    return _cov_frame(out[MERGED_COV_COLUMNS].sort_values(["subgoal_id", "factor_a", "factor_b"]).reset_index(drop=True))
+
+
+def _cov_frame(rows) -> pd.DataFrame:
+    """``MERGED_COV_COLUMNS`` with float covariance and correlation (also when empty)."""
+    out = pd.DataFrame(rows, columns=MERGED_COV_COLUMNS)
+    return out.astype({c: (float if c in ("covariance", "correlation") else object) for c in MERGED_COV_COLUMNS})
 
 
 def variance_parts(associations: pd.DataFrame, literature: pd.DataFrame, merged: pd.DataFrame,

@@ -41,6 +41,8 @@ class Inputs:
     assoc: pd.DataFrame
     chain: pd.DataFrame
     literature: pd.DataFrame
+    local_cov: pd.DataFrame  # the covariance of the local estimates (associations.local_covariance)
+    chain_cov: pd.DataFrame  # of the chain strengths estimated together (chains.joint_covariance)
     factor_model: ranking.FactorModel
     scores: pd.DataFrame
 
@@ -48,10 +50,11 @@ class Inputs:
 def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     q = lambda sql: con.execute(sql).df()  # noqa: E731
     scores = q("select * from intermediate.int_factor_score")
+    assoc, local_cov = associations.estimate_associations_with_covariance(build_panels(con))
+    chain, chain_cov = chains.estimate_chains_with_covariance(q("select * from factor_model.factor_factor_links"),
+                                                              scores, load_factor_score_errors(con))
     return Inputs(
-        assoc=associations.estimate_associations(build_panels(con)),
-        chain=chains.estimate_chains(q("select * from factor_model.factor_factor_links"), scores,
-                                     load_factor_score_errors(con)),
+        assoc=assoc, chain=chain, local_cov=local_cov, chain_cov=chain_cov,
         literature=merge.load_literature(con),
         factor_model=ranking.load_factor_model(con),
         scores=ranking.load_scores(con),
@@ -64,7 +67,8 @@ def city_ranking(inputs: Inputs, merge_config: merge.MergeConfig, placeholders: 
     literature = inputs.literature if placeholders else inputs.literature[~inputs.literature["is_placeholder"].astype(bool)]
     merged = merge.merge_effects(inputs.assoc, literature, merge_config)
     fm = inputs.factor_model
-    model = ranking.build_model(fm.factors, fm.subgoals, merged, inputs.chain)
+    merged_cov = merge.merged_covariance(inputs.assoc, inputs.local_cov, literature, merged, merge_config)
+    model = ranking.build_model(fm.factors, fm.subgoals, merged, inputs.chain, merged_cov, inputs.chain_cov)
     city, _ = ranking.rank_factors(model, inputs.scores, fm.life_phases, ranking.RankingConfig(n_draws=n_draws))
     city = city[(city["scope_type"] == "gemeente") & city["rankable"]]
     return city.set_index("factor_id")["rank_median"].astype(float)

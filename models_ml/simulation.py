@@ -341,7 +341,7 @@ def rank_interval_covers(lower, upper, true_impact) -> np.ndarray:
 
 def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, ground_truth_dir: Path,
                          n_draws: int = 200, with_literature: bool = False, gemeente: str | None = None,
-                         merge_config=None) -> dict[str, float]:
+                         merge_config=None, local_cov: pd.DataFrame | None = None) -> dict[str, float]:
     """Spearman correlation of the estimated city-wide ranking with the true one, for one dataset.
 
     Estimated: ``merge_effects`` of the local associations *without literature* (the seed's
@@ -364,7 +364,10 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     areas - 1 degrees of freedom, contains the planted coefficient).
     ``gemeente``: which gemeente's ranking to compare when the data hold several (the associations
     are then estimated on all of them, as the pipeline does); ``merge_config``: the merge's settings
-    for the estimate (default ``MergeConfig()``).
+    for the estimate (default ``MergeConfig()``). ``local_cov``: the covariance of the local
+    estimates (``associations.estimate_associations_with_covariance``): with it the draws carry the
+    covariance of the merged effects and of the chain strengths, as the pipeline's (``evaluate_seed``
+    passes it); without it every effect is drawn independently (ranking-1.5.0).
     """
     from scipy import stats
     from scipy.stats import spearmanr
@@ -380,7 +383,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     published = ranking.load_scores(con)
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
-    chain_est = chains.estimate_chains(links, scores, load_factor_score_errors(con))
+    chain_est, chain_cov = chains.estimate_chains_with_covariance(links, scores, load_factor_score_errors(con))
     planted_chains = _true_chains(links, ground_truth_dir)
     true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                      planted_chains)
@@ -394,9 +397,14 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
             raise ValueError("several gemeenten ranked: say which one to compare (gemeente=...)")
         return r.set_index("factor_id")
 
-    merged = merge.merge_effects(associations, merge.load_literature(con) if with_literature else no_literature,
-                                 merge_config)
-    est_model = ranking.build_model(factors, subgoals, merged, chain_est)
+    literature = merge.load_literature(con) if with_literature else no_literature
+    merged = merge.merge_effects(associations, literature, merge_config)
+    if local_cov is None:
+        est_model = ranking.build_model(factors, subgoals, merged, chain_est)
+    else:
+        est_model = ranking.build_model(factors, subgoals, merged, chain_est,
+                                        merge.merged_covariance(associations, local_cov, literature, merged, merge_config),
+                                        chain_cov)
     est, _ = ranking.rank_factors(est_model, published, phases, ranking.RankingConfig(n_draws=n_draws))
     true_impact = pick(tru)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
     both = pick(est)[["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].join(true_impact, how="inner")
@@ -435,7 +443,7 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
     every row of the dataset; ``ranking_known_answer``, with ``merge_config``; for a ``config`` of
     several gemeenten, the ranking of the first).
     """
-    from models_ml.associations import estimate_associations
+    from models_ml.associations import estimate_associations_with_covariance
     from models_ml.panel import build_panels
 
     run_dir = replay.build(seed, config)
@@ -443,14 +451,15 @@ def evaluate_seed(replay: DbtReplay, seed: int, config=None, association_config=
     try:
         with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
             panels = build_panels(con)
-        est = estimate_associations(panels, association_config)
+        est, local_cov = estimate_associations_with_covariance(panels, association_config)
         truth = true_effects(gt, est)
         measured = {(p.outcome_indicator_id, f): b for p in panels for f, b in measured_score_truth(p, gt).items()}
         if ranking:
             with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
                 # with several gemeenten (a region sharing one panel): the ranking of the first one
                 gemeente = config.gemeente_codes[0] if config is not None and config.n_gemeenten > 1 else None
-                rank = ranking_known_answer(con, est, truth, gt, gemeente=gemeente, merge_config=merge_config)
+                rank = ranking_known_answer(con, est, truth, gt, gemeente=gemeente, merge_config=merge_config,
+                                            local_cov=local_cov)
     finally:
         _GT_CACHE.clear()
         if not keep:

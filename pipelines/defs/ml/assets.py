@@ -2,7 +2,9 @@
 
 Each asset reads what it needs from the warehouse, calls plain functions in ``models_ml`` and
 writes one table in schema ``ml``; dbt publishes them as marts with contracts
-(``dbt_project/models/marts/ml``).
+(``dbt_project/models/marts/ml``). The associations, chains and merge also write the covariances of
+their estimates (``ml.association_local_cov``, ``ml.chain_strength_cov``, ``ml.effect_merged_cov``;
+internal, not published: models_ml/README.md), which the ranking's Monte Carlo draws carry.
 """
 
 import time
@@ -13,7 +15,9 @@ from dagster_duckdb import DuckDBResource
 from models_ml import associations, chains, merge, ranking
 from models_ml.panel import build_panels, load_factor_score_errors
 from pipelines.defs.ml.progress import outcome_progress
-from pipelines.defs.ml.tables import published_note, read_table, table_metadata, write_table
+from pipelines.defs.ml.tables import (
+    ML_SCHEMA, published_note, read_table, read_table_if_exists, table_metadata, write_table,
+)
 from pipelines.defs.sources.assets import WAREHOUSE_POOL
 from pipelines.defs.sources.metadata import markdown_table
 
@@ -46,13 +50,17 @@ SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_link
                        "on) 90% intervals and diagnostics, corrected for the sampling error of the factor scores "
                        "where they are reliable enough (errors in variables; column reliability); too thin data says so "
                        "(status not_estimable, with the "
-                       f"reason) instead of a number. {CAVEAT}" + published_note("association_local")))
+                       f"reason) instead of a number. {CAVEAT}" + published_note("association_local")
+                       + f" Also writes `{ML_SCHEMA}.association_local_cov` (internal): the covariance of the "
+                       "estimates of each outcome's joint regression, for the ranking's draws."))
 def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         panels = build_panels(con)
         context.log.info(f"Estimating {len(panels)} outcomes")
-        result = associations.estimate_associations(panels, progress=outcome_progress(context, "associations"))
+        result, cov = associations.estimate_associations_with_covariance(
+            panels, progress=outcome_progress(context, "associations"))
         rows = write_table(con, "association_local", result, context.run.run_id)
+        cov_rows = write_table(con, "association_local_cov", cov, context.run.run_id)
     status = result["status"].value_counts().to_dict()
     missing = associations.outcomes_without_estimate(result)
     if len(missing):
@@ -62,7 +70,7 @@ def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResour
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows, "outcomes": len(panels), "estimated": int(status.get("estimated", 0)),
         "not_estimable": int(status.get("not_estimable", 0)),
-        "outcomes_without_estimate": len(missing),
+        "outcomes_without_estimate": len(missing), "covariance_rows": cov_rows,
         **({"outcomes_without_estimate_list": dg.MetadataValue.md(markdown_table(missing.to_dict("records")))}
            if len(missing) else {}),
         "method_version": associations.METHOD_VERSION, "caveat": CAVEAT,
@@ -74,13 +82,15 @@ def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResour
           description=("Strength of every factor -> factor link (the chains): standardised within-area coefficient of "
                        "the downstream factor's score on the upstream one (corrected for the scores' sampling error where "
                        f"they are reliable enough), or a weak prior where data lack. {CAVEAT}"
-                       + published_note("chain_strength")))
+                       + published_note("chain_strength") + f" Also writes `{ML_SCHEMA}.chain_strength_cov` "
+                       "(internal): the covariance of the strengths estimated in one joint regression."))
 def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
         scores = con.execute(SCORES_SQL).df()
-        result = chains.estimate_chains(links, scores, load_factor_score_errors(con))
+        result, cov = chains.estimate_chains_with_covariance(links, scores, load_factor_score_errors(con))
         rows = write_table(con, "chain_strength", result, context.run.run_id)
+        write_table(con, "chain_strength_cov", cov, context.run.run_id)
     local = int((result["source"] == "local").sum())
     against = chains.against_direction(result)
     clearly = chains.against_direction(result, clearly=True)
@@ -106,15 +116,25 @@ def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
                        "(converted from a standardised coefficient; local-only pairs shrunk towards 0 by an "
                        "empirical-Bayes prior) pooled with the literature weight by precision weighting "
                        "(normal-normal), local evidence down-weighted; literature-only and local-only labelled, "
-                       f"placeholder literature flagged. {CAVEAT}" + published_note("effect_merged")))
+                       f"placeholder literature flagged. {CAVEAT}" + published_note("effect_merged")
+                       + f" Also writes `{ML_SCHEMA}.effect_merged_cov` (internal): the covariance of two factors' "
+                       "merged effects on one sub-goal, propagated from the local estimates' covariance."))
 def effect_merged(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        result = merge.merge_effects(read_table(con, "association_local"), merge.load_literature(con))
+        local, literature = read_table(con, "association_local"), merge.load_literature(con)
+        result = merge.merge_effects(local, literature)
+        local_cov = read_table_if_exists(con, "association_local_cov")
+        if local_cov is None:
+            context.log.warning(f"{ML_SCHEMA}.association_local_cov is missing (materialise ml/association_local): "
+                                "the merged effects get no covariance and the ranking draws them independently")
+        cov = merge.merged_covariance(local, local_cov, literature, result)
         rows = write_table(con, "effect_merged", result, context.run.run_id)
+        write_table(con, "effect_merged_cov", cov, context.run.run_id)
     placeholders = int(result["literature_is_placeholder"].fillna(False).astype(bool).sum())
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, **{f"source_{k}": int(v) for k, v in
                                                                         result["source"].value_counts().items()},
                                           "pairs_with_placeholder_literature": placeholders,
+                                          "covariance_rows": len(cov),
                                           "method_version": merge.METHOD_VERSION})
 
 
@@ -142,8 +162,12 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
     config = ranking.RankingConfig()
     with warehouse.get_connection() as con:
         fm = ranking.load_factor_model(con)
+        merged_cov, chain_cov = (read_table_if_exists(con, t) for t in ("effect_merged_cov", "chain_strength_cov"))
+        if merged_cov is None or chain_cov is None:
+            context.log.warning("No covariance tables of the merged effects or chain strengths (materialise "
+                                "ml/effect_merged and ml/chain_strength): those effects are drawn independently")
         model = ranking.build_model(fm.factors, fm.subgoals, read_table(con, "effect_merged"),
-                                    read_table(con, "chain_strength"))
+                                    read_table(con, "chain_strength"), merged_cov, chain_cov)
         context.log.info(f"Ranking {len(model.factors)} factors on {len(model.subgoals)} sub-goals with "
                          f"{config.n_draws:,} Monte Carlo draws: the gemeente, each domain, each life phase, each wijk")
         city, areas = ranking.rank_factors(model, ranking.load_scores(con), fm.life_phases, config)

@@ -31,6 +31,13 @@ def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
     return con.execute(f"select * exclude (run_id, computed_at) from {ML_SCHEMA}.{name}").df()
 
 
+def read_table_if_exists(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame | None:
+    """``read_table``, or None where ``ml.<name>`` does not exist (a warehouse written before the table was)."""
+    found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                        [ML_SCHEMA, name]).fetchone()[0]
+    return read_table(con, name) if found else None
+
+
 @functools.cache
 def _ml_marts() -> dict[str, dict]:
     """``ml.<table>`` -> the manifest node of the dbt mart that publishes it (a model under
