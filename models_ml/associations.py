@@ -60,6 +60,15 @@ datasets, which have no such shocks, both were right (z SD 1.00 with buurt clust
 effects and, from ``MIN_GEMEENTEN_TO_CLUSTER`` gemeenten on, the clusters are gemeenten instead
 of areas (``effect_codes``); one gemeente, as in the demo, is not affected.
 
+**Covariance of the estimates** (associations-1.5.0; ``estimate_associations_with_covariance``,
+``local_covariance``, table ``ml.association_local_cov``): the estimates of one outcome come from one
+joint regression, so those of correlated factors are correlated (e.g. ``armoede`` and ``schulden``
+on ``reg_jeugdhulp_pct``, r -0.56). Per pair of an outcome's estimated factors: the regression's
+correlation (of the CR3 / CR1 covariance with the panel's own clusters; of the bootstrap draws on
+the ridge path) scaled by the *reported* standard errors, which stay exactly as they are (a wijk
+score's is the larger of two clusterings, so not the diagonal of one matrix). The merge and the
+ranking propagate it.
+
 ``regularisation='auto'`` (default) uses OLS unless the largest variance inflation factor exceeds
 ``VIF_COLLINEAR`` (then ridge); ``'none'`` always OLS; ``'ridge'`` always ridge.
 

@@ -32,6 +32,12 @@ the level where the downstream factor and the most parents have scores (then the
 ``adjusted_for`` names the parents held fixed. A parent without scores at that level, or exactly
 collinear with the others there, is estimated alone as before (``adjusted_for`` empty).
 
+**Covariance** (chains-1.5.0): the strengths of the links into one factor estimated in its joint
+regression are correlated (correlated parents trade off); ``estimate_chains_with_covariance``
+returns their covariance (``joint_covariance``: the regression's correlation scaled by the
+reported standard errors; ``ml.chain_strength_cov``), and the ranking draws them jointly. Links
+estimated alone or at the prior are independent.
+
 Like every local estimate these are ecological associations, not causal effects.
 """
 

@@ -59,6 +59,16 @@ Pairs with literature are not shrunk here: the literature is their prior (step 3
 the known-answer datasets: median Spearman of the local-only ranking with the true ranking 0.50
 without, 0.57 with shrinkage (``tests/ml/test_known_answer.py``).
 
+**Covariance of the merged effects** (merge-1.2.0; ``merged_covariance``). The local estimates of
+one outcome come from one joint regression, so those of correlated factors are correlated
+(``associations.local_covariance``; e.g. ``armoede`` and ``schulden`` on ``reg_jeugdhulp_pct``).
+Every step above is linear in the local estimates for fixed weights, so the covariance of two
+factors' merged effects on one sub-goal follows exactly (formula in ``merged_covariance``); what
+the merge adds per pair (tau, the down-weighting ``w``, the literature) is independent and lies on
+the diagonal, whose total is ``se_merged^2`` (``variance_parts``). Written to ``ml.effect_merged_cov``;
+the ranking draws each sub-goal's effects jointly from it. The outcomes of one sub-goal still count
+as independent of each other, as in ``se_local``.
+
 Labels (``source``): ``merged`` (both), ``literature_only`` (no local estimate, or not estimable),
 ``local_only`` (no literature row). Placeholder literature rows (``is_placeholder``) count as
 literature, with ``literature_is_placeholder = True``, and the standard error the seed gives them

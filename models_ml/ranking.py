@@ -24,8 +24,11 @@ parts' absolute contributions to its impact (direct and through chains; a path t
 link whose strength is the prior of ``chains`` counts as placeholder). The explanation says
 so, and warns when half or more rests on placeholders.
 
-**Uncertainty** is propagated by Monte Carlo: each draw takes every merged effect from
-``N(d, se^2)`` and every chain strength from ``N(b, se_b^2)``, and (``RankingConfig.score_error``,
+**Uncertainty** is propagated by Monte Carlo: each draw takes every sub-goal's merged effects
+jointly from ``N(d[s], Sigma_s)`` and every factor's incoming chain strengths from ``N(b[k],
+Sigma_k)`` (since ranking-1.6.0, ``effect_draws``: estimates of one joint regression are
+correlated, ``merge.merged_covariance`` and ``chains.joint_covariance``; the diagonals are the
+``se^2`` of before, so every marginal is unchanged; before, each was drawn independently), and (``RankingConfig.score_error``,
 since ranking-1.5.0) every published wijk score from its sampling distribution (since ranking-1.6.0
 its empirical-Bayes posterior, ``posterior_scores``) with the best quartile and the gaps recomputed
 from the drawn scores (``gap_draws``), recomputes all impacts and ranks

@@ -142,3 +142,36 @@ def test_every_ranking_row_says_the_year_of_its_room_for_improvement(con):
                                 where area_level = 'wijk' group by 1) s using (factor_id)""").fetchall()
     assert rows and all(year == newest for _, year, newest in rows)
     assert len({year for _, year, _ in rows}) >= 2  # the survey factors lag: not one year for all
+
+
+def test_the_covariance_tables_travel_from_the_estimates_to_the_ranking(con, demo_run):
+    """The internal tables ``ml.association_local_cov``, ``ml.chain_strength_cov`` and
+    ``ml.effect_merged_cov`` (models_ml/README.md) come from the same run, scale their correlations
+    by the published standard errors, and give every sub-goal a positive semi-definite covariance
+    with the merged variances on its diagonal, which the ranking asset reads."""
+    import numpy as np
+
+    from models_ml import ranking
+
+    _, result = demo_run
+    for table in ("association_local_cov", "chain_strength_cov", "effect_merged_cov"):
+        (runs, run_id) = con.execute(f"select count(distinct run_id), min(run_id) from ml.{table}").fetchone()
+        assert runs == 1 and run_id == result.run_id, table
+    (n_local, off) = con.execute("""
+        select count(*), max(abs(c.covariance - c.correlation * a.std_error * b.std_error))
+        from ml.association_local_cov c
+        join marts.fct_association_local a on a.outcome_indicator_id = c.outcome_indicator_id and a.factor_id = c.factor_a
+        join marts.fct_association_local b on b.outcome_indicator_id = c.outcome_indicator_id and b.factor_id = c.factor_b
+        where a.status = 'estimated' and b.status = 'estimated'""").fetchone()
+    (n_all,) = con.execute("select count(*) from ml.association_local_cov").fetchone()
+    assert n_local == n_all > 0 and off < 1e-15
+    assert con.execute("select min(correlation), max(correlation) from ml.association_local_cov").fetchone()[0] < -0.3
+    merged = con.execute("select * from marts.fct_effect_merged").df()
+    fm = ranking.load_factor_model(con)
+    model = ranking.build_model(fm.factors, fm.subgoals, merged, con.execute("select * from marts.fct_chain_strength").df(),
+                                con.execute("select * from ml.effect_merged_cov").df(),
+                                con.execute("select * from ml.chain_strength_cov").df())
+    assert model.d_cov is not None and model.b_cov is not None
+    for sigma, se in zip(model.d_cov, model.d_se):
+        np.testing.assert_array_equal(np.diagonal(sigma), se**2)
+        assert np.linalg.eigvalsh(sigma).min() > -1e-12
