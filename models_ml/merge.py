@@ -74,6 +74,13 @@ Labels (``source``): ``merged`` (both), ``literature_only`` (no local estimate, 
 literature, with ``literature_is_placeholder = True``, and the standard error the seed gives them
 (at least 0.5 by its rule: a weakly informative prior that the local data outweigh). ``evidence_grade`` and ``citation`` are
 carried over. Every row carries ``note`` (ecological caveat) and ``method_version``.
+
+**Where the sources disagree** (``source_conflict``, since merge-1.2.0): ``conflict_z`` is the
+standardised difference local - literature under the merge's own variances, and
+``sources_conflict`` flags a pair whose two sources have opposite signs with ``|conflict_z| >=
+1.645``; both NULL where a pair has one source. The merged estimate is the same precision-weighted
+mean as before: a flag for the reader (e.g. ``vroeg_alcoholgebruik -> gezond_gedrag`` in the demo:
+local d -0.53, literature +0.73, z -2.76, merged 0.66), not a change of method.
 """
 
 from __future__ import annotations
@@ -86,17 +93,21 @@ from scipy import stats
 
 from models_ml.associations import NOTE
 
-METHOD_VERSION = "merge-1.2.0"
+METHOD_VERSION = "merge-1.2.0"  # 1.2.0: the merged effects' covariances (merged_covariance) and conflict_z / sources_conflict (the estimates as in 1.1.0)
 R_CLIP = 0.95
 
 COLUMNS = [
     "factor_id", "subgoal_id", "link_id", "d_local", "se_local", "d_local_unshrunk", "n_outcomes_local", "outcomes_local",
     "d_literature", "se_literature", "evidence_grade", "literature_is_placeholder", "citation",
-    "d_merged", "se_merged", "ci90_lower", "ci90_upper", "local_share", "source", "tau", "local_weight",
-    "note", "method_version",
+    "d_merged", "se_merged", "ci90_lower", "ci90_upper", "local_share", "source", "conflict_z", "sources_conflict",
+    "tau", "local_weight", "note", "method_version",
 ]
 MERGED_COV_COLUMNS = ["subgoal_id", "factor_a", "factor_b", "covariance", "correlation", "method_version"]
 """The covariance of two factors' merged effects on one sub-goal (``merged_covariance``; ``ml.effect_merged_cov``)."""
+
+CONFLICT_Z = float(stats.norm.ppf(0.95))
+"""|conflict_z| from which two sources of opposite sign clearly disagree (``sources_conflict``): 1.645,
+the two-sided 10% level, as the 90% intervals elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -315,6 +326,25 @@ def variance_parts(associations: pd.DataFrame, literature: pd.DataFrame, merged:
     return out.reset_index()
 
 
+def source_conflict(d_lit, se_lit, d_loc, se_loc, tau: float = 0.1,
+                    local_weight: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """How far the local estimate lies from the literature, under the variances the merge gives them
+    (``pool``): ``z = (d_loc - d_lit) / sqrt(v_loc + v_lit)`` with ``v_lit = se_lit^2 + tau^2`` and
+    ``v_loc = (se_loc^2 + tau^2) / w``, and whether the two clearly disagree: opposite signs and
+    ``|z| >= CONFLICT_Z``. Both NaN / NA where a source is absent. The merge pools them all the
+    same (a flag, not a change of the estimate); the ranking's explanation does not count local
+    data that point the other way as support (``ranking.evidence_shares``).
+    """
+    d_lit, se_lit, d_loc, se_loc = (np.asarray(x, dtype=float) for x in (d_lit, se_lit, d_loc, se_loc))
+    v_lit = se_lit**2 + tau**2
+    v_loc = (se_loc**2 + tau**2) / local_weight
+    both = np.isfinite(d_lit) & np.isfinite(v_lit) & np.isfinite(d_loc) & np.isfinite(v_loc)
+    with np.errstate(invalid="ignore"):
+        z = np.where(both, (d_loc - d_lit) / np.sqrt(v_lit + v_loc), np.nan)
+    clash = (np.sign(d_loc) * np.sign(d_lit) < 0) & (np.abs(z) >= CONFLICT_Z)
+    return z, pd.array(np.where(both, clash, None), dtype="boolean")
+
+
 def load_literature(con) -> pd.DataFrame:
     """Literature rows with their factor and sub-goal (via ``factor_subgoal_links``)."""
     return con.execute(
@@ -357,6 +387,8 @@ def merge_effects(associations: pd.DataFrame, literature: pd.DataFrame,
     m["d_merged"], m["se_merged"], m["local_share"] = d, sd, share
     m["ci90_lower"], m["ci90_upper"] = d - z * sd, d + z * sd
     m["source"] = np.select([has_lit & has_loc, has_lit], ["merged", "literature_only"], "local_only")
+    m["conflict_z"], m["sources_conflict"] = source_conflict(m["d_literature"], m["se_literature"], m["d_local"],
+                                                             m["se_local"], cfg.tau, cfg.local_weight)
     m["link_id"] = m["link_id"].fillna(m["factor_id"] + "__" + m["subgoal_id"])
     m["literature_is_placeholder"] = m["literature_is_placeholder"].astype("boolean")
     m["n_outcomes_local"] = m["n_outcomes_local"].fillna(0).astype("int64")

@@ -57,7 +57,10 @@ import pandas as pd
 from models_ml.panel import SIGNAL_VARIANCE_FLOOR, published_score_errors_sql
 
 METHOD_VERSION = "ranking-1.6.0"
-CAVEAT = ("Gebaseerd op samenhangen (lokaal tussen buurten en wijken, en uit de literatuur), niet op "
+LOCAL_SOURCE = "lokaal binnen elke buurt of wijk door de jaren heen"
+"""How the caveat names the local data: each area compared with itself over the years (two-way fixed
+effects), not areas with each other (ranking-1.5.0 and before: "lokaal tussen buurten en wijken")."""
+CAVEAT = (f"Gebaseerd op samenhangen ({LOCAL_SOURCE}, en uit de literatuur), niet op "
           "bewezen oorzakelijke effecten.")
 
 RANKING_COLUMNS = [
@@ -117,6 +120,7 @@ class Model:
     direct_part: np.ndarray | None = None  # (S, F): the part of d_mean that is a direct effect (see chain_multipliers)
     d_cov: np.ndarray | None = None  # (S, F, F): per sub-goal the covariance of its effects (diagonal d_se^2)
     b_cov: np.ndarray | None = None  # (F, F, F): per downstream factor the covariance of its links' strengths
+    b_direction: np.ndarray | None = None  # (F, F): the factor model's direction of each chain link, +1 / -1 (0: no link)
 
     @property
     def orientation(self) -> np.ndarray:
@@ -168,7 +172,8 @@ def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFr
                 b_assumed[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.source == "prior"
     d_cov = covariance_blocks(d_se, merged_cov, "subgoal_id", s_idx, f_idx)
     b_cov = covariance_blocks(b_se, chain_cov, "to_factor_id", f_idx, f_idx)
-    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed, direct_part, d_cov, b_cov)
+    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed, direct_part, d_cov, b_cov,
+                 link_directions(chains, f_idx))
 
 
 def covariance_blocks(se: np.ndarray, cov: pd.DataFrame | None, row: str, row_idx: dict[str, int],
@@ -193,6 +198,19 @@ def covariance_blocks(se: np.ndarray, cov: pd.DataFrame | None, row: str, row_id
     return out
 
 
+def link_directions(chains: pd.DataFrame, f_idx: dict[str, int]) -> np.ndarray | None:
+    """(F, F): ``[to, from]`` +1 where the factor model says the chain link increases the downstream
+    factor, -1 where it decreases it (``effect_direction``), 0 without a link; None when ``chains``
+    has no ``effect_direction`` (the explanation then takes the direction the factor types imply)."""
+    if "effect_direction" not in chains.columns:
+        return None
+    out = np.zeros((len(f_idx), len(f_idx)))
+    for row in chains.itertuples(index=False):
+        if row.from_factor_id in f_idx and row.to_factor_id in f_idx:
+            out[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = 1.0 if row.effect_direction == "increases" else -1.0
+    return out
+
+
 def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The merged effects' point values ``d_merged`` split by source: local, cited literature,
     placeholder literature (the three add up to ``d_merged``).
@@ -209,29 +227,70 @@ def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     return local, np.where(placeholder, 0.0, literature), np.where(placeholder, literature, 0.0)
 
 
-def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
-    """(3, F): per factor, the share of its impact that rests on each source of ``EVIDENCE``.
+def local_against(model: Model) -> np.ndarray:
+    """(S, F) bool: the pairs whose local part points the other way from their literature part (the
+    local estimate and the literature figure have opposite signs; ``fct_effect_merged.conflict_z``
+    says how clearly). Such local data pull the merged effect towards 0 or past it: they are no
+    support for the factor's impact (``evidence_by_goal``). All False without evidence."""
+    if model.evidence is None:
+        return np.zeros(model.d_mean.shape, dtype=bool)
+    local, literature, placeholder = model.evidence
+    return local * (literature + placeholder) < 0
+
+
+def evidence_by_goal(model: Model, weights: np.ndarray, m_point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each sub-goal's part of every factor's impact rests on: ((3, S, F), (S, F)).
 
     The impact of factor j is a sum of contributions ``w_s D[s, k] M_s[k, j]`` over sub-goals s and
     factors k (k = j: direct; otherwise through the chain to k), ``M_s`` from ``chain_multipliers``
-    (``m_point``, (S, F, F)). Each contribution is split like ``D[s, k]`` (``evidence_parts``), and a
-    source's share is the sum of its contributions' absolute values over the sum for all sources, so
-    contributions of opposite sign do not hide one another. Chains whose strength is an assumption
-    (``b_assumed``: links without local data keep the prior strength of ``chains``) count as
-    placeholder: ``M_s`` splits into the paths over estimated links only, ``M_est`` (the same
-    multipliers without the assumed links), and the paths with at least one assumed link,
-    ``M_s - M_est``, whose contributions are placeholder whatever their ``D[s, k]`` rests on. The
-    room for improvement multiplies every contribution alike and drops out. NaN without evidence (a
-    model built without the merge's columns) or without any effect.
+    (``m_point``, (S, F, F)). Each contribution is split like ``D[s, k]`` (``evidence_parts``); the
+    first array holds, per source of ``EVIDENCE``, sub-goal s and factor j, the sum of the absolute
+    values of that source's parts of the contributions to sub-goal s, so that contributions of
+    opposite sign do not hide one another. Chains whose strength is an assumption (``b_assumed``:
+    links without local data keep the prior strength of ``chains``) count as placeholder: ``M_s``
+    splits into the paths over estimated links only, ``M_est`` (the same multipliers without the
+    assumed links), and the paths with at least one assumed link, ``M_s - M_est``, whose
+    contributions are placeholder whatever their ``D[s, k]`` rests on. The local part of a pair
+    whose local estimate points the other way from its literature (``local_against``) is not
+    support: it is left out of the first array and summed in the second (since ranking-1.6.0;
+    before, its absolute value counted as local support: ``vroeg_alcoholgebruik`` read "13% lokale
+    gegevens" in the demo where its local estimate, d -0.53 against the literature's +0.73, pulled
+    the merged effect the other way). NaN without evidence (a model built without the merge's columns).
     """
+    shape = (len(EVIDENCE), *model.d_mean.shape)
     if model.evidence is None:
-        return np.full((len(EVIDENCE), len(model.factors)), np.nan)
+        return np.full(shape, np.nan), np.full(model.d_mean.shape, np.nan)
     m_est = estimated_chain_multiplier(model, m_point)
-    size = np.stack([_through(weights, part, m_est).sum(axis=0) for part in model.evidence])  # (3, F)
-    size[EVIDENCE.index("placeholder")] += _through(weights, model.d_mean, m_point - m_est).sum(axis=0)
+    against = local_against(model)
+    parts = model.evidence.copy()
+    local = EVIDENCE.index("local")
+    parts[local] = np.where(against, 0.0, parts[local])
+    size = np.stack([_through_goal(weights, part, m_est) for part in parts])  # (3, S, F)
+    size[EVIDENCE.index("placeholder")] += _through_goal(weights, model.d_mean, m_point - m_est)
+    return size, _through_goal(weights, np.where(against, model.evidence[local], 0.0), m_est)
+
+
+def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
+    """(3, F): per factor, the share of its impact's support that rests on each source of ``EVIDENCE``
+    (``evidence_by_goal`` summed over the sub-goals, as shares of their sum; local data that point
+    the other way from the literature are not counted: ``local_against_share``). The room for
+    improvement multiplies every contribution alike and drops out. NaN without evidence (a model
+    built without the merge's columns) or without any effect.
+    """
+    size = evidence_by_goal(model, weights, m_point)[0].sum(axis=1)  # (3, F)
     total = size.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, size / total, np.nan)
+
+
+def local_against_share(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
+    """(S, F): per sub-goal, the absolute contributions of local data that point the other way from
+    the literature (``evidence_by_goal``), as a share of the factor's support (the sum of
+    ``evidence_shares``' sizes over all sub-goals); NaN without evidence or support."""
+    size, against = evidence_by_goal(model, weights, m_point)
+    total = size.sum(axis=(0, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, against / total, np.nan)
 
 
 def chain_multiplier(b: np.ndarray) -> np.ndarray:
@@ -279,6 +338,28 @@ def chain_multipliers(b: np.ndarray, direct_part: np.ndarray | None, n_subgoals:
     return chain_multiplier(b[..., None, :, :] * direct_part[:, None, :])
 
 
+def linked_factors(model: Model, weights: np.ndarray) -> np.ndarray:
+    """(F,) bool: the factors with any effect, direct or through the chains, on a sub-goal of
+    positive weight, whose impact can differ from 0 in some draw (a merged effect with a value or
+    an uncertainty, reached over links of the chains). The others are not ranked in that scope
+    (since ranking-1.6.0: before, a domain ranking ranked them at an impact of exactly 0, shared
+    ranks and all, above linked factors whose impact was below 0)."""
+    has_effect = ((model.d_mean != 0) | (model.d_se > 0)).astype(float)  # (S, F)
+    paths = chain_multiplier((model.b_mean != 0).astype(float))  # path counts, no cancellation
+    return (np.abs(weights) @ has_effect @ paths) > 0
+
+
+def assumed_link_signs(model: Model) -> np.ndarray:
+    """(F, F): the sign the factor model gives each chain link (``b_direction``), 0 without a link;
+    where the model carries no directions, the one the factor types imply (a link between factors
+    of the same type increases, between a risk and a protective factor decreases: the rule every
+    link of the seed follows)."""
+    if model.b_direction is not None:
+        return np.where(model.b_mean != 0, model.b_direction, 0.0)
+    orient = model.orientation
+    return np.where(model.b_mean != 0, orient[:, None] * orient[None, :], 0.0)
+
+
 def point_chain_multipliers(model: Model) -> np.ndarray:
     """``chain_multipliers`` of the point chain strengths: (S, F, F)."""
     return chain_multipliers(model.b_mean, model.direct_part, len(model.subgoals))
@@ -298,6 +379,12 @@ def total_effects(d: np.ndarray, b: np.ndarray, direct_part: np.ndarray | None =
     if direct_part is None or np.all(direct_part == 1.0):
         return d @ chain_multiplier(b)
     return np.einsum("...sk,...skj->...sj", d, chain_multipliers(b, direct_part, d.shape[-2]))
+
+
+def _through_goal(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """(S, F): ``[s, j]`` the absolute contributions ``|w_s D[s, k] M_s[k, j]|`` summed over the
+    factors k: what of factor j's impact runs to sub-goal s."""
+    return np.einsum("s,sk,skj->sj", np.abs(weights), np.abs(d), np.abs(m))
 
 
 def _through(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -419,19 +506,37 @@ def room_for_improvement(scores: pd.DataFrame, factors: pd.DataFrame, quantile: 
 
 
 def newest_scores(scores: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
-    """The wijk scores of every factor's newest year, with gemeente_code and factor_type; ``score``
-    NaN where it is ``withheld`` (never read), ``error_var`` (its sampling error variance) 0 where
-    unknown (a score without one counts as exact, as in ``panel.factor_score_error_variance``) and
-    NaN where the score is withheld, so that nothing downstream reads a withheld score's variance."""
+    """The wijk scores of every factor's newest *published* year (``newest_published_year``), with
+    gemeente_code and factor_type; ``score`` NaN where it is ``withheld`` (never read), ``error_var``
+    (its sampling error variance) 0 where unknown (a score without one counts as exact, as in
+    ``panel.factor_score_error_variance``) and NaN where the score is withheld, so that nothing
+    downstream reads a withheld score's variance."""
     s = scores[scores["area_level"] == "wijk"]
-    newest = s.groupby("factor_id")["year"].transform("max")
-    s = s[s["year"] == newest].drop(columns=["factor_type"], errors="ignore").merge(
+    s = s.assign(withheld=s["withheld"].fillna(False).astype(bool) if "withheld" in s else False)
+    s = s[s["year"] == newest_published_year(s)].drop(columns=["factor_type"], errors="ignore").merge(
         factors[["factor_id", "factor_type"]], on="factor_id")
-    s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6],
-                 withheld=s["withheld"].fillna(False).astype(bool) if "withheld" in s else False)
+    s = s.assign(gemeente_code="GM" + s["area_code"].str[2:6])
     error_var = s["error_var"].to_numpy(dtype=float) if "error_var" in s else np.zeros(len(s))
     return s.assign(score=np.where(s["withheld"], np.nan, s["score"].to_numpy(dtype=float)),
                     error_var=np.where(s["withheld"], np.nan, np.nan_to_num(error_var, nan=0.0)))
+
+
+def newest_published_year(wijk_scores: pd.DataFrame) -> pd.Series:
+    """Per row of ``wijk_scores`` (with ``withheld``), the year whose scores of its factor the ranking
+    uses: the newest year in which at least one wijk score of the factor is published, or the
+    newest year where none ever is (every wijk then unranked as withheld).
+
+    Since ranking-1.6.0. Before, it was the newest scored year, published or not: a year in which
+    disclosure control withholds every wijk score of a factor (``vroeggeboorte_laag_geboortegewicht``
+    2024 in the demo: 4 published wijk values, fewer than the 5 a score's spread needs) left the
+    factor unranked city-wide and in every wijk, though the year before had 9 published scores
+    (and ``mart_wijk_profile`` showed them).
+    """
+    year = wijk_scores["year"]
+    published = year.where(~wijk_scores["withheld"])
+    by_factor = wijk_scores["factor_id"]
+    newest_published = published.groupby(by_factor).transform("max")
+    return newest_published.fillna(year.groupby(by_factor).transform("max"))
 
 
 def gap_to_reference(score, low, high, risk) -> np.ndarray:
@@ -593,22 +698,52 @@ def caveat(shares: np.ndarray) -> str:
     "0% lokale gegevens"."""
     if not np.isfinite(shares).all() or shares.sum() <= 0:
         return CAVEAT
-    names = ("lokaal tussen buurten en wijken", "uit de literatuur", "aangenomen zonder bron")
+    names = (LOCAL_SOURCE, "uit de literatuur", "aangenomen zonder bron")
     present = [n for n, p in zip(names, whole_percentages(shares)) if p > 0]
     listed = present[0] if len(present) == 1 else ", ".join(present[:-1]) + " en " + present[-1]
     return f"Gebaseerd op samenhangen ({listed}), niet op bewezen oorzakelijke effecten."
 
 
-def _evidence_sentence(shares: np.ndarray) -> str:
-    """What the impact rests on (``evidence_shares`` of one factor), for a policy adviser."""
-    if not np.isfinite(shares).all():
+def _names_list(names: list[str]) -> str:
+    """'"A"', '"A" en "B"', '"A", "B" en "C"'."""
+    quoted = [f'"{n}"' for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " en " + quoted[-1]
+
+
+def _against_sentence(goals: list[str]) -> str:
+    """That the local data on these sub-goals point the other way from the literature
+    (``local_against_share``), and so are not counted as support."""
+    if not goals:
         return ""
+    which = f"het doel {_names_list(goals)}" if len(goals) == 1 else f"de doelen {_names_list(goals)}"
+    return (f" Voor {which} wijzen de lokale gegevens de andere kant op dan de literatuur; "
+            "ze tellen daarom niet mee in de onderbouwing.")
+
+
+def _evidence_sentence(shares: np.ndarray, against_goals: list[str] = ()) -> str:
+    """What the impact rests on (``evidence_shares`` of one factor), for a policy adviser, after the
+    sub-goals whose local data point the other way (``_against_sentence``)."""
+    if not np.isfinite(shares).all():
+        return _against_sentence(list(against_goals))
     local, literature, placeholder = whole_percentages(shares)
-    text = (f" Onderbouwing: {local}% lokale gegevens, {literature}% onderzoeksliteratuur, "
-            f"{placeholder}% aannames zonder bron.")
+    text = _against_sentence(list(against_goals))
+    text += (f" Onderbouwing: {local}% lokale gegevens, {literature}% onderzoeksliteratuur, "
+             f"{placeholder}% aannames zonder bron.")
     if shares[EVIDENCE.index("placeholder")] >= RESTS_ON_PLACEHOLDERS:
         text += " Let op: deze plaats in de rangorde rust vooral op aannames zonder bron; zoek eerst onderbouwing."
     return text
+
+
+def _without_local_note(support: np.ndarray) -> str:
+    """For one sub-goal's part of an impact (``evidence_by_goal``, (3,)): '' when local data support it,
+    else what it rests on instead ('alleen literatuur', 'alleen aannames zonder bron' or 'geen lokale
+    gegevens'). '' when unknown."""
+    local, literature, placeholder = support
+    if not np.isfinite(support).all() or local > 0 or literature + placeholder <= 0:
+        return ""
+    if placeholder <= 0:
+        return "alleen literatuur"
+    return "alleen aannames zonder bron" if literature <= 0 else "geen lokale gegevens"
 
 
 def path_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
@@ -632,18 +767,55 @@ NEGLIGIBLE = 0.01
 """A gain below this share of the largest gain in the same ranking is called negligible."""
 
 
-def _goal_list(names: list[str], pct: np.ndarray) -> str:
-    """'het doel "A" (100%)' or 'de doelen "A" (60%), "B" (30%) en "C" (10%)'."""
-    items = [f'"{n}" ({p:.0f}%)' for n, p in zip(names, pct)]
+def _goal_list(names: list[str], pct: np.ndarray, notes: list[str] | None = None) -> str:
+    """'het doel "A" (100%)' or 'de doelen "A" (60%), "B" (30%; alleen literatuur) en "C" (10%)'
+    (``notes``: per sub-goal, what its part rests on where no local data support it)."""
+    notes = notes or [""] * len(names)
+    items = [f'"{n}" ({p:.0f}%{"; " + note if note else ""})' for n, p, note in zip(names, pct, notes)]
     if len(items) == 1:
         return f"het doel {items[0]}"
     return f"de doelen {', '.join(items[:-1])} en {items[-1]}"
 
 
+def _chain_clause(model: Model, weights: np.ndarray, m_point: np.ndarray, best: np.ndarray,
+                  net: np.ndarray) -> list[str]:
+    """Per factor j, what to add to the chain sentence when its strongest chain (to factor
+    ``best[j]``) works against the gain (``net[j] < 0``), '' otherwise. Two situations, two texts
+    (since ranking-1.6.0; before, both read "en die werkt juist de andere kant op"):
+
+    - the chain runs against the factor model's direction: with the links' estimated strengths
+      but the signs the model assumes (``assumed_link_signs``) the chain's part would help;
+    - the chain runs as the model assumes, but the downstream factor itself goes with better
+      outcomes where its type expects worse (or the reverse) on the sub-goals the chain reaches.
+    """
+    orient = model.orientation
+    cols = np.arange(len(orient))
+    assumed = chain_multipliers(assumed_link_signs(model) * np.abs(model.b_mean), model.direct_part,
+                                len(model.subgoals))
+    net_assumed = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], assumed[:, best, cols]) * orient
+    # the downstream factor's own association on the sub-goals the chain reaches (positive = worse)
+    own = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], np.abs(m_point[:, best, cols]))
+    names = model.factors["name_nl"].tolist()
+    out = []
+    for j, k in enumerate(best):
+        if net[j] >= 0:
+            out.append("")
+        elif net_assumed[j] > 0:
+            out.append(", maar die keten werkt in de gegevens andersom dan het factorenmodel aanneemt, "
+                       "zodat dit deel de winst juist verkleint")
+        else:
+            outcome = "betere" if own[j] < 0 else "slechtere"
+            out.append(f"; die keten werkt zoals het factorenmodel aanneemt, maar meer {names[k]} gaat in de "
+                       f"gegevens zelf samen met {outcome} uitkomsten op deze doelen, zodat dit deel de winst "
+                       "juist verkleint")
+    return out
+
+
 def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
                   eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
                   shares: np.ndarray, paths: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
-                  impact_upper: np.ndarray, withheld: np.ndarray | None = None) -> list[str]:
+                  impact_upper: np.ndarray, withheld: np.ndarray | None = None,
+                  linked: np.ndarray | None = None) -> list[str]:
     """A text a policy adviser can read per area and eligible factor, in row order (area by area,
     eligible factors in factor order).
 
@@ -651,14 +823,19 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     numbers agree. A factor with a gain of at least ``NEGLIGIBLE`` of the largest in its ranking
     gets: the sub-goals that carry the gain, in percentages of the gain (the sum of the sub-goals'
     positive contributions, chains included; the sub-goals that help add up to 100, up to
-    rounding); the strongest chain's part of the factor's association (its share of the absolute
-    contributions, like ``direct_share``), whether it works the other way and whether it rests on
-    an assumed link; the caveat; the sub-goals where the association works the other way and what
-    they cost together, as a part of the gain; that the gain is uncertain when the 90% interval of
-    the impact reaches below 0; and what the impact rests on (``shares``, (3, F); ``paths``: ``path_shares``). Otherwise why
-    there is little to gain: no known association with the scope's sub-goals, no room for
-    improvement, associations that point to a loss or to nothing, or a negligible gain.
-    ``g``: (areas, F) gaps (0 where unknown); ``rankable``, ``impact*``: (areas, F).
+    rounding), each marked where no local data support its part ("alleen literatuur", ...); the
+    strongest chain's part of the factor's association (its share of the absolute contributions,
+    like ``direct_share``), whether it works the other way, and why (``_chain_clause``), and
+    whether it rests on an assumed link; the caveat; the sub-goals where the association works the
+    other way and what they cost together, as a part of the gain; that the gain is uncertain when
+    the 90% interval of the impact reaches below 0; the sub-goals whose local data point the other
+    way from the literature; and what the impact rests on (``shares``, (3, F); ``paths``:
+    ``path_shares``). Otherwise why there is little to gain: no room for improvement, associations
+    that point to a loss or to nothing, or a negligible gain (with what it rests on, too); or why
+    it is not ranked: no association with the scope's sub-goals (``linked``, (F,); default: every
+    factor with an effect), a withheld score, no local scores. ``g``: (areas, F) gaps (0 where
+    unknown); ``rankable``, ``impact*``: (areas, F). The place and rank interval are added by
+    ``rank_factors`` (``rank_sentence``).
     """
     names = model.factors["name_nl"].tolist()
     goal_names = model.subgoals["name_nl"].tolist()
@@ -667,7 +844,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     per_goal = per_goal_unit[None, :, :] * g[:, :, None]  # (areas, F, S)
     gain = np.where(per_goal > 0, per_goal, 0.0).sum(axis=-1)
     loss = np.where(per_goal < 0, per_goal, 0.0)
-    reaches = (per_goal_unit != 0).any(axis=-1)  # (F,): any effect on the weighted sub-goals
+    linked = linked_factors(model, weights) if linked is None else linked
     with np.errstate(divide="ignore", invalid="ignore"):
         pct_goal = 100 * per_goal / gain[:, :, None]
         pct_loss = -100 * loss.sum(axis=-1) / gain
@@ -680,15 +857,24 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     cols = np.arange(len(names))
     # sign of that chain's part: sum_s w_s D[s, k] M_s[k, j] for k = best[j]
     net = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], m_point[:, best, cols]) * orient
+    against_chain = _chain_clause(model, weights, m_point, best, net)
     # the chain's part runs only over an assumed link: nothing of it is left over estimated links
     through_est = _through(weights, model.d_mean, estimated_chain_multiplier(model, m_point))
     assumed = (through_est[best, cols] == 0) & (m_point[:, best, cols] != 0).any(axis=0)
+    support, _ = evidence_by_goal(model, weights, m_point)  # (3, S, F)
+    against = np.nan_to_num(local_against_share(model, weights, m_point))  # (S, F)
     top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
     caveats = [caveat(shares[:, j]) for j in range(len(names))]
+    evidence = [_evidence_sentence(shares[:, j], [goal_names[s] for s in np.flatnonzero(np.round(100 * against[:, j]) >= 1)])
+                for j in range(len(names))]
     texts: list[str] = []
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):
             name = names[j]
+            if not linked[j]:
+                texts.append(f"{name}: niet gerangschikt, want deze factor hangt niet samen met de doelen van deze "
+                             f"rangorde, direct noch via andere factoren.")
+                continue
             if not rankable[a, j] and withheld is not None and withheld[a, j]:
                 texts.append(f"{name}: niet gerangschikt, want de score op deze factor wordt hier niet gepubliceerd "
                              f"(te kleine aantallen), en de ruimte voor verbetering en de winst zouden hem prijsgeven.")
@@ -697,31 +883,28 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                 texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
                              f"factor voorkomt (ruimte voor verbetering onbekend). {caveats[j]}")
                 continue
-            if not reaches[j]:
-                texts.append(f"{name}: weinig te winnen (geen bekende samenhang met deze doelen).")
-                continue
             if g[a, j] <= 0:
                 texts.append(f"{name}: weinig te winnen (geen ruimte voor verbetering: dit gebied hoort op deze "
-                             f"factor al bij het beste kwart van de wijken van de gemeente). {caveats[j]}")
+                             f"factor al bij het beste kwart van de wijken van de gemeente). {caveats[j]}{evidence[j]}")
                 continue
-            evidence = _evidence_sentence(shares[:, j])
             if impact[a, j] <= 0 or gain[a, j] <= 0:
                 finding = ("wijst eerder op verlies dan op winst" if impact[a, j] < 0 else "wijst niet op winst")
                 open_gain = ", maar dat is onzeker: de 90%-marge reikt tot winst" if impact_upper[a, j] > 0 else ""
-                texts.append(f"{name}: weinig te winnen (de gevonden samenhang {finding}{open_gain}). {caveats[j]}{evidence}")
+                texts.append(f"{name}: weinig te winnen (de gevonden samenhang {finding}{open_gain}). {caveats[j]}{evidence[j]}")
                 continue
             if impact[a, j] < NEGLIGIBLE * top_impact[a]:
                 texts.append(f"{name}: weinig te winnen (de winst is verwaarloosbaar: minder dan "
-                             f"{100 * NEGLIGIBLE:.0f}% van die van de bovenste factor). {caveats[j]}{evidence}")
+                             f"{100 * NEGLIGIBLE:.0f}% van die van de bovenste factor). {caveats[j]}{evidence[j]}")
                 continue
             pct = pct_goal[a, j]
             named = [s for s in top[a, j] if round(pct[s]) >= 1]
-            text = f"{name}: de winst komt vooral bij {_goal_list([goal_names[s] for s in named], pct[named])}."
+            notes = [_without_local_note(support[:, s, j]) for s in named]
+            text = (f"{name}: de winst komt vooral bij "
+                    f"{_goal_list([goal_names[s] for s in named], pct[named], notes)}.")
             k = best[j]
             if round(100 * chain_share[k, j]) >= 5:
                 text += f" Van de samenhang loopt {100 * chain_share[k, j]:.0f}% via de keten naar {names[k]}"
-                if net[j] < 0:
-                    text += ", en die werkt juist de andere kant op"
+                text += against_chain[j]
                 if assumed[j]:
                     text += " (een aangenomen schakel, zonder lokale gegevens)"
                 text += "."
@@ -733,7 +916,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                          f"kant op; dat kost {pct_loss[a, j]:.0f}% van die winst.")
             if impact_lower[a, j] < 0:
                 text += " De winst is onzeker: de 90%-marge loopt van verlies tot winst."
-            texts.append(text + evidence)
+            texts.append(text + evidence[j])
     return texts
 
 
@@ -797,7 +980,8 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     gaps = np.atleast_2d(np.asarray(gaps, dtype=float))
     n_areas, n_f = gaps.shape
     n = draws.shape[0]
-    rankable = eligible[None, :] & np.isfinite(gaps)
+    linked = linked_factors(model, weights)
+    rankable = eligible[None, :] & np.isfinite(gaps) & linked[None, :]
     g = np.where(np.isfinite(gaps), gaps, 0.0)
     base = np.einsum("s,nsf->nf", weights, draws) * model.orientation  # (n, F)
     stats = _summaries(n)
@@ -854,7 +1038,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     paths = path_shares(model, weights, m_point)
     direct_share = np.broadcast_to(np.diag(paths), g.shape)
     texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, paths, impact,
-                          impact_lower, impact_upper, withheld)
+                          impact_lower, impact_upper, withheld, linked)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))
@@ -876,7 +1060,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
         "rank_ci90_lower": pick(rank_lower),
         "rank_ci90_upper": pick(rank_upper),
         "p_top5": pick(p_top),
-        "room_for_improvement": pick(gaps, np.isfinite(gaps[area_index, factor_index])),
+        "room_for_improvement": pick(gaps),
         "rank_by_room_for_improvement": pick(room_rank),
         "direct_share": pick(direct_share),
         **{f"evidence_{source}": pick(np.broadcast_to(shares[e], g.shape)) for e, source in enumerate(EVIDENCE)},
@@ -978,6 +1162,42 @@ def priority(rows: pd.DataFrame) -> pd.Series:
     return place.reindex(rows.index).astype("Int64")
 
 
+WIDE_INTERVAL = 0.5
+"""A 90% rank interval covering more than this share of a scope's ranked factors is called wide: the
+data cannot tell the factor apart from most of the others."""
+
+
+def rank_bounds(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The 90% rank interval as whole places: ``rank_ci90_lower`` rounded down, ``rank_ci90_upper`` up
+    (a half rank, of factors that tie in a draw, widens the interval to the places they share)."""
+    return np.floor(rows["rank_ci90_lower"]).astype("Int64"), np.ceil(rows["rank_ci90_upper"]).astype("Int64")
+
+
+def rank_sentence(rows: pd.DataFrame) -> pd.Series:
+    """Per ranked row, its place in its scope's list and its 90% rank interval in plain Dutch: "Plaats 3
+    van 34; met 90% zekerheid tussen plaats 1 en 28." (``priority``, the scope's ranked factors,
+    ``rank_bounds``), noting a place it shares (the same ``rank_median`` as other factors: the list's
+    order between them is a tie-break), and, where the interval is wide (more than ``WIDE_INTERVAL``
+    of the list), that the data cannot tell the factor apart from most other factors. '' for rows
+    that are not ranked. Since ranking-1.6.0 (before, no text named the rank's uncertainty, while
+    the median city-wide interval in the demo spanned 24 of 34 places)."""
+    ranked = rows["rankable"].astype(bool)
+    n = ranked.groupby([rows[c] for c in SCOPE_KEY]).transform("sum").astype(int)
+    ties = (rows[ranked].groupby(SCOPE_KEY + ["rank_median"])["factor_id"].transform("size")
+            .reindex(rows.index).fillna(1).astype(int))
+    lower, upper = rank_bounds(rows)
+    text = lambda values: values.astype(str)  # noqa: E731
+    others = ties - 1
+    shared = (" (gedeeld met " + text(others) + " andere factor" + np.where(others > 1, "en", "") + ")").where(others > 0, "")
+    wide = (upper - lower + 1) > WIDE_INTERVAL * n
+    sentence = (" Plaats " + text(rows["priority"]) + " van " + text(n) + shared
+                + "; met 90% zekerheid tussen plaats " + text(lower) + " en " + text(upper) + "."
+                + pd.Series(np.where(wide.fillna(False).to_numpy(dtype=bool),
+                                     " De gegevens kunnen deze factor dus niet onderscheiden van de meeste andere "
+                                     "factoren.", ""), index=rows.index))
+    return sentence.where(ranked, "")
+
+
 def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
                  config: RankingConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """City-wide rankings (gemeente, per domain, per life phase) and per-wijk rankings.
@@ -1034,6 +1254,7 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
         df = df.reset_index(drop=True)
         df["score_year"] = df["factor_id"].map(score_year).astype("Int64")
         df["priority"] = priority(df)
+        df["explanation"] = df["explanation"] + rank_sentence(df)
         df["n_draws"], df["method_version"] = cfg.n_draws, METHOD_VERSION
         out.append(df[RANKING_COLUMNS])
     return out[0], out[1]

@@ -5,7 +5,9 @@ since, as the method changed (ranking-1.2.0), each in its own plain way: factors
 impact in a draw share the mean of their ranks (``scipy.stats.rankdata``, impacts equal to 12
 decimals), so do factors with equal room in ``rank_by_room_for_improvement``, the rank interval's
 bounds are order statistics (numpy's quantile methods 'lower' and 'higher'), and ``direct_share``
-is the direct part of the absolute contributions. Its
+is the direct part of the absolute contributions; since ranking-1.6.0 a factor without any effect
+on a sub-goal of the scope (no merged effect it reaches over the chain links, ``_reaches``) is
+listed but not ranked, without a room for improvement. Its
 explanations are those of ranking-1.0.0 and are no longer compared.
 
 Rank factors by their impact on the goals, with uncertainty, city-wide and per wijk.
@@ -177,10 +179,29 @@ def _explain(model: Model, j: int, weights: np.ndarray, gap: float, t_point: np.
     return f"{text} {CAVEAT}", direct_share
 
 
+def _reaches(model: Model, weights: np.ndarray) -> np.ndarray:
+    """Per factor: does any path of chain links (none: the factor itself) lead to a factor with a
+    merged effect (a value or an uncertainty) on a sub-goal of positive weight?"""
+    n = len(model.factors)
+    has_effect = [any(weights[s] != 0 and (model.d_mean[s, k] != 0 or model.d_se[s, k] > 0)
+                      for s in range(len(weights))) for k in range(n)]
+    found = []
+    for j in range(n):
+        seen, todo = {j}, [j]
+        while todo:
+            f = todo.pop()
+            for k in range(n):
+                if model.b_mean[k, f] != 0 and k not in seen:
+                    seen.add(k)
+                    todo.append(k)
+        found.append(any(has_effect[k] for k in seen))
+    return np.array(found)
+
+
 def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
                eligible: np.ndarray, config: RankingConfig) -> pd.DataFrame:
     """Rank the eligible factors with known gaps for one scope (one set of weights and gaps)."""
-    rankable = eligible & np.isfinite(gaps)
+    rankable = eligible & np.isfinite(gaps) & _reaches(model, weights)
     g = np.where(np.isfinite(gaps), gaps, 0.0)
     # impact per draw: (n, F) = sum_s w_s T[n, s, j] * orientation_j * gap_j
     impact = np.einsum("s,nsf->nf", weights, draws) * model.orientation * g
@@ -208,7 +229,7 @@ def rank_scope(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
             "rank_ci90_lower": float(np.quantile(ranks[:, j], 0.05, method="lower")) if ok else None,
             "rank_ci90_upper": float(np.quantile(ranks[:, j], 0.95, method="higher")) if ok else None,
             "p_top5": float(np.mean(ranks[:, j] <= config.top_k)) if ok else None,
-            "room_for_improvement": float(gaps[j]) if np.isfinite(gaps[j]) else None,
+            "room_for_improvement": float(gaps[j]) if ok else None,
             "rank_by_room_for_improvement": float(room_rank[j]) if ok else None,
             "direct_share": direct_share if ok else None,
             "explanation": explanation,

@@ -134,14 +134,24 @@ def test_the_sensitivity_analysis_runs_on_the_demo_warehouse(con):
 
 
 def test_every_ranking_row_says_the_year_of_its_room_for_improvement(con):
-    """score_year: each factor's newest scored year, withheld scores included (a wijk whose newest score
-    is withheld is unranked for it, not ranked on an older year; a BI review: a youth-survey factor's
-    gap is a year older than the registrations' and the ranking did not say so)."""
+    """score_year: each factor's newest year with published wijk scores (fct_factor_score; ranking-1.6.0),
+    the same in every row of the factor (a wijk whose score of that year is withheld is unranked for it,
+    not ranked on an older year; a BI review: a youth-survey factor's gap is a year older than the
+    registrations' and the ranking did not say so). A year whose wijk scores are all withheld does not
+    take the factor out of the ranking (a review: vroeggeboorte_laag_geboortegewicht 2024, 4 published
+    wijk values, fewer than min_areas_for_spread, was unranked everywhere though 2023 had 9 scores)."""
     rows = con.execute("""select r.factor_id, r.score_year, s.newest from marts.mart_factor_ranking_area r
-                          join (select factor_id, max(year) as newest from intermediate.int_factor_score
+                          join (select factor_id, max(year) as newest from marts.fct_factor_score
                                 where area_level = 'wijk' group by 1) s using (factor_id)""").fetchall()
     assert rows and all(year == newest for _, year, newest in rows)
     assert len({year for _, year, _ in rows}) >= 2  # the survey factors lag: not one year for all
+    (ranked,) = con.execute("""select count(*) from marts.mart_factor_ranking_area
+                               where factor_id = 'vroeggeboorte_laag_geboortegewicht' and rankable""").fetchone()
+    (published,) = con.execute("""select count(*) from marts.fct_factor_score s
+                                  where factor_id = 'vroeggeboorte_laag_geboortegewicht' and area_level = 'wijk'
+                                    and year = (select max(year) from marts.fct_factor_score
+                                                where factor_id = s.factor_id and area_level = 'wijk')""").fetchone()
+    assert ranked == published > 0
 
 
 def test_the_covariance_tables_travel_from_the_estimates_to_the_ranking(con, demo_run):

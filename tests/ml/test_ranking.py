@@ -138,7 +138,8 @@ def test_uncertainty_widens_rank_intervals():
 
 
 def test_a_factor_without_local_scores_is_listed_but_not_ranked():
-    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.3, 0.05)]), chains())
+    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.3, 0.05),
+                                                   ("pesten", "gezond_mentaal", 0.3, 0.05)]), chains())
     s = scores({"armoede": [0, 0, 1.0, 1.0]})
     life = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
     city, _ = rank_factors(model, s, life, RankingConfig(n_draws=100))
@@ -192,9 +193,10 @@ def test_evidence_shares_say_what_each_impact_rests_on():
     assert "Let op" not in g.loc["armoede", "explanation"]
     # the caveat names the sources the impact rests on, no others
     caveat = "Gebaseerd op samenhangen ({}), niet op bewezen oorzakelijke effecten."
-    assert caveat.format("lokaal tussen buurten en wijken, uit de literatuur en aangenomen zonder bron") in g.loc["armoede", "explanation"]
+    assert caveat.format("lokaal binnen elke buurt of wijk door de jaren heen, uit de literatuur en aangenomen zonder "
+                         "bron") in g.loc["armoede", "explanation"]
     assert caveat.format("uit de literatuur") in g.loc["schulden", "explanation"]
-    assert caveat.format("lokaal tussen buurten en wijken") in g.loc["pesten", "explanation"]
+    assert caveat.format("lokaal binnen elke buurt of wijk door de jaren heen") in g.loc["pesten", "explanation"]
     # a domain ranking weighs only its sub-goals: kansrijk sees armoede's second pair alone
     k = city[(city["scope_type"] == "domain") & (city["scope_id"] == "kansrijk")].set_index("factor_id")
     assert k.loc["armoede", cols].tolist() == pytest.approx([1 / 3, 2 / 3, 0])
@@ -246,8 +248,8 @@ def test_percentages_stay_readable_when_a_chain_cancels_the_direct_effect():
     row = g.loc["pesten"]
     assert row["impact_ci90_lower"] < 0 < row["impact_ci90_upper"]
     assert 'de winst komt vooral bij het doel "Mentale gezondheid" (100%).' in row["explanation"]
-    assert ("Van de samenhang loopt 47% via de keten naar Schulden, en die werkt juist de andere kant op."
-            in row["explanation"])
+    assert ("Van de samenhang loopt 47% via de keten naar Schulden, maar die keten werkt in de gegevens andersom "
+            "dan het factorenmodel aanneemt, zodat dit deel de winst juist verkleint." in row["explanation"])
     assert ('Voor het doel "Zelfstandig" werkt de samenhang juist de andere kant op; dat kost 90% van die winst.'
             in row["explanation"])
     assert "De winst is onzeker: de 90%-marge loopt van verlies tot winst." in row["explanation"]
@@ -269,7 +271,7 @@ def test_the_chain_sentence_gives_the_part_of_the_gain_it_carries():
 
 
 def test_little_to_gain_says_why():
-    """pesten: no association with the domain's sub-goals; sport (protective) whose association
+    """pesten: no association with the domain's sub-goals (not ranked there, ranking-1.6.0); sport (protective) whose association
     points to a loss (more sport, worse mentaal: d 0.2, uncertain); schulden: no room in the wijk.
     None is called harmful or explained by a caveat it does not need."""
     model = build_model(FACTORS, SUBGOALS, merged([("pesten", "kansrijk_zelfstandig", 0.3, 0.01),
@@ -278,8 +280,9 @@ def test_little_to_gain_says_why():
     s = scores({"pesten": [0, 0, 1.0, 1.0], "sport": [1.0, 1.0, 0, 0], "schulden": [0, 0, 1.0, 1.0]})
     _, city, areas = rank_city(model, s, n_draws=400)
     gezond = city[(city["scope_type"] == "domain") & (city["scope_id"] == "gezond")].set_index("factor_id")
-    assert gezond.loc["pesten", "explanation"] == "Pesten: weinig te winnen (geen bekende samenhang met deze doelen)."
-    assert pd.isna(gezond.loc["pesten", "direct_share"])
+    assert gezond.loc["pesten", "explanation"] == ("Pesten: niet gerangschikt, want deze factor hangt niet samen met "
+                                                   "de doelen van deze rangorde, direct noch via andere factoren.")
+    assert not gezond.loc["pesten", "rankable"] and pd.isna(gezond.loc["pesten", "direct_share"])
     sport = gezond.loc["sport", "explanation"]
     assert sport.startswith("Sport: weinig te winnen (de gevonden samenhang wijst eerder op verlies dan op winst, "
                             "maar dat is onzeker: de 90%-marge reikt tot winst).")
