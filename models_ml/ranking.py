@@ -734,16 +734,17 @@ def _evidence_sentence(shares: np.ndarray, against_goals: list[str] = ()) -> str
     return text
 
 
-def _without_local_note(support: np.ndarray) -> str:
-    """For one sub-goal's part of an impact (``evidence_by_goal``, (3,)): '' when local data support it,
-    else what it rests on instead ('alleen literatuur', 'alleen aannames zonder bron' or 'geen lokale
-    gegevens'). '' when unknown."""
+def _without_local_note(support: np.ndarray, against: float = 0.0) -> str:
+    """For one sub-goal's part of an impact (``evidence_by_goal``: its support (3,) and the local data
+    against it): '' when local data support it, else what it rests on instead ('alleen literatuur',
+    'alleen aannames zonder bron', 'alleen literatuur en aannames'), with ', tegen de lokale gegevens
+    in' where local data point the other way. '' when unknown."""
     local, literature, placeholder = support
     if not np.isfinite(support).all() or local > 0 or literature + placeholder <= 0:
         return ""
-    if placeholder <= 0:
-        return "alleen literatuur"
-    return "alleen aannames zonder bron" if literature <= 0 else "geen lokale gegevens"
+    note = ("alleen literatuur" if placeholder <= 0 else
+            "alleen aannames zonder bron" if literature <= 0 else "alleen literatuur en aannames")
+    return note + (", tegen de lokale gegevens in" if against > 0 else "")
 
 
 def path_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
@@ -786,7 +787,9 @@ def _chain_clause(model: Model, weights: np.ndarray, m_point: np.ndarray, best: 
     - the chain runs against the factor model's direction: with the links' estimated strengths
       but the signs the model assumes (``assumed_link_signs``) the chain's part would help;
     - the chain runs as the model assumes, but the downstream factor itself goes with better
-      outcomes where its type expects worse (or the reverse) on the sub-goals the chain reaches.
+      outcomes where its type expects worse (or the reverse) on the sub-goals the chain reaches;
+    - (only with directions that do not follow the factor types) both as the model has them: the
+      model's own direction makes the chain work against the gain.
     """
     orient = model.orientation
     cols = np.arange(len(orient))
@@ -803,11 +806,13 @@ def _chain_clause(model: Model, weights: np.ndarray, m_point: np.ndarray, best: 
         elif net_assumed[j] > 0:
             out.append(", maar die keten werkt in de gegevens andersom dan het factorenmodel aanneemt, "
                        "zodat dit deel de winst juist verkleint")
-        else:
+        elif own[j] * orient[k] < 0:
             outcome = "betere" if own[j] < 0 else "slechtere"
             out.append(f"; die keten werkt zoals het factorenmodel aanneemt, maar meer {names[k]} gaat in de "
                        f"gegevens zelf samen met {outcome} uitkomsten op deze doelen, zodat dit deel de winst "
                        "juist verkleint")
+        else:
+            out.append(", en zo neemt het factorenmodel het ook aan: langs deze keten verkleint de factor de winst")
     return out
 
 
@@ -861,7 +866,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     # the chain's part runs only over an assumed link: nothing of it is left over estimated links
     through_est = _through(weights, model.d_mean, estimated_chain_multiplier(model, m_point))
     assumed = (through_est[best, cols] == 0) & (m_point[:, best, cols] != 0).any(axis=0)
-    support, _ = evidence_by_goal(model, weights, m_point)  # (3, S, F)
+    support, local_against_size = evidence_by_goal(model, weights, m_point)  # (3, S, F), (S, F)
     against = np.nan_to_num(local_against_share(model, weights, m_point))  # (S, F)
     top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
     caveats = [caveat(shares[:, j]) for j in range(len(names))]
@@ -898,7 +903,7 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
                 continue
             pct = pct_goal[a, j]
             named = [s for s in top[a, j] if round(pct[s]) >= 1]
-            notes = [_without_local_note(support[:, s, j]) for s in named]
+            notes = [_without_local_note(support[:, s, j], local_against_size[s, j]) for s in named]
             text = (f"{name}: de winst komt vooral bij "
                     f"{_goal_list([goal_names[s] for s in named], pct[named], notes)}.")
             k = best[j]
@@ -1189,7 +1194,8 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     text = lambda values: values.astype(str)  # noqa: E731
     others = ties - 1
     shared = (" (gedeeld met " + text(others) + " andere factor" + np.where(others > 1, "en", "") + ")").where(others > 0, "")
-    wide = (upper - lower + 1) > WIDE_INTERVAL * n
+    width = upper - lower + 1
+    wide = (width > WIDE_INTERVAL * n) & (width > 1)  # one place is certain, also in a list of one
     sentence = (" Plaats " + text(rows["priority"]) + " van " + text(n) + shared
                 + "; met 90% zekerheid tussen plaats " + text(lower) + " en " + text(upper) + "."
                 + pd.Series(np.where(wide.fillna(False).to_numpy(dtype=bool),
