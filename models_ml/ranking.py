@@ -12,7 +12,8 @@ A factor's **impact** is the harm that closing its room for improvement would ta
 - ``gap_j`` is the **room for improvement**: how far the area's factor score lies from a
   reference, the best quartile of the comparable areas (the wijken of the gemeente): for a risk
   factor ``max(0, score - q25)``, for a protective factor ``max(0, q75 - score)``, in standard
-  deviations of the area scores, newest year. City-wide: the mean gap of the wijken.
+  deviations of the area scores, in the factor's newest year with published wijk scores
+  (``newest_published_year``, since ranking-1.6.0). City-wide: the mean gap of the wijken.
 - ``orientation_j`` is +1 for a risk factor (less of it is better) and -1 for a protective one
   (more of it is better), so that impact is positive when closing the gap helps.
 
@@ -21,8 +22,11 @@ A factor's **impact** is the harm that closing its room for improvement would ta
 literature part (the pooling weights, ``evidence_parts``), the literature part counting as
 placeholder when the literature row is an illustrative placeholder; a factor's shares are those
 parts' absolute contributions to its impact (direct and through chains; a path through a chain
-link whose strength is the prior of ``chains`` counts as placeholder). The explanation says
-so, and warns when half or more rests on placeholders.
+link whose strength is the prior of ``chains`` counts as placeholder). Local data that point the
+other way from the literature of the same pair (``local_against``; ``fct_effect_merged`` flags the
+clear cases, ``sources_conflict``) are no support: they are left out of the shares and named
+separately (since ranking-1.6.0). The explanation says so, marks the sub-goals whose part rests
+on literature only, and warns when half or more rests on placeholders.
 
 **Uncertainty** is propagated by Monte Carlo: each draw takes every sub-goal's merged effects
 jointly from ``N(d[s], Sigma_s)`` and every factor's incoming chain strengths from ``N(b[k],
@@ -33,8 +37,12 @@ since ranking-1.5.0) every published wijk score from its sampling distribution (
 its empirical-Bayes posterior, ``posterior_scores``) with the best quartile and the gaps recomputed
 from the drawn scores (``gap_draws``), recomputes all impacts and ranks
 them; a factor gets its median impact and rank, the 90% intervals (5th-95th percentiles) and the
-probability of being in the top 5. A factor without local scores has no known room for
-improvement and is not ranked (``rankable = false``), with an explanation.
+probability of being in the top 5; every ranked factor's explanation ends with its place and
+90% rank interval in words (``rank_sentence``, since ranking-1.6.0). A factor without local scores
+has no known room for improvement and is not ranked (``rankable = false``), with an explanation;
+nor is, in a scope, a factor without any effect, direct or through the chains, on the scope's
+sub-goals (``linked_factors``, since ranking-1.6.0: a domain ranking ranked them at an impact of
+exactly 0).
 
 The ranking is not a ranking by prevalence: ``rank_by_room_for_improvement`` shows that ranking
 beside it; a factor with much room but weak effects ranks lower than one with less room and
@@ -207,7 +215,8 @@ def link_directions(chains: pd.DataFrame, f_idx: dict[str, int]) -> np.ndarray |
     out = np.zeros((len(f_idx), len(f_idx)))
     for row in chains.itertuples(index=False):
         if row.from_factor_id in f_idx and row.to_factor_id in f_idx:
-            out[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = 1.0 if row.effect_direction == "increases" else -1.0
+            sign = 1.0 if row.effect_direction == "increases" else -1.0
+            out[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = sign
     return out
 
 
@@ -764,6 +773,10 @@ def path_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.nd
         return np.where(total > 0, through / total, np.nan)
 
 
+NOT_LINKED = ("niet gerangschikt, want deze factor hangt niet samen met de doelen van deze rangorde, direct noch "
+              "via andere factoren.")
+"""The text of a factor without any link to the scope's sub-goals (``linked_factors``), after its name."""
+
 NEGLIGIBLE = 0.01
 """A gain below this share of the largest gain in the same ranking is called negligible."""
 
@@ -781,8 +794,8 @@ def _goal_list(names: list[str], pct: np.ndarray, notes: list[str] | None = None
 def _chain_clause(model: Model, weights: np.ndarray, m_point: np.ndarray, best: np.ndarray,
                   net: np.ndarray) -> list[str]:
     """Per factor j, what to add to the chain sentence when its strongest chain (to factor
-    ``best[j]``) works against the gain (``net[j] < 0``), '' otherwise. Two situations, two texts
-    (since ranking-1.6.0; before, both read "en die werkt juist de andere kant op"):
+    ``best[j]``) works against the gain (``net[j] < 0``), '' otherwise; each situation its own text
+    (since ranking-1.6.0; before, the first two both read "en die werkt juist de andere kant op"):
 
     - the chain runs against the factor model's direction: with the links' estimated strengths
       but the signs the model assumes (``assumed_link_signs``) the chain's part would help;
@@ -870,15 +883,14 @@ def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np
     against = np.nan_to_num(local_against_share(model, weights, m_point))  # (S, F)
     top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
     caveats = [caveat(shares[:, j]) for j in range(len(names))]
-    evidence = [_evidence_sentence(shares[:, j], [goal_names[s] for s in np.flatnonzero(np.round(100 * against[:, j]) >= 1)])
-                for j in range(len(names))]
+    against_goals = [[goal_names[s] for s in np.flatnonzero(np.round(100 * against[:, j]) >= 1)] for j in range(len(names))]
+    evidence = [_evidence_sentence(shares[:, j], against_goals[j]) for j in range(len(names))]
     texts: list[str] = []
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):
             name = names[j]
             if not linked[j]:
-                texts.append(f"{name}: niet gerangschikt, want deze factor hangt niet samen met de doelen van deze "
-                             f"rangorde, direct noch via andere factoren.")
+                texts.append(f"{name}: {NOT_LINKED}")
                 continue
             if not rankable[a, j] and withheld is not None and withheld[a, j]:
                 texts.append(f"{name}: niet gerangschikt, want de score op deze factor wordt hier niet gepubliceerd "
@@ -1193,7 +1205,8 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     lower, upper = rank_bounds(rows)
     text = lambda values: values.astype(str)  # noqa: E731
     others = ties - 1
-    shared = (" (gedeeld met " + text(others) + " andere factor" + np.where(others > 1, "en", "") + ")").where(others > 0, "")
+    shared = " (gedeeld met " + text(others) + " andere factor" + np.where(others > 1, "en", "") + ")"
+    shared = shared.where(others > 0, "")
     width = upper - lower + 1
     wide = (width > WIDE_INTERVAL * n) & (width > 1)  # one place is certain, also in a list of one
     sentence = (" Plaats " + text(rows["priority"]) + " van " + text(n) + shared

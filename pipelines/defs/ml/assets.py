@@ -178,8 +178,14 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
     ranked = gemeente[gemeente["rankable"]].sort_values("rank_median")
     unranked = sorted(gemeente.loc[~gemeente["rankable"], "factor_id"])
     if unranked:
-        context.log.warning(f"{len(unranked)} factors have no local scores and are listed, not ranked: "
-                            f"{', '.join(unranked)}")
+        context.log.warning(f"{len(unranked)} factors are listed, not ranked city-wide (no published local scores, "
+                            f"or no link to any sub-goal; the explanation says which): {', '.join(unranked)}")
+    domains = city[city["scope_type"] == "domain"]
+    unlinked = domains[~domains["rankable"] & domains["explanation"].str.endswith(ranking.NOT_LINKED)]
+    if len(unlinked):
+        context.log.info(f"Domain rankings list {len(unlinked)} factors without any link to the domain's sub-goals "
+                         "unranked: " + "; ".join(f"{d}: {', '.join(sorted(g['factor_id']))}"
+                                                  for d, g in unlinked.groupby("scope_id")))
     on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS, "factor_id"].tolist()
     area_ranked = areas[areas["rankable"]]
     area_on_placeholders = int((area_ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS).sum())
