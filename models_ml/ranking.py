@@ -23,8 +23,8 @@ literature part (the pooling weights, ``evidence_parts``), the literature part c
 placeholder when the literature row is an illustrative placeholder; a factor's shares are those
 parts' absolute contributions to its impact (direct and through chains; a path through a chain
 link whose strength is the prior of ``chains`` counts as placeholder). Local data that point the
-other way from the literature of the same pair (``local_against``; ``fct_effect_merged`` flags the
-clear cases, ``sources_conflict``) are no support: they are left out of the shares and named
+other way from the merged effect of their pair, against the literature that outweighs them
+(``local_against``; ``fct_effect_merged`` flags clear conflicts, ``sources_conflict``), are no support: they are left out of the shares and named
 separately (since ranking-1.6.0). The explanation says so, marks the sub-goals whose part rests
 on literature only, and warns when half or more rests on placeholders.
 
@@ -237,14 +237,15 @@ def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def local_against(model: Model) -> np.ndarray:
-    """(S, F) bool: the pairs whose local part points the other way from their literature part (the
-    local estimate and the literature figure have opposite signs; ``fct_effect_merged.conflict_z``
-    says how clearly). Such local data pull the merged effect towards 0 or past it: they are no
-    support for the factor's impact (``evidence_by_goal``). All False without evidence."""
+    """(S, F) bool: the pairs whose local part points the other way from their merged effect: the
+    literature outweighs local data of the opposite sign (``fct_effect_merged.conflict_z`` says how
+    clearly they differ). Such local data pull the merged effect towards 0: they are no support
+    for it (``evidence_by_goal``). Where the local data outweigh a literature figure of the
+    opposite sign (in the demo mostly placeholders of +-0.2), the merged effect has their sign and
+    they are its support. All False without evidence."""
     if model.evidence is None:
         return np.zeros(model.d_mean.shape, dtype=bool)
-    local, literature, placeholder = model.evidence
-    return local * (literature + placeholder) < 0
+    return model.evidence[EVIDENCE.index("local")] * model.d_mean < 0
 
 
 def evidence_by_goal(model: Model, weights: np.ndarray, m_point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -260,8 +261,9 @@ def evidence_by_goal(model: Model, weights: np.ndarray, m_point: np.ndarray) -> 
     splits into the paths over estimated links only, ``M_est`` (the same multipliers without the
     assumed links), and the paths with at least one assumed link, ``M_s - M_est``, whose
     contributions are placeholder whatever their ``D[s, k]`` rests on. The local part of a pair
-    whose local estimate points the other way from its literature (``local_against``) is not
-    support: it is left out of the first array and summed in the second (since ranking-1.6.0;
+    whose local estimate points the other way from the merged effect, against the literature that
+    outweighs it (``local_against``), is not support: it is left out of the first array and summed
+    in the second (since ranking-1.6.0;
     before, its absolute value counted as local support: ``vroeg_alcoholgebruik`` read "13% lokale
     gegevens" in the demo where its local estimate, d -0.53 against the literature's +0.73, pulled
     the merged effect the other way). NaN without evidence (a model built without the merge's columns).

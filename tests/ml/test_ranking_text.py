@@ -132,6 +132,17 @@ def test_local_data_that_point_the_other_way_are_reported_not_counted_as_support
     assert ranking.local_against(model).sum() == 1
 
 
+def test_local_data_that_outweigh_a_literature_figure_of_the_other_sign_are_its_support():
+    """pesten: local +0.5 with share 0.8 against a placeholder -0.2: the merged effect (0.36) has the
+    local sign, so the local data are its support, not data that point the other way."""
+    m = merged_with_sources([("pesten", "gezond_mentaal", 0.5, -0.2, 0.8, True)])
+    model = build_model(FACTORS, SUBGOALS, m, chains())
+    g, _, _ = rank_city(model, scores({"pesten": [0, 0, 1.0, 1.0]}))
+    assert not ranking.local_against(model).any()
+    assert g.loc["pesten", "evidence_local"] == pytest.approx(0.4 / 0.44)
+    assert "andere kant op" not in g.loc["pesten", "explanation"]
+
+
 # --- M1: no link to the scope's sub-goals -----------------------------------------------------
 
 def test_a_factor_without_any_link_to_a_domain_is_not_ranked_in_it():
