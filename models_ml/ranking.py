@@ -622,6 +622,30 @@ def _sorted_quantile(sorted_values: np.ndarray, count: np.ndarray, q: float) -> 
     return _lerp(at(below), at(above), gamma)
 
 
+def _signal_variance(score: np.ndarray, error_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of one gemeente's wijk scores (wijken, F): the mean of the published scores, the
+    variance of their true values ``tau^2`` (their variance minus the mean sampling variance, at
+    least ``SIGNAL_VARIANCE_FLOOR`` of their variance; NaN with fewer than 2 scores) and the mean
+    sampling variance."""
+    finite = np.isfinite(score)
+    count = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(finite, score, 0.0).sum(axis=0) / count
+        variance = np.where(finite, (score - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
+        noise = np.where(finite, error_sd ** 2, 0.0).sum(axis=0) / count
+        tau2 = np.where(count >= 2, np.maximum(variance - noise, SIGNAL_VARIANCE_FLOOR * variance), np.nan)
+    return mean, tau2, noise
+
+
+def score_reliability(score: np.ndarray, error_sd: np.ndarray) -> np.ndarray:
+    """Per column of one gemeente's wijk scores, the share of their differences that is real:
+    ``tau^2 / (tau^2 + mean sampling variance)`` (``_signal_variance``); 1 for exact scores, NaN with
+    fewer than 2 scores."""
+    _, tau2, noise = _signal_variance(score, error_sd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(noise == 0, np.where(np.isfinite(tau2), 1.0, np.nan), tau2 / (tau2 + noise))
+
+
 def posterior_scores(score: np.ndarray, error_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The empirical-Bayes posterior of one gemeente's true wijk scores: (mean, sd), each (wijken, F).
 
@@ -634,15 +658,9 @@ def posterior_scores(score: np.ndarray, error_sd: np.ndarray) -> tuple[np.ndarra
     value to the bit. A factor with fewer than 2 published scores, or no spread, is not shrunk.
     NaN where the score is.
     """
-    finite = np.isfinite(score)
-    count = finite.sum(axis=0)
-    shrinkable = count >= 2
+    mean, tau2, _ = _signal_variance(score, error_sd)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(finite, score, 0.0).sum(axis=0) / count
-        variance = np.where(finite, (score - mean) ** 2, 0.0).sum(axis=0) / (count - 1)
-        noise = np.where(finite, error_sd ** 2, 0.0).sum(axis=0) / count
-        tau2 = np.maximum(variance - noise, SIGNAL_VARIANCE_FLOOR * variance)
-        b = np.where(shrinkable & (tau2 > 0), tau2 / (tau2 + error_sd ** 2), 1.0)
+        b = np.where(np.isfinite(tau2) & (tau2 > 0), tau2 / (tau2 + error_sd ** 2), 1.0)
     exact = error_sd == 0
     post_mean = np.where(exact | (b == 1.0), score, mean + b * (score - mean))
     return post_mean, np.where(exact, 0.0, np.sqrt(b) * error_sd)
@@ -1196,14 +1214,17 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     """Per ranked row, its place in its scope's list and its 90% rank interval in plain Dutch: "Plaats 3
     van 34; met 90% zekerheid tussen plaats 1 en 28." (``priority``, the scope's ranked factors,
     ``rank_bounds``), noting a place it shares (the same ``rank_median`` as other factors: the list's
-    order between them is a tie-break), and, where the interval is wide (more than ``WIDE_INTERVAL``
+    order between them is a tie-break, and the place given is the group's first ``priority``), and, where the interval is wide (more than ``WIDE_INTERVAL``
     of the list), that the data cannot tell the factor apart from most other factors. '' for rows
     that are not ranked. Since ranking-1.6.0 (before, no text named the rank's uncertainty, while
     the median city-wide interval in the demo spanned 24 of 34 places)."""
     ranked = rows["rankable"].astype(bool)
     n = ranked.groupby([rows[c] for c in SCOPE_KEY]).transform("sum").astype(int)
-    ties = (rows[ranked].groupby(SCOPE_KEY + ["rank_median"])["factor_id"].transform("size")
-            .reindex(rows.index).fillna(1).astype(int))
+    tie_group = rows[ranked].groupby(SCOPE_KEY + ["rank_median"])
+    ties = tie_group["factor_id"].transform("size").reindex(rows.index).fillna(1).astype(int)
+    # a shared place is the tie group's first: the list's order within it is a tie-break, and its
+    # last place can lie beyond the interval (two factors at rank_median 28 with interval 18-28)
+    place = tie_group["priority"].transform("min").reindex(rows.index)
     lower, upper = rank_bounds(rows)
     text = lambda values: values.astype(str)  # noqa: E731
     others = ties - 1
@@ -1211,12 +1232,43 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     shared = shared.where(others > 0, "")
     width = upper - lower + 1
     wide = (width > WIDE_INTERVAL * n) & (width > 1)  # one place is certain, also in a list of one
-    sentence = (" Plaats " + text(rows["priority"]) + " van " + text(n) + shared
+    sentence = (" Plaats " + text(place.fillna(0).astype(int)) + " van " + text(n) + shared
                 + "; met 90% zekerheid tussen plaats " + text(lower) + " en " + text(upper) + "."
                 + pd.Series(np.where(wide.fillna(False).to_numpy(dtype=bool),
                                      " De gegevens kunnen deze factor dus niet onderscheiden van de meeste andere "
                                      "factoren.", ""), index=rows.index))
     return sentence.where(ranked, "")
+
+
+NOISY_SCORES = 0.5
+"""A factor whose wijk scores in a gemeente are real differences for less than this share
+(``score_reliability``) gets ``noisy_scores_sentence``."""
+
+
+def noisy_scores_sentence(rows: pd.DataFrame, reliability: pd.Series) -> pd.Series:
+    """Per ranked row whose factor's wijk scores in its gemeente are mostly sampling noise
+    (``reliability``, indexed by gemeente_code and factor_id, below ``NOISY_SCORES``), that the room
+    for improvement is uncertain and counts for less: the draws take those scores from their
+    posterior (``posterior_scores``), so the impact is well below room for improvement x effect.
+    '' elsewhere. Since ranking-1.6.0."""
+    gemeente = "GM" + rows["area_code"].astype(str).str[2:6]
+    share = reliability.reindex(pd.MultiIndex.from_arrays([gemeente, rows["factor_id"]])).to_numpy(dtype=float)
+    noisy = rows["rankable"].astype(bool).to_numpy() & (share < NOISY_SCORES)
+    pct = np.round(100 * np.nan_to_num(share)).astype(int).astype(str)
+    text = (" De verschillen tussen de wijken op deze factor zijn grotendeels toeval (steekproefruis; naar schatting "
+            + pct + "% is echt verschil), dus de ruimte voor verbetering is onzeker en telt minder mee.")
+    return pd.Series(np.where(noisy, text, ""), index=rows.index)
+
+
+def _reliabilities(newest: pd.DataFrame, wijken: pd.DataFrame, fids: pd.Series) -> pd.Series:
+    """``score_reliability`` of every gemeente's newest published wijk scores, indexed by gemeente_code
+    and factor_id."""
+    score = _area_matrix(newest, "score", wijken["area_code"], fids)
+    sd = np.sqrt(np.nan_to_num(_area_matrix(newest, "error_var", wijken["area_code"], fids)))
+    gemeente = wijken["gemeente_code"].to_numpy()
+    parts = {g: score_reliability(score[gemeente == g], sd[gemeente == g]) for g in np.unique(gemeente)}
+    return pd.concat({g: pd.Series(v, index=fids.to_numpy()) for g, v in parts.items()},
+                     names=["gemeente_code", "factor_id"])
 
 
 def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
@@ -1270,12 +1322,14 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     # the year of the scores behind the room for improvement: each factor's newest (a factor of the
     # youth survey, held in odd years, is a year older than one of the registrations)
     score_year = newest.groupby("factor_id")["year"].max()
+    reliability = (_reliabilities(newest, wijken, fids) if cfg.score_error and cfg.score_shrinkage
+                   else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
     out = []
     for df in (city_df, areas):
         df = df.reset_index(drop=True)
         df["score_year"] = df["factor_id"].map(score_year).astype("Int64")
         df["priority"] = priority(df)
-        df["explanation"] = df["explanation"] + rank_sentence(df)
+        df["explanation"] = df["explanation"] + noisy_scores_sentence(df, reliability) + rank_sentence(df)
         df["n_draws"], df["method_version"] = cfg.n_draws, METHOD_VERSION
         out.append(df[RANKING_COLUMNS])
     return out[0], out[1]

@@ -103,6 +103,24 @@ def test_posterior_scores_shrink_noise_and_keep_exact_scores():
     assert one[0, 0] == 1.5 and one_sd[0, 0] == 0.7
 
 
+def test_a_factor_whose_wijk_differences_are_mostly_noise_says_so():
+    """pesten's scores [0, 0, 1, 2] each with sampling variance 4: their variance 11/12 is less than
+    the noise, so tau^2 is floored at 10% of it and only 0.0917 / (0.0917 + 4) = 2% of the differences
+    is real; the exact factors are 100% real and get no such sentence."""
+    model, s = small_case(error_var=0.0)
+    s = s.assign(error_var=np.where(s["factor_id"] == "pesten", 4.0, 0.0))
+    city, areas = ranking.rank_factors(model, s, LIFE, ranking.RankingConfig(n_draws=300))
+    rows = pd.concat([city, areas])
+    noisy = rows["explanation"].str.contains("grotendeels toeval")
+    assert (noisy == ((rows["factor_id"] == "pesten") & rows["rankable"])).all()
+    assert rows.loc[noisy, "explanation"].str.contains("naar schatting 2% is echt verschil").all()
+    reliability = ranking.score_reliability(np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 2.0], [2.0, 3.0]]),
+                                            np.array([[2.0, 0.0], [2.0, 0.0], [2.0, 0.0], [2.0, 0.0]]))
+    assert reliability == pytest.approx([0.1 * 11 / 12 / (0.1 * 11 / 12 + 4), 1.0])
+    _, flat = ranking.rank_factors(model, s, LIFE, ranking.RankingConfig(n_draws=300, score_shrinkage=False))
+    assert not flat["explanation"].str.contains("grotendeels toeval").any()  # 1.5.0's draws: no such claim
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_shrinkage_takes_the_noise_out_of_the_impacts(seed):
     """Drawn around the observed scores, noise counts as room for improvement: the city-wide

@@ -31,6 +31,7 @@ def _check_rank_sentences(rows: pd.DataFrame) -> int:
     key = ["scope_type", "scope_id", "area_code"]
     n_ranked = rows.groupby(key)["rankable"].transform("sum")
     same_median = rows[rows["rankable"]].groupby(key + ["rank_median"])["factor_id"].transform("size")
+    first_place = rows[rows["rankable"]].groupby(key + ["rank_median"])["priority"].transform("min")
     wide = 0
     for i, row in rows.iterrows():
         found = SENTENCE.search(row["explanation"])
@@ -39,7 +40,7 @@ def _check_rank_sentences(rows: pd.DataFrame) -> int:
             continue
         assert found, row["explanation"]
         place, n, shared, lower, upper, is_wide = found.groups()
-        assert int(place) == row["priority"] and int(n) == n_ranked[i]
+        assert int(place) == first_place[i] and int(n) == n_ranked[i]  # a shared place: the group's first
         assert int(shared or 0) == same_median[i] - 1
         assert int(lower) == np.floor(row["rank_ci90_lower"]) and int(upper) == np.ceil(row["rank_ci90_upper"])
         assert bool(is_wide) == (int(upper) - int(lower) + 1 > max(0.5 * int(n), 1))
