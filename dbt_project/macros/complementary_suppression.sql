@@ -1,41 +1,50 @@
 {#- Complementary suppression of one set of cells, as a subquery of (area_code, year, key) picks.
     ``cells``: a relation with area_code, area_level, year, the ``key`` column (what a cell is a value
     of: an indicator, or a denominator), parent_code (the wijk of a buurt, the gemeente of a wijk),
-    denominator (the cell's size) and is_suppressed. A published wijk (gemeente) is the sum of its
-    buurten (wijken), so one suppressed child among published ones could be worked out by
-    subtraction: where exactly one child of a published parent is suppressed, its smallest published
-    sibling is picked too; where that sibling is a wijk, its smallest buurt as well (else the wijk
-    could be summed from its buurten), and so for any withheld wijk under a published gemeente none of
-    whose buurten is withheld. Used by fct_indicator_value per indicator, and per shared
-    denominator. -#}
-{% macro complementary_picks(cells, key) %}
+    denominator (the cell's size) and is_suppressed. ``not_published``: optionally the name of a
+    boolean column of ``cells`` marking withheld cells whose figure the source itself does not
+    publish (CBS's '.'); they are withheld cells like ours (is_suppressed true).
+    A published wijk (gemeente) is the sum of its buurten (wijken), or the source's own figure that
+    includes them, so one withheld child among published ones could be worked out by subtraction: where a
+    published parent has exactly one withheld child, its smallest published sibling is picked too.
+    Exactly one counts either way: all withheld children, the source's '.' ones included (else the
+    parent minus the published children gives the '.' back), or only those withheld by us (so that
+    none of our cells rests on a '.' staying unknown). Where the picked sibling is a wijk, its
+    smallest buurt is picked as well (else the wijk could be summed from its buurten), and so for
+    any withheld wijk under a published gemeente none of whose buurten is withheld by us. Used by
+    fct_indicator_value per indicator, and per shared denominator. -#}
+{% macro complementary_picks(cells, key, not_published=none) %}
+{%- set by_source = 'c.' ~ not_published if not_published else 'false' %}
 (
     with children as (
-        -- per parent, year and key: the number of suppressed children, and the published children
-        -- by size (smallest denominator first)
+        -- per parent, year and key: the number of withheld children (all of them, and those withheld
+        -- by us), and the published children by size (smallest denominator first)
         select
             c.*,
             count(*) filter (where c.is_suppressed) over (partition by c.parent_code, c.year, c.{{ key }})
                 as suppressed_siblings,
+            count(*) filter (where c.is_suppressed and not {{ by_source }})
+                over (partition by c.parent_code, c.year, c.{{ key }}) as suppressed_siblings_ours,
             row_number() over (partition by c.parent_code, c.year, c.{{ key }}, c.is_suppressed
                                order by c.denominator nulls first, c.area_code) as size_order
         from {{ cells }} as c
         where c.parent_code is not null
     ),
 
-    -- the smallest published sibling of a lone suppressed child whose parent is published
+    -- the smallest published sibling of a lone withheld child whose parent is published
     complementary as (
         select c.area_code, c.year, c.{{ key }}
         from children as c
         inner join {{ cells }} as p
             on p.area_code = c.parent_code and p.year = c.year and p.{{ key }} = c.{{ key }}
-        where not c.is_suppressed and c.suppressed_siblings = 1 and c.size_order = 1 and not p.is_suppressed
+        where not c.is_suppressed and (c.suppressed_siblings = 1 or c.suppressed_siblings_ours = 1)
+          and c.size_order = 1 and not p.is_suppressed
     ),
 
     -- wijken withheld under a published gemeente: those picked above, and those withheld for their own
     -- reasons. A sum withheld for its own reasons always has a withheld buurt (a small sum has a small
     -- part), but the source's own wijk figure, taken where a buurt is '.', or a partial sum withheld as
-    -- incomplete, can be withheld while every buurt that has a row is published
+    -- incomplete, can be withheld while every buurt that has a figure is published
     withheld_wijken as (
         select * from complementary
         union
@@ -46,14 +55,14 @@
         where w.area_level = 'wijk' and w.is_suppressed and not p.is_suppressed
     ),
 
-    -- such a wijk, none of whose buurten is suppressed yet, loses its smallest buurt too, so that it
+    -- such a wijk, none of whose buurten is withheld by us yet, loses its smallest buurt too, so that it
     -- cannot be summed from them
     complementary_buurt as (
         select c.area_code, c.year, c.{{ key }}
         from children as c
         inner join withheld_wijken as w
             on c.parent_code = w.area_code and c.year = w.year and c.{{ key }} = w.{{ key }}
-        where c.area_level = 'buurt' and c.suppressed_siblings = 0 and c.size_order = 1
+        where c.area_level = 'buurt' and not c.is_suppressed and c.suppressed_siblings_ours = 0 and c.size_order = 1
     )
 
     select * from complementary

@@ -46,9 +46,9 @@ def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_t
     import duckdb
 
     settings, _ = demo_run
-    # a buurt whose figure CBS does not publish ('.', not_published) is CBS's secret, not one withheld by us
+    # wijken with exactly one withheld buurt (for any reason, a '.' buurt, not_published, included)
     lone = """with c as (select *, 'WK' || substr(area_code, 3, 6) as wijk from marts.fct_indicator_value
-                         where area_level = 'buurt' and suppression_reason is distinct from 'not_published')
+                         where area_level = 'buurt')
               select count(*) from (select c.wijk, c.year, c.indicator_id from c
                   join marts.fct_indicator_value w on w.area_code = c.wijk and w.year = c.year
                    and w.indicator_id = c.indicator_id and not w.is_suppressed
@@ -59,13 +59,60 @@ def test_without_complementary_suppression_a_small_cell_is_recoverable_and_the_t
                                           where suppression_reason = 'complementary'""").fetchone()
         assert complementary > 0
     project, env = broken_copy(tmp_path, settings.warehouse_path, "macros/complementary_suppression.sql",
-                               "c.suppressed_siblings = 1 and", "false and")
+                               "(c.suppressed_siblings = 1 or c.suppressed_siblings_ours = 1)", "false")
     # the unit tests of the macro fail too and would skip the model: the data test is what is shown here
     done = dbt(project, env, "build", "--select", "fct_indicator_value", "--exclude-resource-type", "unit_test")
     assert done.returncode != 0
     assert "FAIL" in done.stdout and "no_cell_recoverable_by_subtraction_fct_indicator_value" in done.stdout
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute(lone).fetchone()[0] > 100
+
+
+# published parents with exactly one withheld child, that child a figure the source does not publish
+# (CBS's '.', not_published): the parent minus its published children gives it back
+LONE_NOT_PUBLISHED = """
+    with c as (select *, case area_level when 'buurt' then 'WK' || substr(area_code, 3, 6)
+                                         when 'wijk' then 'GM' || substr(area_code, 3, 4) end as parent
+               from marts.fct_indicator_value)
+    select c.parent, c.year, c.indicator_id from c
+    join marts.fct_indicator_value p on p.area_code = c.parent and p.year = c.year
+     and p.indicator_id = c.indicator_id and not p.is_suppressed
+    group by all
+    having count(*) filter (where c.is_suppressed) = 1 and bool_or(c.suppression_reason = 'not_published')"""
+
+
+def test_without_counting_not_published_cells_a_cbs_withheld_buurt_is_recoverable_and_the_test_fails(demo_run, tmp_path):
+    """A review worked out buurt BU99990703, whose income figures CBS does not publish ('.',
+    not_published), as its wijk WK999907's CBS figure minus the six published buurten: the three
+    income indicators in every year (30 cells; in 2024, 10 of its 175 households with a low
+    income). Complementary suppression now counts the '.' cells as withheld children, so none is
+    recoverable; counted as before (only the cells withheld by us), the dbt test finds them again."""
+    import duckdb
+
+    settings, _ = demo_run
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute(LONE_NOT_PUBLISHED).fetchall() == []
+        # the sibling withheld for it says complementary; the '.' buurt keeps its own reason
+        (protecting,) = con.execute("""select count(*) from marts.fct_indicator_value
+                                       where area_code like 'BU999907%' and suppression_reason = 'complementary'
+                                         and indicator_id in ('cbs_laag_inkomen_pct', 'cbs_sociaal_minimum_pct',
+                                                              'cbs_inkomen_per_inwoner')""").fetchone()
+        assert protecting >= 30
+        (dots,) = con.execute("""select count(*) from marts.fct_indicator_value
+                                 where area_code = 'BU99990703' and suppression_reason = 'not_published'""").fetchone()
+        assert dots == 30  # three income indicators, ten years
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "macros/complementary_suppression.sql",
+                               "(c.suppressed_siblings = 1 or c.suppressed_siblings_ours = 1)",
+                               "c.suppressed_siblings_ours = 1")
+    done = dbt(project, env, "build", "--select", "fct_indicator_value", "--exclude-resource-type", "unit_test")
+    assert done.returncode != 0
+    assert "FAIL" in done.stdout and "no_cell_recoverable_by_subtraction_fct_indicator_value" in done.stdout
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        recoverable = con.execute(LONE_NOT_PUBLISHED).fetchall()
+    assert {parent for parent, _, _ in recoverable} == {"WK999907"}
+    assert {indicator for _, _, indicator in recoverable} == {"cbs_laag_inkomen_pct", "cbs_sociaal_minimum_pct",
+                                                              "cbs_inkomen_per_inwoner"}
+    assert len(recoverable) == 30
 
 
 def test_without_protecting_shared_denominators_a_small_one_is_recoverable_and_the_test_fails(demo_run, tmp_path):

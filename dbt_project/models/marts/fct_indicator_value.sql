@@ -7,9 +7,9 @@
 -- suppressed: value, counts and interval null, flag set (suppression_reason 'small_cell').
 --
 -- Complementary suppression (suppression_reason 'complementary'): a published wijk (gemeente) is
--- the sum of its buurten (wijken), so one suppressed buurt among published ones could be worked
--- out by subtraction. Where exactly one child of a published parent is suppressed, its smallest
--- published sibling is suppressed too; where that sibling is a wijk, its smallest buurt as well
+-- the sum of its buurten (wijken), so one withheld buurt among published ones could be worked
+-- out by subtraction. Where exactly one child of a published parent is withheld, its smallest
+-- published sibling is withheld too; where that sibling is a wijk, its smallest buurt as well
 -- (else the wijk could be summed from its buurten). Per year and indicator
 -- (macros/complementary_suppression.sql), and per shared denominator (below).
 --
@@ -22,20 +22,24 @@
 --
 -- The source's own wijk or gemeente figure (int_indicator_value takes it where a child is delivered
 -- without the figure, CBS's '.') is a published parent like a sum, and complementary suppression
--- covers it the same way: its total minus its published children is what we withhold plus the '.'
--- children. Where exactly one child is withheld by us, its smallest published sibling is withheld
--- too, as under a sum, so none of our cells rests only on the '.' children staying unknown. The '.'
--- children do not count as withheld: they are CBS's secret, not ours, and CBS publishes the same
--- parent beside them.
+-- covers it the same way: its total minus its published children is what is withheld, by us and as
+-- '.' by the source. So the '.' children count as withheld children (rows with suppression_reason
+-- 'not_published', below): where one of them is the only withheld child, its smallest published
+-- sibling is withheld too, else the parent minus the published children gives the '.' back (a
+-- review found it in the demo: wijk WK999907 minus its six published buurten gave buurt
+-- BU99990703's three income figures in every year, 30 cells, e.g. 10 of its 175 households with a
+-- low income in 2024). And where exactly one child is withheld by us, its smallest
+-- published sibling is withheld as under a sum however many '.' children it has, so that none of
+-- our cells rests only on a '.' staying unknown.
 --
 -- Figures the source does not publish (suppression_reason 'not_published'): an area that the
 -- indicator's source delivers this year without this figure (CBS's '.', e.g. the income of a buurt
 -- too small to publish; int_indicator_source_rows.is_indicator_row false: the area's row is there
 -- with the denominator only) has a row here, withheld like the others (value, counts and interval
 -- null, is_suppressed true), so that a BI user sees a withheld figure with its reason instead of a
--- missing row. These rows are added after all suppression above: they add nothing to a sum (the
--- parent takes the source's own figure, int_indicator_value), and complementary suppression does
--- not count them as withheld by us.
+-- missing row. Such a row adds nothing to a sum (the parent takes the source's own figure,
+-- int_indicator_value) and keeps its reason; it takes part in complementary suppression as a
+-- withheld cell (above), and the cells withheld to protect it say 'complementary'.
 {% set min_persons = var('min_persons') %}
 with v as (
     select * from {{ ref('int_indicator_value') }}
@@ -96,34 +100,6 @@ withheld_denominators as (
     select * from {{ complementary_picks('denominator_cells', 'denominator_key') }}
 ),
 
-with_parent as (
-    select
-        f.* exclude (is_suppressed),
-        not f.is_suppressed and w.area_code is not null as is_shared_denominator,
-        f.is_suppressed or w.area_code is not null as is_suppressed,
-        {{ parent_of('f.area_level', 'f.area_code') }} as parent_code
-    from flagged as f
-    left join denominator_keys as k using (indicator_id)
-    left join withheld_denominators as w
-        on w.area_code = f.area_code and w.year = f.year and w.denominator_key = k.denominator_key
-    where f.value is not null or f.is_suppressed or w.area_code is not null
-),
-
-suppressed as (
-    select
-        f.* exclude (is_suppressed, is_small_cell, is_incomplete, is_shared_denominator, parent_code),
-        f.is_suppressed or k.area_code is not null as is_suppressed,
-        case
-            when f.is_incomplete then 'incomplete'
-            when f.is_small_cell then 'small_cell'
-            when f.is_shared_denominator then 'shared_denominator'
-            when k.area_code is not null then 'complementary'
-        end as suppression_reason
-    from with_parent as f
-    left join {{ complementary_picks('with_parent', 'indicator_id') }} as k
-        on k.area_code = f.area_code and k.year = f.year and k.indicator_id = f.indicator_id
-),
-
 not_published as (
     -- delivered by the indicator's own source this year, but without this figure (CBS's '.'), and
     -- so not in int_indicator_value
@@ -141,18 +117,51 @@ not_published as (
       )
 ),
 
-all_rows as (
-    select * from suppressed
+-- the cells of each indicator's complementary suppression: the values, and the figures the source
+-- does not publish, which are withheld cells like ours (else their parent minus the published
+-- children gives them back)
+with_parent as (
+    select
+        f.* exclude (is_suppressed),
+        not f.is_suppressed and w.area_code is not null as is_shared_denominator,
+        false as is_not_published,
+        f.is_suppressed or w.area_code is not null as is_suppressed,
+        {{ parent_of('f.area_level', 'f.area_code') }} as parent_code
+    from flagged as f
+    left join denominator_keys as k using (indicator_id)
+    left join withheld_denominators as w
+        on w.area_code = f.area_code and w.year = f.year and w.denominator_key = k.denominator_key
+    where f.value is not null or f.is_suppressed or w.area_code is not null
     union all by name
     select
         indicator_id, year, area_code, area_level, unit, source,
+        false as is_small_cell,
+        false as is_incomplete,
+        false as is_shared_denominator,
+        true as is_not_published,
         true as is_suppressed,
-        'not_published' as suppression_reason,
         false as is_aggregate,
         1 as areas_aggregated,
         area_level as derived_from_level,
-        true as is_complete
+        true as is_complete,
+        {{ parent_of('area_level', 'area_code') }} as parent_code
     from not_published
+),
+
+suppressed as (
+    select
+        f.* exclude (is_suppressed, is_small_cell, is_incomplete, is_shared_denominator, is_not_published, parent_code),
+        f.is_suppressed or k.area_code is not null as is_suppressed,
+        case
+            when f.is_not_published then 'not_published'
+            when f.is_incomplete then 'incomplete'
+            when f.is_small_cell then 'small_cell'
+            when f.is_shared_denominator then 'shared_denominator'
+            when k.area_code is not null then 'complementary'
+        end as suppression_reason
+    from with_parent as f
+    left join {{ complementary_picks('with_parent', 'indicator_id', not_published='is_not_published') }} as k
+        on k.area_code = f.area_code and k.year = f.year and k.indicator_id = f.indicator_id
 )
 
 select
@@ -177,4 +186,4 @@ select
     children_present,
     children_without_figure,
     is_complete
-from all_rows
+from suppressed
