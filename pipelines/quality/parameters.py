@@ -11,7 +11,8 @@ year of its validity, ``valid_from_year`` .. ``valid_to_year``):
   is the minimum row count of ``fct_indicator_value``.
 - ``max_indicator_values``: ``area_years`` x number of indicators (one value per area, year and
   indicator at most).
-- ``area_years_wijk_buurt``: area-years of wijken and buurten (minimum of ``fct_factor_score``);
+- ``area_years_wijk_buurt``: area-years of wijken and buurten (minimum of ``fct_factor_score``, a warning:
+  disclosure control can leave an area-year without a score);
   ``max_factor_scores`` = that x number of factors.
 - ``current_areas``: codes of the newest division (minimum of ``fct_indicator_series``);
   ``max_indicator_series`` = that x years of the division x number of indicators.
