@@ -75,9 +75,11 @@ RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "priority",
     "p_top5", "room_for_improvement", "score_year", "rank_by_room_for_improvement", "direct_share",
-    "evidence_local", "evidence_literature", "evidence_placeholder", "explanation",
+    "evidence_local", "evidence_literature", "evidence_placeholder", "explanation", "note",
     "n_draws", "method_version",
 ]
+NOTE = "Ecological (area-level) associations merged with literature weights, not individual causal effects."
+"""The ``note`` of every ranking row, as the other ML marts carry theirs (``associations.NOTE``)."""
 EVIDENCE = ("local", "literature", "placeholder")
 """The sources a merged effect's point value rests on (``Model.evidence``; ``evidence_*`` columns)."""
 RESTS_ON_PLACEHOLDERS = 0.5
@@ -1330,6 +1332,6 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
         df["score_year"] = df["factor_id"].map(score_year).astype("Int64")
         df["priority"] = priority(df)
         df["explanation"] = df["explanation"] + noisy_scores_sentence(df, reliability) + rank_sentence(df)
-        df["n_draws"], df["method_version"] = cfg.n_draws, METHOD_VERSION
+        df["note"], df["n_draws"], df["method_version"] = NOTE, cfg.n_draws, METHOD_VERSION
         out.append(df[RANKING_COLUMNS])
     return out[0], out[1]

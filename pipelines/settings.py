@@ -80,9 +80,12 @@ class Settings:
         return self.cbs is not None and self.cbs.enabled
 
     @property
-    def dbt_vars(self) -> dict[str, int]:
-        """dbt variables set by the deployment (passed as ``dbt build --vars``)."""
-        return {} if self.min_persons is None else {"min_persons": self.min_persons}
+    def dbt_vars(self) -> dict[str, object]:
+        """dbt variables set by the deployment (passed as ``dbt build --vars``): the small-cell
+        threshold where configured, and ``synthetic`` on the built-in demo (its published ML results
+        then say SYNTHETIC in their ``note``)."""
+        variables: dict[str, object] = {} if self.min_persons is None else {"min_persons": self.min_persons}
+        return {**variables, "synthetic": True} if self.is_demo else variables
 
     @property
     def demo_dir(self) -> Path:

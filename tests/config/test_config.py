@@ -105,7 +105,7 @@ def test_malformed_yaml_and_missing_file_fail_clearly(tmp_path):
 def test_no_file_runs_the_demo():
     settings = load_settings({"FACTORENMODEL_CONFIG": ""})
     assert settings.is_demo and settings.gemeenten == {"GM9999"} and settings.config_path is None
-    assert settings.min_persons is None and settings.dbt_vars == {} and settings.landing_dir is None
+    assert settings.min_persons is None and settings.dbt_vars == {"synthetic": True} and settings.landing_dir is None
 
 
 def test_file_settings_and_environment_precedence(folders):
@@ -200,7 +200,7 @@ def test_the_small_cell_threshold_from_the_environment_has_the_files_range():
     for value in ("0", "1001"):
         with pytest.raises(SettingsError, match=rf"FACTORENMODEL_MIN_PERSONS={value}: must be a whole number between 1 and 1000"):
             load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_MIN_PERSONS": value})
-    assert load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_MIN_PERSONS": "1"}).dbt_vars == {"min_persons": 1}
+    assert load_settings({"FACTORENMODEL_CONFIG": "", "FACTORENMODEL_MIN_PERSONS": "1"}).dbt_vars == {"min_persons": 1, "synthetic": True}
 
 
 def test_cbs_mode_off_written_bare_as_the_readme_does(folders):

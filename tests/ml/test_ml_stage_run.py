@@ -8,6 +8,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+SYNTHETIC = "SYNTHETIC demo data (Demostad): invented figures. "
+
 
 @pytest.fixture(scope="module")
 def con(demo_run):
@@ -33,7 +35,21 @@ def test_thin_data_says_so_instead_of_a_number(con):
     assert {r[0] for r in rows} <= {"estimated", "not_estimable"}
     assert all(r[1] is None and r[2] for r in rows if r[0] == "not_estimable")
     notes = {r[0] for r in con.execute("select distinct note from marts.fct_association_local").fetchall()}
-    assert notes == {"Ecological (area-level) association, not an individual causal effect."}
+    assert notes == {"SYNTHETIC demo data (Demostad): invented figures. "
+                     "Ecological (area-level) association, not an individual causal effect."}
+
+
+def test_every_published_ml_result_of_the_demo_says_it_is_synthetic(con):
+    """The demo's figures are invented while its literature is real, so a screenshot of its ranking could
+    pass for a real result (a policy adviser's review): every row of every ML mart says SYNTHETIC in its
+    note (dbt var synthetic, set for the demo by the settings); the stage's own tables do not."""
+    for mart in ("fct_association_local", "fct_effect_merged", "fct_chain_strength", "mart_factor_ranking",
+                 "mart_factor_ranking_area", "mart_model_comparison"):
+        (rows, labelled) = con.execute(f"select count(*), count(*) filter (where note like '{SYNTHETIC}%') "
+                                       f"from marts.{mart}").fetchone()
+        assert rows > 0 and labelled == rows, mart
+    (plain,) = con.execute("select count(*) from ml.factor_ranking where note like 'SYNTHETIC%'").fetchone()
+    assert plain == 0
 
 
 def test_rankings_cover_the_city_every_domain_life_phase_and_wijk(con):
