@@ -389,8 +389,13 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
                                      planted_chains)
     exact_gaps = ranking.RankingConfig(n_draws=1, score_error=False)  # the truth's gaps are the scores' gaps
     tru, _ = ranking.rank_factors(true_model, published, phases, exact_gaps)
-    def pick(r: pd.DataFrame) -> pd.DataFrame:
-        r = r[(r["scope_type"] == "gemeente") & r["rankable"]]
+    def pick(r: pd.DataFrame, truth_side: bool = False) -> pd.DataFrame:
+        # the truth's and the oracle's factors without any (known) effect are not linked to a sub-goal,
+        # so ranking-1.6.0 does not rank them; their true impact is 0, and they stay in the comparison
+        # with the estimate's ranking of them (else the noisiest part of it, where the estimate ranks
+        # factors whose true impact is 0, would drop out of the criterion)
+        r = r[r["scope_type"] == "gemeente"]
+        r = r.assign(impact=r["impact"].fillna(0.0)) if truth_side else r[r["rankable"]]
         if gemeente is not None:
             r = r[r["scope_id"] == gemeente]
         elif r["scope_id"].nunique() > 1:
@@ -406,7 +411,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
                                         merge.merged_covariance(associations, local_cov, literature, merged, merge_config),
                                         chain_cov)
     est, _ = ranking.rank_factors(est_model, published, phases, ranking.RankingConfig(n_draws=n_draws))
-    true_impact = pick(tru)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
+    true_impact = pick(tru, truth_side=True)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
     both = pick(est)[["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].join(true_impact, how="inner")
     rho = spearmanr(-both["rank_median"].astype(float), both["impact"].astype(float)).statistic
     inside = rank_interval_covers(both["rank_ci90_lower"], both["rank_ci90_upper"], both["impact"])
@@ -420,7 +425,8 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
         exact, no_literature, merge.MergeConfig(tau=0.0, local_weight=1.0, shrink_local_only=False)),
         planted_chains)  # SE ~0 everywhere: the one draw is the point value
     ora, _ = ranking.rank_factors(oracle_model, published, phases, exact_gaps)
-    both_o = pick(ora)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"}).join(true_impact, how="inner")
+    both_o = (pick(ora, truth_side=True)[["impact"]].round(TIE_DECIMALS).rename(columns={"impact": "oracle"})
+              .join(true_impact, how="inner").loc[lambda f: f.index.isin(both.index)])  # the factors the estimate ranks
     rho_o = spearmanr(both_o["oracle"].astype(float), both_o["impact"].astype(float)).statistic
     planted = planted_chains.set_index("link_id")["coefficient"]
     local = chain_est.set_index("link_id")
