@@ -144,7 +144,7 @@ def test_rank_scope_of_one_area_matches():
     new = ranking.rank_scope(model, draws, gaps, weights, eligible, config)
     old = legacy_ranking.rank_scope(model, draws, gaps, weights, eligible, config)
     new = new.assign(scope_type=None, scope_id=None, area_code=None, score_year=None, priority=None, n_draws=1,
-                     method_version=None)
+                     note=None, method_version=None)  # rank_factors adds these to rank_scope's rows
     old = old.assign(scope_type=None, scope_id=None, area_code=None, n_draws=1, method_version=None)
     assert_same_ranking(new[ranking.RANKING_COLUMNS], old[legacy_ranking.RANKING_COLUMNS])
 
