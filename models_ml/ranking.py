@@ -394,16 +394,21 @@ def total_effects(d: np.ndarray, b: np.ndarray, direct_part: np.ndarray | None =
     return np.einsum("...sk,...skj->...sj", d, chain_multipliers(b, direct_part, d.shape[-2]))
 
 
+def _abs_contributions(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """(S, F, F): ``[s, k, j]`` the absolute contribution ``|w_s D[s, k] M_s[k, j]|`` to factor j's
+    impact at sub-goal s through factor k (k = j: direct)."""
+    return np.einsum("s,sk,skj->skj", np.abs(weights), np.abs(d), np.abs(m))
+
+
 def _through_goal(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(S, F): ``[s, j]`` the absolute contributions ``|w_s D[s, k] M_s[k, j]|`` summed over the
-    factors k: what of factor j's impact runs to sub-goal s."""
-    return np.einsum("s,sk,skj->sj", np.abs(weights), np.abs(d), np.abs(m))
+    """(S, F): ``[s, j]`` what of factor j's impact runs to sub-goal s (summed over the factors k)."""
+    return _abs_contributions(weights, d, m).sum(axis=1)
 
 
 def _through(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(F, F): ``[k, j]`` the absolute contributions ``|w_s D[s, k] M_s[k, j]|`` summed over the
-    sub-goals: what of factor j's impact runs through factor k (k = j: direct)."""
-    return np.einsum("s,sk,skj->kj", np.abs(weights), np.abs(d), np.abs(m))
+    """(F, F): ``[k, j]`` what of factor j's impact runs through factor k (k = j: direct), summed
+    over the sub-goals."""
+    return _abs_contributions(weights, d, m).sum(axis=0)
 
 
 def _quantile_positions(n, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1262,11 +1267,10 @@ def noisy_scores_sentence(rows: pd.DataFrame, reliability: pd.Series) -> pd.Seri
     return pd.Series(np.where(noisy, text, ""), index=rows.index)
 
 
-def _reliabilities(newest: pd.DataFrame, wijken: pd.DataFrame, fids: pd.Series) -> pd.Series:
-    """``score_reliability`` of every gemeente's newest published wijk scores, indexed by gemeente_code
-    and factor_id."""
-    score = _area_matrix(newest, "score", wijken["area_code"], fids)
-    sd = np.sqrt(np.nan_to_num(_area_matrix(newest, "error_var", wijken["area_code"], fids)))
+def _reliabilities(score: np.ndarray, error_sd: np.ndarray, wijken: pd.DataFrame, fids: pd.Series) -> pd.Series:
+    """``score_reliability`` of every gemeente's newest published wijk scores (``score``, ``error_sd``:
+    (wijken, F) in the order of ``wijken``), indexed by gemeente_code and factor_id."""
+    sd = np.nan_to_num(error_sd)
     gemeente = wijken["gemeente_code"].to_numpy()
     parts = {g: score_reliability(score[gemeente == g], sd[gemeente == g]) for g in np.unique(gemeente)}
     return pd.concat({g: pd.Series(v, index=fids.to_numpy()) for g, v in parts.items()},
@@ -1303,10 +1307,11 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     wijk_gap = _area_matrix(gaps, "gap", wijken["area_code"], fids)
     wijk_withheld = _matrix(gaps.set_index(["area_code", "factor_id"])["withheld"], wijken["area_code"], fids)
     error_sd = np.sqrt(_area_matrix(newest, "error_var", wijken["area_code"], fids))
+    wijk_score = _area_matrix(newest, "score", wijken["area_code"], fids)
     # with exact scores (error_var 0 or absent) the drawn gaps are the point gaps to the bit
     areas, city_draws = _rank_wijken(
         model, draws, cfg, wijken["gemeente_code"].to_numpy(), wijk_gap, wijk_withheld, city_gap,
-        _area_matrix(newest, "score", wijken["area_code"], fids) if cfg.score_error else None, error_sd)
+        wijk_score if cfg.score_error else None, error_sd)
     scopes = [("gemeente", None, _weights(model, cfg), all_factors)]
     scopes += [("domain", d, _weights(model, cfg, d), all_factors) for d in sorted(model.subgoals["domain_id"].unique())]
     for phase, members in life_phases.groupby("life_phase_id"):
@@ -1324,7 +1329,7 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     # the year of the scores behind the room for improvement: each factor's newest (a factor of the
     # youth survey, held in odd years, is a year older than one of the registrations)
     score_year = newest.groupby("factor_id")["year"].max()
-    reliability = (_reliabilities(newest, wijken, fids) if cfg.score_error and cfg.score_shrinkage
+    reliability = (_reliabilities(wijk_score, error_sd, wijken, fids) if cfg.score_error and cfg.score_shrinkage
                    else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
     out = []
     for df in (city_df, areas):
