@@ -39,7 +39,7 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from models_ml import associations, chains, comparison, merge, ranking  # noqa: E402
+from models_ml import associations, chains, comparison, merge, ranking, ranking_model  # noqa: E402
 from models_ml.estimators import discover  # noqa: E402
 from models_ml.panel import build_panels, load_factor_score_errors  # noqa: E402
 
@@ -130,7 +130,7 @@ def main() -> None:
 
     merged, merged_cov = steps.run("merge", merge_with_covariance)
     factor_model = ranking.load_factor_model(con)
-    model = ranking.build_model(factor_model.factors, factor_model.subgoals, merged, chain, merged_cov, chain_cov)
+    model = ranking_model.build_model(factor_model.factors, factor_model.subgoals, merged, chain, merged_cov, chain_cov)
     published = steps.run("read published wijk scores", lambda: ranking.load_scores(con))
     city, areas = steps.run(f"ranking ({args.draws} draws)", lambda: ranking.rank_factors(
         model, published, factor_model.life_phases, ranking.RankingConfig(n_draws=args.draws)))

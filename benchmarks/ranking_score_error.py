@@ -28,7 +28,7 @@ import pandas as pd
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from models_ml import ranking  # noqa: E402
+from models_ml import ranking, ranking_model  # noqa: E402
 from models_ml.simulation import score_error_known_answer  # noqa: E402
 
 
@@ -47,9 +47,9 @@ def widths(rows: pd.DataFrame) -> pd.Series:
 def demo_figures(warehouse: Path) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     q = lambda sql: con.execute(sql).df()  # noqa: E731
-    model = ranking.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),
-                                q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
-                                q("select * from ml.effect_merged"), q("select * from ml.chain_strength"))
+    model = ranking_model.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),
+                                      q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
+                                      q("select * from ml.effect_merged"), q("select * from ml.chain_strength"))
     scores = ranking.load_scores(con)
     phases = q("select * from factor_model.factor_life_phases")
     newest = ranking.newest_scores(scores, model.factors)

@@ -333,7 +333,7 @@ def source_conflict(d_lit, se_lit, d_loc, se_loc, tau: float = 0.1,
     ``v_loc = (se_loc^2 + tau^2) / w``, and whether the two clearly disagree: opposite signs and
     ``|z| >= CONFLICT_Z``. Both NaN / NA where a source is absent. The merge pools them all the
     same (a flag, not a change of the estimate); the ranking's explanation does not count local
-    data that point the other way as support (``ranking.evidence_shares``).
+    data that point the other way as support (``ranking_model.evidence_shares``).
     """
     d_lit, se_lit, d_loc, se_loc = (np.asarray(x, dtype=float) for x in (d_lit, se_lit, d_loc, se_loc))
     v_lit = se_lit**2 + tau**2

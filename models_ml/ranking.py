@@ -17,16 +17,9 @@ A factor's **impact** is the harm that closing its room for improvement would ta
 - ``orientation_j`` is +1 for a risk factor (less of it is better) and -1 for a protective one
   (more of it is better), so that impact is positive when closing the gap helps.
 
-**What the impact rests on** (``evidence_local``, ``evidence_literature``, ``evidence_placeholder``,
-``evidence_shares``): each merged effect's point value is split into its local part and its
-literature part (the pooling weights, ``evidence_parts``), the literature part counting as
-placeholder when the literature row is an illustrative placeholder; a factor's shares are those
-parts' absolute contributions to its impact (direct and through chains; a path through a chain
-link whose strength is the prior of ``chains`` counts as placeholder). Local data that point the
-other way from the merged effect of their pair, against the literature that outweighs them
-(``local_against``; ``fct_effect_merged`` flags clear conflicts, ``sources_conflict``), are no support: they are left out of the shares and named
-separately (since ranking-1.6.0). The explanation says so, marks the sub-goals whose part rests
-on literature only, and warns when half or more rests on placeholders.
+**What the impact rests on** (``evidence_local``, ``evidence_literature``, ``evidence_placeholder``):
+the local, literature and placeholder parts of its merged effects' contributions to it, local data
+that point the other way from the literature left out (``ranking_model.evidence_shares``).
 
 **Uncertainty** is propagated by Monte Carlo: each draw takes every sub-goal's merged effects
 jointly from ``N(d[s], Sigma_s)`` and every factor's incoming chain strengths from ``N(b[k],
@@ -38,10 +31,10 @@ its empirical-Bayes posterior, ``posterior_scores``) with the best quartile and 
 from the drawn scores (``gap_draws``), recomputes all impacts and ranks
 them; a factor gets its median impact and rank, the 90% intervals (5th-95th percentiles) and the
 probability of being in the top 5; every ranked factor's explanation ends with its place and
-90% rank interval in words (``rank_sentence``, since ranking-1.6.0). A factor without local scores
+90% rank interval in words (``ranking_text.rank_sentence``, since ranking-1.6.0). A factor without local scores
 has no known room for improvement and is not ranked (``rankable = false``), with an explanation;
 nor is, in a scope, a factor without any effect, direct or through the chains, on the scope's
-sub-goals (``linked_factors``, since ranking-1.6.0: a domain ranking ranked them at an impact of
+sub-goals (``ranking_model.linked_factors``, since ranking-1.6.0: a domain ranking ranked them at an impact of
 exactly 0).
 
 The ranking is not a ranking by prevalence: ``rank_by_room_for_improvement`` shows that ranking
@@ -53,6 +46,11 @@ associations, not proven causal effects, and the ranking says so.
 scope at once (every wijk of every gemeente in one call), in chunks of areas that bound the memory
 of the per-draw impacts (``CHUNK_BYTES``). Its rows are the same, to the bit and in the same order,
 as ranking one area at a time (``tests/ml/test_ranking_equivalence.py``).
+
+**Where the parts live.** Here: the configuration (``RankingConfig``), the scores the ranking reads
+and the room for improvement, the draws, the ranks (``rank_areas``, ``rank_factors``) and the
+rows. ``ranking_model``: the factor model in matrix form (``build_model``, ``Model``), the chains'
+paths and what each impact rests on. ``ranking_text``: the Dutch explanations of the rows.
 """
 
 from __future__ import annotations
@@ -63,14 +61,12 @@ import numpy as np
 import pandas as pd
 
 from models_ml.panel import SIGNAL_VARIANCE_FLOOR, published_score_errors_sql
+from models_ml.ranking_model import (
+    EVIDENCE, Model, evidence_shares, linked_factors, path_shares, point_chain_multipliers, total_effects,
+)
+from models_ml.ranking_text import SCOPE_KEY, explanations, noisy_scores_sentence, rank_sentence
 
 METHOD_VERSION = "ranking-1.6.0"
-LOCAL_SOURCE = "lokaal binnen elke buurt of wijk door de jaren heen"
-"""How the caveat names the local data: each area compared with itself over the years (two-way fixed
-effects), not areas with each other (ranking-1.5.0 and before: "lokaal tussen buurten en wijken")."""
-CAVEAT = (f"Gebaseerd op samenhangen ({LOCAL_SOURCE}, en uit de literatuur), niet op "
-          "bewezen oorzakelijke effecten.")
-
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "priority",
@@ -80,10 +76,6 @@ RANKING_COLUMNS = [
 ]
 NOTE = "Ecological (area-level) associations merged with literature weights, not individual causal effects."
 """The ``note`` of every ranking row, as the other ML marts carry theirs (``associations.NOTE``)."""
-EVIDENCE = ("local", "literature", "placeholder")
-"""The sources a merged effect's point value rests on (``Model.evidence``; ``evidence_*`` columns)."""
-RESTS_ON_PLACEHOLDERS = 0.5
-"""An impact with at least this share on placeholders is flagged (explanation, asset log)."""
 
 
 @dataclass(frozen=True)
@@ -113,302 +105,6 @@ class RankingConfig:
     goal_weights: dict[str, float] = field(default_factory=dict)
     score_error: bool = True
     score_shrinkage: bool = True
-
-
-@dataclass
-class Model:
-    """The factor model in matrix form for one ranking run."""
-
-    factors: pd.DataFrame  # factor_id, factor_type, name_nl (index order = matrix order)
-    subgoals: pd.DataFrame  # subgoal_id, domain_id, name_nl
-    d_mean: np.ndarray  # (S, F) merged effects
-    d_se: np.ndarray
-    b_mean: np.ndarray  # (F, F): B[to, from]
-    b_se: np.ndarray
-    evidence: np.ndarray | None = None  # (3, S, F): d_mean split by EVIDENCE (sums to d_mean)
-    b_assumed: np.ndarray | None = None  # (F, F) bool: chain links whose strength is an assumption (prior)
-    direct_part: np.ndarray | None = None  # (S, F): the part of d_mean that is a direct effect (see chain_multipliers)
-    d_cov: np.ndarray | None = None  # (S, F, F): per sub-goal the covariance of its effects (diagonal d_se^2)
-    b_cov: np.ndarray | None = None  # (F, F, F): per downstream factor the covariance of its links' strengths
-    b_direction: np.ndarray | None = None  # (F, F): the factor model's direction of each chain link, +1 / -1 (0: no link)
-
-    @property
-    def orientation(self) -> np.ndarray:
-        return np.where(self.factors["factor_type"].to_numpy() == "risk", 1.0, -1.0)
-
-
-def build_model(factors: pd.DataFrame, subgoals: pd.DataFrame, merged: pd.DataFrame,
-                chains: pd.DataFrame, merged_cov: pd.DataFrame | None = None,
-                chain_cov: pd.DataFrame | None = None) -> Model:
-    """Matrices of merged effects (sub-goal x factor) and chain strengths (factor x factor).
-
-    ``merged_cov`` (``merge.merged_covariance``: subgoal_id, factor_a, factor_b, covariance) and
-    ``chain_cov`` (``chains.joint_covariance``: to_factor_id, factor_a, factor_b, covariance): the
-    covariances of effects that come from one joint regression, which the draws then carry
-    (``Model.d_cov``, ``Model.b_cov``; ``covariance_blocks``). Without them every effect is drawn
-    independently (ranking-1.5.0 and before)."""
-    factors = factors.sort_values("factor_id").reset_index(drop=True)
-    subgoals = subgoals.sort_values("subgoal_id").reset_index(drop=True)
-    f_idx = {f: i for i, f in enumerate(factors["factor_id"])}
-    s_idx = {s: i for i, s in enumerate(subgoals["subgoal_id"])}
-    d_mean = np.zeros((len(subgoals), len(factors)))
-    d_se = np.zeros_like(d_mean)
-    known = merged.dropna(subset=["d_merged"])
-    known = known[known["factor_id"].isin(list(f_idx)) & known["subgoal_id"].isin(list(s_idx))]
-    for row in known.itertuples(index=False):
-        d_mean[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.d_merged
-        d_se[s_idx[row.subgoal_id], f_idx[row.factor_id]] = row.se_merged
-    direct_part = None
-    if "local_share" in merged.columns:
-        # local estimates hold the co-linked factors fixed (direct effects); literature figures are
-        # total effects (see chain_multipliers): the local share of a pair is its direct part
-        direct_part = np.ones_like(d_mean)
-        direct_part[[s_idx[s] for s in known["subgoal_id"]], [f_idx[f] for f in known["factor_id"]]] = (
-            known["local_share"].fillna(1.0).to_numpy(dtype=float))
-    evidence = None
-    if {"d_local", "d_literature", "local_share", "literature_is_placeholder"} <= set(merged.columns):
-        evidence = np.zeros((len(EVIDENCE), *d_mean.shape))
-        rows = [s_idx[s] for s in known["subgoal_id"]], [f_idx[f] for f in known["factor_id"]]
-        for e, part in enumerate(evidence_parts(known)):
-            evidence[e][rows] = part
-    b_mean = np.zeros((len(factors), len(factors)))
-    b_se = np.zeros_like(b_mean)
-    b_assumed = np.zeros(b_mean.shape, dtype=bool) if "source" in chains.columns else None
-    for row in chains.itertuples(index=False):
-        if row.from_factor_id in f_idx and row.to_factor_id in f_idx:
-            b_mean[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.coefficient
-            b_se[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.std_error
-            if b_assumed is not None:
-                b_assumed[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = row.source == "prior"
-    d_cov = covariance_blocks(d_se, merged_cov, "subgoal_id", s_idx, f_idx)
-    b_cov = covariance_blocks(b_se, chain_cov, "to_factor_id", f_idx, f_idx)
-    return Model(factors, subgoals, d_mean, d_se, b_mean, b_se, evidence, b_assumed, direct_part, d_cov, b_cov,
-                 link_directions(chains, f_idx))
-
-
-def covariance_blocks(se: np.ndarray, cov: pd.DataFrame | None, row: str, row_idx: dict[str, int],
-                      col_idx: dict[str, int]) -> np.ndarray | None:
-    """(R, C, C): per row of ``se`` (a sub-goal of D, a downstream factor of B) the covariance of its
-    effects: ``se[r]^2`` on the diagonal, ``cov``'s ``covariance`` of (``factor_a``, ``factor_b``) off
-    it (both ways). Rows without an off-diagonal entry are diagonal; None when ``cov`` has no entry
-    for the model's rows and columns (then the draws are independent)."""
-    if cov is None or cov.empty:
-        return None
-    keep = cov[cov[row].isin(list(row_idx)) & cov["factor_a"].isin(list(col_idx)) & cov["factor_b"].isin(list(col_idx))]
-    if keep.empty:
-        return None
-    out = np.zeros((*se.shape, se.shape[1]))
-    r = keep[row].map(row_idx).to_numpy()
-    a, b = keep["factor_a"].map(col_idx).to_numpy(), keep["factor_b"].map(col_idx).to_numpy()
-    value = keep["covariance"].to_numpy(dtype=float)
-    out[r, a, b] = value
-    out[r, b, a] = value
-    diag = np.arange(se.shape[1])
-    out[:, diag, diag] = se**2
-    return out
-
-
-def link_directions(chains: pd.DataFrame, f_idx: dict[str, int]) -> np.ndarray | None:
-    """(F, F): ``[to, from]`` +1 where the factor model says the chain link increases the downstream
-    factor, -1 where it decreases it (``effect_direction``), 0 without a link; None when ``chains``
-    has no ``effect_direction`` (the explanation then takes the direction the factor types imply)."""
-    if "effect_direction" not in chains.columns:
-        return None
-    out = np.zeros((len(f_idx), len(f_idx)))
-    for row in chains.itertuples(index=False):
-        if row.from_factor_id in f_idx and row.to_factor_id in f_idx:
-            sign = 1.0 if row.effect_direction == "increases" else -1.0
-            out[f_idx[row.to_factor_id], f_idx[row.from_factor_id]] = sign
-    return out
-
-
-def evidence_parts(merged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The merged effects' point values ``d_merged`` split by source: local, cited literature,
-    placeholder literature (the three add up to ``d_merged``).
-
-    The normal-normal posterior mean is ``local_share * d_local + (1 - local_share) * d_literature``
-    (``merge.pool``: each source weighted by its share of the precision), so the local part is
-    ``local_share * d_local`` and the literature part the rest, which counts as placeholder when
-    the literature row is a placeholder.
-    """
-    share = merged["local_share"].to_numpy(dtype=float)  # absent source: its estimate is NaN, its share 0
-    local = share * np.nan_to_num(merged["d_local"].to_numpy(dtype=float))
-    literature = (1 - share) * np.nan_to_num(merged["d_literature"].to_numpy(dtype=float))
-    placeholder = merged["literature_is_placeholder"].fillna(False).to_numpy(dtype=bool)
-    return local, np.where(placeholder, 0.0, literature), np.where(placeholder, literature, 0.0)
-
-
-def local_against(model: Model) -> np.ndarray:
-    """(S, F) bool: the pairs whose local part points the other way from their merged effect: the
-    literature outweighs local data of the opposite sign (``fct_effect_merged.conflict_z`` says how
-    clearly they differ). Such local data pull the merged effect towards 0: they are no support
-    for it (``evidence_by_goal``). Where the local data outweigh a literature figure of the
-    opposite sign (in the demo mostly placeholders of +-0.2), the merged effect has their sign and
-    they are its support. All False without evidence."""
-    if model.evidence is None:
-        return np.zeros(model.d_mean.shape, dtype=bool)
-    return model.evidence[EVIDENCE.index("local")] * model.d_mean < 0
-
-
-def evidence_by_goal(model: Model, weights: np.ndarray, m_point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What each sub-goal's part of every factor's impact rests on: ((3, S, F), (S, F)).
-
-    The impact of factor j is a sum of contributions ``w_s D[s, k] M_s[k, j]`` over sub-goals s and
-    factors k (k = j: direct; otherwise through the chain to k), ``M_s`` from ``chain_multipliers``
-    (``m_point``, (S, F, F)). Each contribution is split like ``D[s, k]`` (``evidence_parts``); the
-    first array holds, per source of ``EVIDENCE``, sub-goal s and factor j, the sum of the absolute
-    values of that source's parts of the contributions to sub-goal s, so that contributions of
-    opposite sign do not hide one another. Chains whose strength is an assumption (``b_assumed``:
-    links without local data keep the prior strength of ``chains``) count as placeholder: ``M_s``
-    splits into the paths over estimated links only, ``M_est`` (the same multipliers without the
-    assumed links), and the paths with at least one assumed link, ``M_s - M_est``, whose
-    contributions are placeholder whatever their ``D[s, k]`` rests on. The local part of a pair
-    whose local estimate points the other way from the merged effect, against the literature that
-    outweighs it (``local_against``), is not support: it is left out of the first array and summed
-    in the second (since ranking-1.6.0;
-    before, its absolute value counted as local support: ``vroeg_alcoholgebruik`` read "13% lokale
-    gegevens" in the demo where its local estimate, d -0.53 against the literature's +0.73, pulled
-    the merged effect the other way). NaN without evidence (a model built without the merge's columns).
-    """
-    shape = (len(EVIDENCE), *model.d_mean.shape)
-    if model.evidence is None:
-        return np.full(shape, np.nan), np.full(model.d_mean.shape, np.nan)
-    m_est = estimated_chain_multiplier(model, m_point)
-    against = local_against(model)
-    parts = model.evidence.copy()
-    local = EVIDENCE.index("local")
-    parts[local] = np.where(against, 0.0, parts[local])
-    size = np.stack([_through_goal(weights, part, m_est) for part in parts])  # (3, S, F)
-    size[EVIDENCE.index("placeholder")] += _through_goal(weights, model.d_mean, m_point - m_est)
-    return size, _through_goal(weights, np.where(against, model.evidence[local], 0.0), m_est)
-
-
-def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
-    """(3, F): per factor, the share of its impact's support that rests on each source of ``EVIDENCE``
-    (``evidence_by_goal`` summed over the sub-goals, as shares of their sum; local data that point
-    the other way from the literature are not counted: ``local_against_share``). The room for
-    improvement multiplies every contribution alike and drops out. NaN without evidence (a model
-    built without the merge's columns) or without any effect.
-    """
-    size = evidence_by_goal(model, weights, m_point)[0].sum(axis=1)  # (3, F)
-    total = size.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, size / total, np.nan)
-
-
-def local_against_share(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
-    """(S, F): per sub-goal, the absolute contributions of local data that point the other way from
-    the literature (``evidence_by_goal``), as a share of the factor's support (the sum of
-    ``evidence_shares``' sizes over all sub-goals); NaN without evidence or support."""
-    size, against = evidence_by_goal(model, weights, m_point)
-    total = size.sum(axis=(0, 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, against / total, np.nan)
-
-
-def chain_multiplier(b: np.ndarray) -> np.ndarray:
-    """M = (I - B)^-1 for one (F, F) B or a stack (n, F, F).
-
-    The chain graph is acyclic, so M = I + B + B^2 + ... ends after its longest path; summed that
-    way (Horner), a factor that does not reach another gets an exact 0, where the matrix inverse
-    leaves +-1e-17 that would order factors without any effect by floating-point noise (their
-    exact ties are ranked as ties, ``rank_areas``). A cyclic B (not a valid factor model) falls
-    back to the inverse.
-    """
-    n_f = b.shape[-1]
-    eye = np.eye(n_f)
-    reach = np.any(b != 0, axis=tuple(range(b.ndim - 2))) if b.ndim > 2 else b != 0
-    power, depth = reach.copy(), 0
-    while power.any() and depth < n_f:
-        power = (power.astype(int) @ reach.astype(int)) > 0
-        depth += 1
-    if power.any():
-        return np.linalg.inv(eye - b)
-    m = eye + b
-    for _ in range(depth):
-        m = eye + b @ m
-    return m
-
-
-def chain_multipliers(b: np.ndarray, direct_part: np.ndarray | None, n_subgoals: int) -> np.ndarray:
-    """Per sub-goal s the paths through the chains, ``M_s = (I - B diag(direct_part[s]))^-1``:
-    (..., S, F, F) for one (F, F) B or a stack (n, F, F).
-
-    A local estimate of a factor's effect on a sub-goal holds the factor's co-linked factors fixed,
-    so it is a *direct* effect, and the paths through the chains (``B``) add to it. A literature
-    figure is a *total* effect: an association of the factor alone (an odds ratio of the
-    exposure), which already contains what runs through the other factors; adding the chains to it
-    would count those paths twice (the literature's README: overlapping factors double-count).
-    So a path continues from factor j towards sub-goal s only in proportion to the direct part of
-    j's effect on s: its local share after the merge (``local_share``: 1 for a local-only pair, 0
-    for a literature-only one), and 1 where j has no effect of its own on s (the chain is then the
-    only route). ``T[s] = D[s] M_s`` is the total effect. Without literature every direct part is 1
-    and ``M_s = (I - B)^-1`` for every s (ranking-1.3.0 and before used that everywhere).
-    """
-    if direct_part is None or np.all(direct_part == 1.0):
-        m = chain_multiplier(b)
-        return np.broadcast_to(m[..., None, :, :], (*m.shape[:-2], n_subgoals, *m.shape[-2:]))
-    return chain_multiplier(b[..., None, :, :] * direct_part[:, None, :])
-
-
-def linked_factors(model: Model, weights: np.ndarray) -> np.ndarray:
-    """(F,) bool: the factors with any effect, direct or through the chains, on a sub-goal of
-    positive weight, whose impact can differ from 0 in some draw (a merged effect with a value or
-    an uncertainty, reached over links of the chains). The others are not ranked in that scope
-    (since ranking-1.6.0: before, a domain ranking ranked them at an impact of exactly 0, shared
-    ranks and all, above linked factors whose impact was below 0)."""
-    has_effect = ((model.d_mean != 0) | (model.d_se > 0)).astype(float)  # (S, F)
-    paths = chain_multiplier((model.b_mean != 0).astype(float))  # path counts, no cancellation
-    return (np.abs(weights) @ has_effect @ paths) > 0
-
-
-def assumed_link_signs(model: Model) -> np.ndarray:
-    """(F, F): the sign the factor model gives each chain link (``b_direction``), 0 without a link;
-    where the model carries no directions, the one the factor types imply (a link between factors
-    of the same type increases, between a risk and a protective factor decreases: the rule every
-    link of the seed follows)."""
-    if model.b_direction is not None:
-        return np.where(model.b_mean != 0, model.b_direction, 0.0)
-    orient = model.orientation
-    return np.where(model.b_mean != 0, orient[:, None] * orient[None, :], 0.0)
-
-
-def point_chain_multipliers(model: Model) -> np.ndarray:
-    """``chain_multipliers`` of the point chain strengths: (S, F, F)."""
-    return chain_multipliers(model.b_mean, model.direct_part, len(model.subgoals))
-
-
-def estimated_chain_multiplier(model: Model, m_point: np.ndarray) -> np.ndarray:
-    """``chain_multipliers`` over chain links with local data only (links whose strength is the
-    chains' prior, ``b_assumed``, left out); ``m_point`` when none is assumed."""
-    if model.b_assumed is None or not model.b_assumed.any():
-        return m_point
-    return chain_multipliers(np.where(model.b_assumed, 0.0, model.b_mean), model.direct_part, len(model.subgoals))
-
-
-def total_effects(d: np.ndarray, b: np.ndarray, direct_part: np.ndarray | None = None) -> np.ndarray:
-    """T[s] = D[s] M_s (``chain_multipliers``), for one (S, F) / (F, F) pair or a stack of draws
-    (n, S, F) / (n, F, F); without ``direct_part`` (every effect direct) T = D (I - B)^-1."""
-    if direct_part is None or np.all(direct_part == 1.0):
-        return d @ chain_multiplier(b)
-    return np.einsum("...sk,...skj->...sj", d, chain_multipliers(b, direct_part, d.shape[-2]))
-
-
-def _abs_contributions(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(S, F, F): ``[s, k, j]`` the absolute contribution ``|w_s D[s, k] M_s[k, j]|`` to factor j's
-    impact at sub-goal s through factor k (k = j: direct)."""
-    return np.einsum("s,sk,skj->skj", np.abs(weights), np.abs(d), np.abs(m))
-
-
-def _through_goal(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(S, F): ``[s, j]`` what of factor j's impact runs to sub-goal s (summed over the factors k)."""
-    return _abs_contributions(weights, d, m).sum(axis=1)
-
-
-def _through(weights: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(F, F): ``[k, j]`` what of factor j's impact runs through factor k (k = j: direct), summed
-    over the sub-goals."""
-    return _abs_contributions(weights, d, m).sum(axis=0)
 
 
 def _quantile_positions(n, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -493,7 +189,7 @@ class FactorModel:
 
 def load_factor_model(con) -> FactorModel:
     """Factors, sub-goals and the factors' life phases from the ``factor_model`` seeds, as
-    ``build_model`` and ``rank_factors`` take them."""
+    ``ranking_model.build_model`` and ``rank_factors`` take them."""
     q = lambda sql: con.execute(sql).df()  # noqa: E731
     return FactorModel(q("select factor_id, factor_type, name_nl from factor_model.factors"),
                        q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"),
@@ -718,252 +414,6 @@ def _median(x_lo: np.ndarray, x_hi: np.ndarray) -> np.ndarray:
     return (x_lo + x_hi) / 2.0
 
 
-def whole_percentages(shares: np.ndarray) -> np.ndarray:
-    """Shares (adding up to 1) as whole percentages that add up to 100 (largest remainder)."""
-    raw = 100 * np.asarray(shares, dtype=float)
-    out = np.floor(raw)
-    short = int(round(100 - out.sum()))
-    out[np.argsort(-(raw - out), kind="stable")[:short]] += 1
-    return out.astype(int)
-
-
-def caveat(shares: np.ndarray) -> str:
-    """The caveat of an explanation, naming only the sources the impact rests on (``evidence_shares``
-    of one factor, as whole percentages like the "Onderbouwing" sentence); ``CAVEAT`` when they are
-    unknown. Before ranking-1.4.0 every text named local data and the literature, also beside
-    "0% lokale gegevens"."""
-    if not np.isfinite(shares).all() or shares.sum() <= 0:
-        return CAVEAT
-    names = (LOCAL_SOURCE, "uit de literatuur", "aangenomen zonder bron")
-    present = [n for n, p in zip(names, whole_percentages(shares)) if p > 0]
-    listed = present[0] if len(present) == 1 else ", ".join(present[:-1]) + " en " + present[-1]
-    return f"Gebaseerd op samenhangen ({listed}), niet op bewezen oorzakelijke effecten."
-
-
-def _names_list(names: list[str]) -> str:
-    """'"A"', '"A" en "B"', '"A", "B" en "C"'."""
-    quoted = [f'"{n}"' for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " en " + quoted[-1]
-
-
-def _against_sentence(goals: list[str]) -> str:
-    """That the local data on these sub-goals point the other way from the literature
-    (``local_against_share``), and so are not counted as support."""
-    if not goals:
-        return ""
-    which = f"het doel {_names_list(goals)}" if len(goals) == 1 else f"de doelen {_names_list(goals)}"
-    return (f" Voor {which} wijzen de lokale gegevens de andere kant op dan de literatuur; "
-            "ze tellen daarom niet mee in de onderbouwing.")
-
-
-def _evidence_sentence(shares: np.ndarray, against_goals: list[str] = ()) -> str:
-    """What the impact rests on (``evidence_shares`` of one factor), for a policy adviser, after the
-    sub-goals whose local data point the other way (``_against_sentence``)."""
-    if not np.isfinite(shares).all():
-        return _against_sentence(list(against_goals))
-    local, literature, placeholder = whole_percentages(shares)
-    text = _against_sentence(list(against_goals))
-    text += (f" Onderbouwing: {local}% lokale gegevens, {literature}% onderzoeksliteratuur, "
-             f"{placeholder}% aannames zonder bron.")
-    if shares[EVIDENCE.index("placeholder")] >= RESTS_ON_PLACEHOLDERS:
-        text += " Let op: deze plaats in de rangorde rust vooral op aannames zonder bron; zoek eerst onderbouwing."
-    return text
-
-
-def _without_local_note(support: np.ndarray, against: float = 0.0) -> str:
-    """For one sub-goal's part of an impact (``evidence_by_goal``: its support (3,) and the local data
-    against it): '' when local data support it, else what it rests on instead ('alleen literatuur',
-    'alleen aannames zonder bron', 'alleen literatuur en aannames'), with ', tegen de lokale gegevens
-    in' where local data point the other way. '' when unknown."""
-    local, literature, placeholder = support
-    if not np.isfinite(support).all() or local > 0 or literature + placeholder <= 0:
-        return ""
-    note = ("alleen literatuur" if placeholder <= 0 else
-            "alleen aannames zonder bron" if literature <= 0 else "alleen literatuur en aannames")
-    return note + (", tegen de lokale gegevens in" if against > 0 else "")
-
-
-def path_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
-    """(F, F): ``[k, j]`` the share of factor j's impact whose contributions run through factor k
-    (``[j, j]``: the direct share, ``direct_share``).
-
-    The impact of factor j is a sum of contributions ``w_s D[s, k] M_s[k, j]`` (k = j: direct;
-    otherwise through the chain to k; ``m_point``: (S, F, F), ``chain_multipliers``); a path's share
-    is its contributions' absolute values over the sum for all, like ``evidence_shares``, so the
-    shares lie in [0, 1] also when a chain works against the direct effect. The room for
-    improvement multiplies every contribution alike and drops out. NaN for a factor without any
-    effect on the weighted sub-goals.
-    """
-    through = _through(weights, model.d_mean, m_point)
-    total = through.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, through / total, np.nan)
-
-
-NOT_LINKED = ("niet gerangschikt, want deze factor hangt niet samen met de doelen van deze rangorde, direct noch "
-              "via andere factoren.")
-"""The text of a factor without any link to the scope's sub-goals (``linked_factors``), after its name."""
-
-NEGLIGIBLE = 0.01
-"""A gain below this share of the largest gain in the same ranking is called negligible."""
-
-
-def _goal_list(names: list[str], pct: np.ndarray, notes: list[str] | None = None) -> str:
-    """'het doel "A" (100%)' or 'de doelen "A" (60%), "B" (30%; alleen literatuur) en "C" (10%)'
-    (``notes``: per sub-goal, what its part rests on where no local data support it)."""
-    notes = notes or [""] * len(names)
-    items = [f'"{n}" ({p:.0f}%{"; " + note if note else ""})' for n, p, note in zip(names, pct, notes)]
-    if len(items) == 1:
-        return f"het doel {items[0]}"
-    return f"de doelen {', '.join(items[:-1])} en {items[-1]}"
-
-
-def _chain_clause(model: Model, weights: np.ndarray, m_point: np.ndarray, best: np.ndarray,
-                  net: np.ndarray) -> list[str]:
-    """Per factor j, what to add to the chain sentence when its strongest chain (to factor
-    ``best[j]``) works against the gain (``net[j] < 0``), '' otherwise; each situation its own text
-    (since ranking-1.6.0; before, the first two both read "en die werkt juist de andere kant op"):
-
-    - the chain runs against the factor model's direction: with the links' estimated strengths
-      but the signs the model assumes (``assumed_link_signs``) the chain's part would help;
-    - the chain runs as the model assumes, but the downstream factor itself goes with better
-      outcomes where its type expects worse (or the reverse) on the sub-goals the chain reaches;
-    - (only with directions that do not follow the factor types) both as the model has them: the
-      model's own direction makes the chain work against the gain.
-    """
-    orient = model.orientation
-    cols = np.arange(len(orient))
-    assumed = chain_multipliers(assumed_link_signs(model) * np.abs(model.b_mean), model.direct_part,
-                                len(model.subgoals))
-    net_assumed = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], assumed[:, best, cols]) * orient
-    # the downstream factor's own association on the sub-goals the chain reaches (positive = worse)
-    own = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], np.abs(m_point[:, best, cols]))
-    names = model.factors["name_nl"].tolist()
-    out = []
-    for j, k in enumerate(best):
-        if net[j] >= 0:
-            out.append("")
-        elif net_assumed[j] > 0:
-            out.append(", maar die keten werkt in de gegevens andersom dan het factorenmodel aanneemt, "
-                       "zodat dit deel de winst juist verkleint")
-        elif own[j] * orient[k] < 0:
-            outcome = "betere" if own[j] < 0 else "slechtere"
-            out.append(f"; die keten werkt zoals het factorenmodel aanneemt, maar meer {names[k]} gaat in de "
-                       f"gegevens zelf samen met {outcome} uitkomsten op deze doelen, zodat dit deel de winst "
-                       "juist verkleint")
-        else:
-            out.append(", en zo neemt het factorenmodel het ook aan: langs deze keten verkleint de factor de winst")
-    return out
-
-
-def _explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
-                  eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
-                  shares: np.ndarray, paths: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
-                  impact_upper: np.ndarray, withheld: np.ndarray | None = None,
-                  linked: np.ndarray | None = None) -> list[str]:
-    """A text a policy adviser can read per area and eligible factor, in row order (area by area,
-    eligible factors in factor order).
-
-    Which kind of text follows the published (Monte Carlo median) ``impact``, so that text and
-    numbers agree. A factor with a gain of at least ``NEGLIGIBLE`` of the largest in its ranking
-    gets: the sub-goals that carry the gain, in percentages of the gain (the sum of the sub-goals'
-    positive contributions, chains included; the sub-goals that help add up to 100, up to
-    rounding), each marked where no local data support its part ("alleen literatuur", ...); the
-    strongest chain's part of the factor's association (its share of the absolute contributions,
-    like ``direct_share``), whether it works the other way, and why (``_chain_clause``), and
-    whether it rests on an assumed link; the caveat; the sub-goals where the association works the
-    other way and what they cost together, as a part of the gain; that the gain is uncertain when
-    the 90% interval of the impact reaches below 0; the sub-goals whose local data point the other
-    way from the literature; and what the impact rests on (``shares``, (3, F); ``paths``:
-    ``path_shares``). Otherwise why there is little to gain: no room for improvement, associations
-    that point to a loss or to nothing, or a negligible gain (with what it rests on, too); or why
-    it is not ranked: no association with the scope's sub-goals (``linked``, (F,); default: every
-    factor with an effect), a withheld score, no local scores. ``g``: (areas, F) gaps (0 where
-    unknown); ``rankable``, ``impact*``: (areas, F). The place and rank interval are added by
-    ``rank_factors`` (``rank_sentence``).
-    """
-    names = model.factors["name_nl"].tolist()
-    goal_names = model.subgoals["name_nl"].tolist()
-    orient = model.orientation
-    per_goal_unit = (weights[:, None] * t_point * orient).T  # (F, S): w_s T[s, j] orientation_j
-    per_goal = per_goal_unit[None, :, :] * g[:, :, None]  # (areas, F, S)
-    gain = np.where(per_goal > 0, per_goal, 0.0).sum(axis=-1)
-    loss = np.where(per_goal < 0, per_goal, 0.0)
-    linked = linked_factors(model, weights) if linked is None else linked
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct_goal = 100 * per_goal / gain[:, :, None]
-        pct_loss = -100 * loss.sum(axis=-1) / gain
-    top = np.argsort(-per_goal, axis=-1)[:, :, :3]
-    worst = np.argmin(per_goal, axis=-1)
-    # chains: the part of factor j's absolute contributions that runs through factor k (k != j)
-    chain_share = np.nan_to_num(paths)
-    np.fill_diagonal(chain_share, 0.0)
-    best = np.argmax(chain_share, axis=0)  # per factor j
-    cols = np.arange(len(names))
-    # sign of that chain's part: sum_s w_s D[s, k] M_s[k, j] for k = best[j]
-    net = np.einsum("s,sj,sj->j", weights, model.d_mean[:, best], m_point[:, best, cols]) * orient
-    against_chain = _chain_clause(model, weights, m_point, best, net)
-    # the chain's part runs only over an assumed link: nothing of it is left over estimated links
-    through_est = _through(weights, model.d_mean, estimated_chain_multiplier(model, m_point))
-    assumed = (through_est[best, cols] == 0) & (m_point[:, best, cols] != 0).any(axis=0)
-    support, local_against_size = evidence_by_goal(model, weights, m_point)  # (3, S, F), (S, F)
-    against = np.nan_to_num(local_against_share(model, weights, m_point))  # (S, F)
-    top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
-    caveats = [caveat(shares[:, j]) for j in range(len(names))]
-    against_goals = [[goal_names[s] for s in np.flatnonzero(np.round(100 * against[:, j]) >= 1)] for j in range(len(names))]
-    evidence = [_evidence_sentence(shares[:, j], against_goals[j]) for j in range(len(names))]
-    texts: list[str] = []
-    for a in range(g.shape[0]):
-        for j in np.flatnonzero(eligible):
-            name = names[j]
-            if not linked[j]:
-                texts.append(f"{name}: {NOT_LINKED}")
-                continue
-            if not rankable[a, j] and withheld is not None and withheld[a, j]:
-                texts.append(f"{name}: niet gerangschikt, want de score op deze factor wordt hier niet gepubliceerd "
-                             f"(te kleine aantallen), en de ruimte voor verbetering en de winst zouden hem prijsgeven.")
-                continue
-            if not rankable[a, j]:
-                texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
-                             f"factor voorkomt (ruimte voor verbetering onbekend). {caveats[j]}")
-                continue
-            if g[a, j] <= 0:
-                texts.append(f"{name}: weinig te winnen (geen ruimte voor verbetering: dit gebied hoort op deze "
-                             f"factor al bij het beste kwart van de wijken van de gemeente). {caveats[j]}{evidence[j]}")
-                continue
-            if impact[a, j] <= 0 or gain[a, j] <= 0:
-                finding = ("wijst eerder op verlies dan op winst" if impact[a, j] < 0 else "wijst niet op winst")
-                open_gain = ", maar dat is onzeker: de 90%-marge reikt tot winst" if impact_upper[a, j] > 0 else ""
-                texts.append(f"{name}: weinig te winnen (de gevonden samenhang {finding}{open_gain}). {caveats[j]}{evidence[j]}")
-                continue
-            if impact[a, j] < NEGLIGIBLE * top_impact[a]:
-                texts.append(f"{name}: weinig te winnen (de winst is verwaarloosbaar: minder dan "
-                             f"{100 * NEGLIGIBLE:.0f}% van die van de bovenste factor). {caveats[j]}{evidence[j]}")
-                continue
-            pct = pct_goal[a, j]
-            named = [s for s in top[a, j] if round(pct[s]) >= 1]
-            notes = [_without_local_note(support[:, s, j], local_against_size[s, j]) for s in named]
-            text = (f"{name}: de winst komt vooral bij "
-                    f"{_goal_list([goal_names[s] for s in named], pct[named], notes)}.")
-            k = best[j]
-            if round(100 * chain_share[k, j]) >= 5:
-                text += f" Van de samenhang loopt {100 * chain_share[k, j]:.0f}% via de keten naar {names[k]}"
-                text += against_chain[j]
-                if assumed[j]:
-                    text += " (een aangenomen schakel, zonder lokale gegevens)"
-                text += "."
-            text += f" {caveats[j]}"
-            if pct_loss[a, j] >= 5:
-                others = int((np.round(-100 * loss[a, j] / gain[a, j]) >= 1).sum()) - 1
-                more = "" if others <= 0 else (" en nog 1 ander doel" if others == 1 else f" en nog {others} andere doelen")
-                text += (f' Voor het doel "{goal_names[worst[a, j]]}"{more} werkt de samenhang juist de andere '
-                         f"kant op; dat kost {pct_loss[a, j]:.0f}% van die winst.")
-            if impact_lower[a, j] < 0:
-                text += " De winst is onzeker: de 90%-marge loopt van verlies tot winst."
-            texts.append(text + evidence[j])
-    return texts
-
-
 def _tied_half_ranks(sorted_values: np.ndarray) -> np.ndarray:
     """For values sorted along the last axis: ``2 * rank - 2`` of each place, where tied values share
     the mean of the places they occupy (``scipy.stats.rankdata(method='average')``), so that a
@@ -1081,7 +531,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     shares = evidence_shares(model, weights, m_point)
     paths = path_shares(model, weights, m_point)
     direct_share = np.broadcast_to(np.diag(paths), g.shape)
-    texts = _explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, paths, impact,
+    texts = explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, paths, impact,
                           impact_lower, impact_upper, withheld, linked)
 
     cols = np.flatnonzero(eligible)
@@ -1187,7 +637,6 @@ def _matrix(flags: pd.Series, rows, columns) -> np.ndarray:
     return flags.astype(float).unstack().reindex(index=rows, columns=columns).fillna(0.0).to_numpy() > 0
 
 
-SCOPE_KEY = ["scope_type", "scope_id", "area_code"]
 PRIORITY_ORDER = [("rank_median", True), ("p_top5", False), ("impact", False), ("factor_id", True)]
 """How ``priority`` orders a scope's rankable factors: median rank, then the chance of the top 5,
 then the impact (both descending), then the factor's code, so that every position is taken once."""
@@ -1204,67 +653,6 @@ def priority(rows: pd.DataFrame) -> pd.Series:
                                 kind="stable")
     place = ranked.groupby(SCOPE_KEY, sort=False).cumcount() + 1
     return place.reindex(rows.index).astype("Int64")
-
-
-WIDE_INTERVAL = 0.5
-"""A 90% rank interval covering more than this share of a scope's ranked factors is called wide: the
-data cannot tell the factor apart from most of the others."""
-
-
-def rank_bounds(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """The 90% rank interval as whole places: ``rank_ci90_lower`` rounded down, ``rank_ci90_upper`` up
-    (a half rank, of factors that tie in a draw, widens the interval to the places they share)."""
-    return np.floor(rows["rank_ci90_lower"]).astype("Int64"), np.ceil(rows["rank_ci90_upper"]).astype("Int64")
-
-
-def rank_sentence(rows: pd.DataFrame) -> pd.Series:
-    """Per ranked row, its place in its scope's list and its 90% rank interval in plain Dutch: "Plaats 3
-    van 34; met 90% zekerheid tussen plaats 1 en 28." (``priority``, the scope's ranked factors,
-    ``rank_bounds``), noting a place it shares (the same ``rank_median`` as other factors: the list's
-    order between them is a tie-break, and the place given is the group's first ``priority``), and, where the interval is wide (more than ``WIDE_INTERVAL``
-    of the list), that the data cannot tell the factor apart from most other factors. '' for rows
-    that are not ranked. Since ranking-1.6.0 (before, no text named the rank's uncertainty, while
-    the median city-wide interval in the demo spanned 24 of 34 places)."""
-    ranked = rows["rankable"].astype(bool)
-    n = ranked.groupby([rows[c] for c in SCOPE_KEY]).transform("sum").astype(int)
-    tie_group = rows[ranked].groupby(SCOPE_KEY + ["rank_median"])
-    ties = tie_group["factor_id"].transform("size").reindex(rows.index).fillna(1).astype(int)
-    # a shared place is the tie group's first: the list's order within it is a tie-break, and its
-    # last place can lie beyond the interval (two factors at rank_median 28 with interval 18-28)
-    place = tie_group["priority"].transform("min").reindex(rows.index)
-    lower, upper = rank_bounds(rows)
-    text = lambda values: values.astype(str)  # noqa: E731
-    others = ties - 1
-    shared = " (gedeeld met " + text(others) + " andere factor" + np.where(others > 1, "en", "") + ")"
-    shared = shared.where(others > 0, "")
-    width = upper - lower + 1
-    wide = (width > WIDE_INTERVAL * n) & (width > 1)  # one place is certain, also in a list of one
-    sentence = (" Plaats " + text(place.fillna(0).astype(int)) + " van " + text(n) + shared
-                + "; met 90% zekerheid tussen plaats " + text(lower) + " en " + text(upper) + "."
-                + pd.Series(np.where(wide.fillna(False).to_numpy(dtype=bool),
-                                     " De gegevens kunnen deze factor dus niet onderscheiden van de meeste andere "
-                                     "factoren.", ""), index=rows.index))
-    return sentence.where(ranked, "")
-
-
-NOISY_SCORES = 0.5
-"""A factor whose wijk scores in a gemeente are real differences for less than this share
-(``score_reliability``) gets ``noisy_scores_sentence``."""
-
-
-def noisy_scores_sentence(rows: pd.DataFrame, reliability: pd.Series) -> pd.Series:
-    """Per ranked row whose factor's wijk scores in its gemeente are mostly sampling noise
-    (``reliability``, indexed by gemeente_code and factor_id, below ``NOISY_SCORES``), that the room
-    for improvement is uncertain and counts for less: the draws take those scores from their
-    posterior (``posterior_scores``), so the impact is well below room for improvement x effect.
-    '' elsewhere. Since ranking-1.6.0."""
-    gemeente = "GM" + rows["area_code"].astype(str).str[2:6]
-    share = reliability.reindex(pd.MultiIndex.from_arrays([gemeente, rows["factor_id"]])).to_numpy(dtype=float)
-    noisy = rows["rankable"].astype(bool).to_numpy() & (share < NOISY_SCORES)
-    pct = np.round(100 * np.nan_to_num(share)).astype(int).astype(str)
-    text = (" De verschillen tussen de wijken op deze factor zijn grotendeels toeval (steekproefruis; naar schatting "
-            + pct + "% is echt verschil), dus de ruimte voor verbetering is onzeker en telt minder mee.")
-    return pd.Series(np.where(noisy, text, ""), index=rows.index)
 
 
 def _reliabilities(score: np.ndarray, error_sd: np.ndarray, wijken: pd.DataFrame, fids: pd.Series) -> pd.Series:

@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 from scipy.stats import spearmanr
 
-from models_ml import associations, chains, merge, ranking
+from models_ml import associations, chains, merge, ranking, ranking_model
 from models_ml.panel import build_panels, load_factor_score_errors
 
 SCALES = (0.5, 2.0)
@@ -68,7 +68,7 @@ def city_ranking(inputs: Inputs, merge_config: merge.MergeConfig, placeholders: 
     merged = merge.merge_effects(inputs.assoc, literature, merge_config)
     fm = inputs.factor_model
     merged_cov = merge.merged_covariance(inputs.assoc, inputs.local_cov, literature, merged, merge_config)
-    model = ranking.build_model(fm.factors, fm.subgoals, merged, inputs.chain, merged_cov, inputs.chain_cov)
+    model = ranking_model.build_model(fm.factors, fm.subgoals, merged, inputs.chain, merged_cov, inputs.chain_cov)
     city, _ = ranking.rank_factors(model, inputs.scores, fm.life_phases, ranking.RankingConfig(n_draws=n_draws))
     city = city[(city["scope_type"] == "gemeente") & city["rankable"]]
     return city.set_index("factor_id")["rank_median"].astype(float)

@@ -310,7 +310,7 @@ def true_subgoal_effects(truth: pd.DataFrame, associations: pd.DataFrame) -> pd.
     estimate uses) is converted with ``merge.to_cohens_d`` and averaged over the outcome indicators
     of the sub-goal, as ``merge.combine_outcomes`` does with the estimates (there with
     inverse-variance weights; the truth has no variance, so equal weights). Columns as
-    ``merge_effects`` needs for ``ranking.build_model``: factor_id, subgoal_id, d_merged, se_merged.
+    ``merge_effects`` needs for ``ranking_model.build_model``: factor_id, subgoal_id, d_merged, se_merged.
     """
     from models_ml.merge import to_cohens_d
 
@@ -372,7 +372,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     from scipy import stats
     from scipy.stats import spearmanr
 
-    from models_ml import chains, merge, ranking
+    from models_ml import chains, merge, ranking, ranking_model
     from models_ml.panel import load_factor_score_errors
 
     q = lambda sql: con.execute(sql).df()  # noqa: E731
@@ -385,8 +385,8 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
                                           "evidence_grade", "is_placeholder", "citation"])
     chain_est, chain_cov = chains.estimate_chains_with_covariance(links, scores, load_factor_score_errors(con))
     planted_chains = _true_chains(links, ground_truth_dir)
-    true_model = ranking.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
-                                     planted_chains)
+    true_model = ranking_model.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
+                                           planted_chains)
     exact_gaps = ranking.RankingConfig(n_draws=1, score_error=False)  # the truth's gaps are the scores' gaps
     tru, _ = ranking.rank_factors(true_model, published, phases, exact_gaps)
     def pick(r: pd.DataFrame, truth_side: bool = False) -> pd.DataFrame:
@@ -405,11 +405,11 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     literature = merge.load_literature(con) if with_literature else no_literature
     merged = merge.merge_effects(associations, literature, merge_config)
     if local_cov is None:
-        est_model = ranking.build_model(factors, subgoals, merged, chain_est)
+        est_model = ranking_model.build_model(factors, subgoals, merged, chain_est)
     else:
-        est_model = ranking.build_model(factors, subgoals, merged, chain_est,
-                                        merge.merged_covariance(associations, local_cov, literature, merged, merge_config),
-                                        chain_cov)
+        est_model = ranking_model.build_model(
+            factors, subgoals, merged, chain_est,
+            merge.merged_covariance(associations, local_cov, literature, merged, merge_config), chain_cov)
     est, _ = ranking.rank_factors(est_model, published, phases, ranking.RankingConfig(n_draws=n_draws))
     true_impact = pick(tru, truth_side=True)[["impact"]].round(TIE_DECIMALS)  # exact zeros tie (see TIE_DECIMALS)
     both = pick(est)[["rank_median", "rank_ci90_lower", "rank_ci90_upper"]].join(true_impact, how="inner")
@@ -421,7 +421,7 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     exact = associations.copy()
     t = truth["true_effect"].where(truth["effect_sd"] != 0, 0.0).fillna(0.0).to_numpy()
     exact.loc[ok, "estimate"], exact.loc[ok, "std_error"] = t[ok], 1e-9
-    oracle_model = ranking.build_model(factors, subgoals, merge.merge_effects(
+    oracle_model = ranking_model.build_model(factors, subgoals, merge.merge_effects(
         exact, no_literature, merge.MergeConfig(tau=0.0, local_weight=1.0, shrink_local_only=False)),
         planted_chains)  # SE ~0 everywhere: the one draw is the point value
     ora, _ = ranking.rank_factors(oracle_model, published, phases, exact_gaps)
@@ -543,7 +543,7 @@ def score_error_known_answer(seed: int, score_error: bool = True, n_gemeenten: i
     true city-wide impacts summed (1: no bias; above 1, noise taken for room for improvement).
     ``score_shrinkage``: ``RankingConfig.score_shrinkage``.
     """
-    from models_ml import ranking
+    from models_ml import ranking, ranking_model
 
     rng = np.random.default_rng(seed)
     fids = [f"f{j:02d}" for j in range(n_factors)]
@@ -554,10 +554,10 @@ def score_error_known_answer(seed: int, score_error: bool = True, n_gemeenten: i
                             for j, f in enumerate(fids) for s in ("a", "b")],
                            columns=["factor_id", "subgoal_id", "d_merged", "se_merged"])
     no_chains = pd.DataFrame(columns=["from_factor_id", "to_factor_id", "coefficient", "std_error"])
-    model = ranking.build_model(factors, subgoals, effects, no_chains)
+    model = ranking_model.build_model(factors, subgoals, effects, no_chains)
     estimated = effects.assign(d_merged=effects["d_merged"] + effect_se * rng.standard_normal(len(effects)),
                                se_merged=effect_se)
-    est_model = ranking.build_model(factors, subgoals, estimated, no_chains)
+    est_model = ranking_model.build_model(factors, subgoals, estimated, no_chains)
     codes = [f"WK{9000 + g:04d}{w:02d}" for g in range(n_gemeenten) for w in range(n_wijken)]
     grid = pd.MultiIndex.from_product([codes, fids], names=["area_code", "factor_id"]).to_frame(index=False)
     true_score = rng.standard_normal(len(grid))

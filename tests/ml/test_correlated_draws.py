@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml import chains, merge, ranking
+from models_ml import chains, merge, ranking, ranking_model
 from models_ml.associations import AssociationConfig, estimate_outcome_with_covariance
 from models_ml.panel import OutcomePanel
 
@@ -72,12 +72,12 @@ def _hand_covariance(config: merge.MergeConfig) -> np.ndarray:
     return out + out.T
 
 
-def _model(config: merge.MergeConfig = CONFIG, with_cov: bool = True) -> ranking.Model:
+def _model(config: merge.MergeConfig = CONFIG, with_cov: bool = True) -> ranking_model.Model:
     assoc, lit = _association_rows(), _literature()
     merged = merge.merge_effects(assoc, lit, config)
     cov = merge.merged_covariance(assoc, _local_cov(), lit, merged, config) if with_cov else None
     no_chains = pd.DataFrame(columns=["from_factor_id", "to_factor_id", "coefficient", "std_error"])
-    return ranking.build_model(FACTORS, SUBGOALS, merged, no_chains, cov)
+    return ranking_model.build_model(FACTORS, SUBGOALS, merged, no_chains, cov)
 
 
 def test_merged_covariance_is_the_linear_propagation_of_the_local_covariance():
@@ -170,8 +170,8 @@ def test_collinear_factors_are_drawn_anti_correlated_and_their_sum_has_the_impli
     merged = merge.merge_effects(rows, NO_LITERATURE, config)
     merged_cov = merge.merged_covariance(rows, local_cov, NO_LITERATURE, merged, config)
     no_chains = pd.DataFrame(columns=["from_factor_id", "to_factor_id", "coefficient", "std_error"])
-    joint = ranking.build_model(FACTORS, SUBGOALS, merged, no_chains, merged_cov)
-    independent = ranking.build_model(FACTORS, SUBGOALS, merged, no_chains)
+    joint = ranking_model.build_model(FACTORS, SUBGOALS, merged, no_chains, merged_cov)
+    independent = ranking_model.build_model(FACTORS, SUBGOALS, merged, no_chains)
     cfg = ranking.RankingConfig(n_draws=N_DRAWS, seed=7)
     f = [list(FACTORS["factor_id"]).index(x) for x in ("armoede", "schulden")]
     sigma = joint.d_cov[0][np.ix_(f, f)]
@@ -235,7 +235,7 @@ def test_chain_strengths_of_one_joint_regression_are_drawn_together():
     se = strengths.set_index("from_factor_id")["std_error"]
     assert row.covariance == pytest.approx(row.correlation * se["armoede"] * se["pesten"], rel=1e-12)
     no_effects = pd.DataFrame(columns=["factor_id", "subgoal_id", "d_merged", "se_merged"])
-    model = ranking.build_model(FACTORS, SUBGOALS, no_effects, strengths, chain_cov=cov)
+    model = ranking_model.build_model(FACTORS, SUBGOALS, no_effects, strengths, chain_cov=cov)
     _, b = ranking.effect_draws(model, ranking.RankingConfig(n_draws=N_DRAWS, seed=5))
     f = list(FACTORS["factor_id"])
     drawn = b[:, f.index("schulden")][:, [f.index("armoede"), f.index("pesten")]]

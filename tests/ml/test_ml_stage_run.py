@@ -177,7 +177,7 @@ def test_the_covariance_tables_travel_from_the_estimates_to_the_ranking(con, dem
     with the merged variances on its diagonal, which the ranking asset reads."""
     import numpy as np
 
-    from models_ml import ranking
+    from models_ml import ranking, ranking_model
 
     _, result = demo_run
     for table in ("association_local_cov", "chain_strength_cov", "effect_merged_cov"):
@@ -194,9 +194,10 @@ def test_the_covariance_tables_travel_from_the_estimates_to_the_ranking(con, dem
     assert con.execute("select min(correlation), max(correlation) from ml.association_local_cov").fetchone()[0] < -0.3
     merged = con.execute("select * from marts.fct_effect_merged").df()
     fm = ranking.load_factor_model(con)
-    model = ranking.build_model(fm.factors, fm.subgoals, merged, con.execute("select * from marts.fct_chain_strength").df(),
-                                con.execute("select * from ml.effect_merged_cov").df(),
-                                con.execute("select * from ml.chain_strength_cov").df())
+    model = ranking_model.build_model(fm.factors, fm.subgoals, merged,
+                                      con.execute("select * from marts.fct_chain_strength").df(),
+                                      con.execute("select * from ml.effect_merged_cov").df(),
+                                      con.execute("select * from ml.chain_strength_cov").df())
     assert model.d_cov is not None and model.b_cov is not None
     for sigma, se in zip(model.d_cov, model.d_se):
         np.testing.assert_array_equal(np.diagonal(sigma), se**2)

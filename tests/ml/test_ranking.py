@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml.ranking import RankingConfig, build_model, rank_factors, room_for_improvement, total_effects
+from models_ml.ranking import RankingConfig, rank_factors, room_for_improvement
+from models_ml.ranking_model import build_model, total_effects
 
 FACTORS = pd.DataFrame({
     "factor_id": ["armoede", "schulden", "pesten", "sport"],
@@ -374,7 +375,7 @@ def test_a_negligible_gain_is_called_negligible():
 
 
 def test_evidence_percentages_add_up_to_100():
-    from models_ml.ranking import whole_percentages
+    from models_ml.ranking_text import whole_percentages
 
     assert whole_percentages(np.array([0.163, 0.674, 0.163])).tolist() == [16, 68, 16]  # not 16 + 67 + 16 = 99
     assert whole_percentages(np.array([1 / 3, 1 / 3, 1 / 3])).sum() == 100

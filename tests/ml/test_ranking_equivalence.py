@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml import ranking
+from models_ml import ranking, ranking_model
 from tests.ml import legacy_ranking
 
 NUMERIC = ["impact", "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower",
@@ -68,7 +68,7 @@ def synthetic(seed: int, n_gemeenten: int = 3, n_factors: int = 12):
         (f"f{a:02d}", f"f{b:02d}", rng.normal(0.3, 0.3), 0.1)
         for a in range(n_factors) for b in range(a + 1, n_factors) if rng.random() < 0.15 and (a, b) != (6, 7)
     ] + [("f06", "f07", 0.8, 0.05)], columns=["from_factor_id", "to_factor_id", "coefficient", "std_error"])
-    model = ranking.build_model(factors, subgoals, merged, chains)
+    model = ranking_model.build_model(factors, subgoals, merged, chains)
     rows = []
     for gm in range(n_gemeenten):
         n_wijken = int(rng.integers(2, 9))
@@ -161,8 +161,8 @@ def test_rank_factors_matches_on_the_demo_warehouse(demo_run):
         scores = q("select * from intermediate.int_factor_score")
         merged = merge.merge_effects(associations.estimate_associations(build_panels(con)), merge.load_literature(con))
         chain = chains.estimate_chains(q("select * from factor_model.factor_factor_links"), scores)
-        model = ranking.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),
-                                    q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"), merged, chain)
+        model = ranking_model.build_model(q("select factor_id, factor_type, name_nl from factor_model.factors"),
+                                          q("select subgoal_id, domain_id, name_nl from factor_model.subgoals"), merged, chain)
         phases = q("select * from factor_model.factor_life_phases")
     # the reference adds the chains to every effect (ranking-1.3.0 and before); since ranking-1.4.0
     # they add to the direct (local) part only (``chain_multipliers``, tested in test_ranking.py):

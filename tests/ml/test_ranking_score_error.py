@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from models_ml import panel, ranking
+from models_ml import panel, ranking, ranking_model
 from models_ml.simulation import score_error_known_answer
 from tests.ml.test_ranking import FACTORS, SUBGOALS, chains, merged, scores
 
 LIFE = pd.DataFrame({"factor_id": FACTORS["factor_id"], "life_phase_id": "jeugd"})
 
 
-def small_case(error_var: float) -> tuple[ranking.Model, pd.DataFrame]:
+def small_case(error_var: float) -> tuple[ranking_model.Model, pd.DataFrame]:
     """One gemeente of 4 wijken; in WK999904 armoede (gap 3, d 0.5) leads by far, schulden (gap 2,
     d 0.3) and pesten (gap 1.8, d 0.3) are close, and only schulden's score there is noisy."""
     model = build(0.0)
@@ -31,8 +31,8 @@ def small_case(error_var: float) -> tuple[ranking.Model, pd.DataFrame]:
     return model, s.assign(error_var=np.where(noisy, error_var, 0.0))
 
 
-def build(se: float) -> ranking.Model:
-    return ranking.build_model(FACTORS, SUBGOALS, merged([
+def build(se: float) -> ranking_model.Model:
+    return ranking_model.build_model(FACTORS, SUBGOALS, merged([
         ("armoede", "gezond_mentaal", 0.5, se), ("schulden", "gezond_mentaal", 0.3, se),
         ("pesten", "gezond_mentaal", 0.3, se), ("sport", "gezond_mentaal", -0.1, se)]), chains())
 

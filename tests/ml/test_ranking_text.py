@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml import merge, ranking
+from models_ml import merge, ranking, ranking_model, ranking_text
 from models_ml.associations import NOTE
-from models_ml.ranking import RankingConfig, build_model, rank_factors
+from models_ml.ranking import RankingConfig, rank_factors
+from models_ml.ranking_model import build_model
 from tests.ml.test_ranking import FACTORS, SUBGOALS, chains, merged, merged_with_sources, rank_city, scores
 from tests.ml.test_ranking_equivalence import synthetic
 
@@ -130,7 +131,7 @@ def test_local_data_that_point_the_other_way_are_reported_not_counted_as_support
     assert ('Voor het doel "Mentale gezondheid" wijzen de lokale gegevens de andere kant op dan de literatuur; '
             "ze tellen daarom niet mee in de onderbouwing. Onderbouwing: 14% lokale gegevens") in text
     assert "andere kant op dan de literatuur" not in g.loc["schulden", "explanation"]
-    assert ranking.local_against(model).sum() == 1
+    assert ranking_model.local_against(model).sum() == 1
 
 
 def test_local_data_that_outweigh_a_literature_figure_of_the_other_sign_are_its_support():
@@ -139,7 +140,7 @@ def test_local_data_that_outweigh_a_literature_figure_of_the_other_sign_are_its_
     m = merged_with_sources([("pesten", "gezond_mentaal", 0.5, -0.2, 0.8, True)])
     model = build_model(FACTORS, SUBGOALS, m, chains())
     g, _, _ = rank_city(model, scores({"pesten": [0, 0, 1.0, 1.0]}))
-    assert not ranking.local_against(model).any()
+    assert not ranking_model.local_against(model).any()
     assert g.loc["pesten", "evidence_local"] == pytest.approx(0.4 / 0.44)
     assert "andere kant op" not in g.loc["pesten", "explanation"]
 
@@ -171,7 +172,7 @@ def test_a_factor_without_any_link_to_a_domain_is_not_ranked_in_it():
     # every factor reaches some sub-goal: all ranked city-wide and per wijk
     assert city.loc[city["scope_type"] == "gemeente", "rankable"].all() and areas["rankable"].all()
     # factors in code order: armoede, pesten, schulden, sport; only the gezond sub-goal weighed
-    assert ranking.linked_factors(model, np.array([1.0, 0.0])).tolist() == [True, False, True, True]
+    assert ranking_model.linked_factors(model, np.array([1.0, 0.0])).tolist() == [True, False, True, True]
 
 
 # --- M4: the newest year with published scores -----------------------------------------------
@@ -271,8 +272,8 @@ def test_a_sub_goal_supported_by_literature_against_the_local_data_says_both():
 # --- L6 and L1: the caveat; the placeholder warning on every row that rests on placeholders --
 
 def test_the_caveat_says_within_each_area_over_time():
-    assert "tussen buurten" not in ranking.CAVEAT and "door de jaren heen" in ranking.CAVEAT
-    assert ranking.caveat(np.array([0.5, 0.5, 0.0])) == (
+    assert "tussen buurten" not in ranking_text.CAVEAT and "door de jaren heen" in ranking_text.CAVEAT
+    assert ranking_text.caveat(np.array([0.5, 0.5, 0.0])) == (
         "Gebaseerd op samenhangen (lokaal binnen elke buurt of wijk door de jaren heen en uit de literatuur), "
         "niet op bewezen oorzakelijke effecten.")
 
@@ -284,6 +285,6 @@ def test_every_ranked_row_resting_on_placeholders_carries_the_warning():
     model = build_model(FACTORS, SUBGOALS, m, chains())
     _, city, areas = rank_city(model, scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "pesten")}))
     rows = pd.concat([city, areas])
-    flagged = rows[rows["rankable"] & (rows["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS)]
+    flagged = rows[rows["rankable"] & (rows["evidence_placeholder"] >= ranking_text.RESTS_ON_PLACEHOLDERS)]
     assert len(flagged) and flagged["explanation"].str.contains("geen ruimte voor verbetering").any()
     assert flagged["explanation"].str.contains("Let op: deze plaats in de rangorde rust vooral op aannames").all()

@@ -12,7 +12,7 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from models_ml import associations, chains, merge, ranking
+from models_ml import associations, chains, merge, ranking, ranking_model, ranking_text
 from models_ml.panel import build_panels, load_factor_score_errors
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import (
@@ -166,8 +166,8 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         if merged_cov is None or chain_cov is None:
             context.log.warning("No covariance tables of the merged effects or chain strengths (materialise "
                                 "ml/effect_merged and ml/chain_strength): those effects are drawn independently")
-        model = ranking.build_model(fm.factors, fm.subgoals, read_table(con, "effect_merged"),
-                                    read_table(con, "chain_strength"), merged_cov, chain_cov)
+        model = ranking_model.build_model(fm.factors, fm.subgoals, read_table(con, "effect_merged"),
+                                          read_table(con, "chain_strength"), merged_cov, chain_cov)
         context.log.info(f"Ranking {len(model.factors)} factors on {len(model.subgoals)} sub-goals with "
                          f"{config.n_draws:,} Monte Carlo draws: the gemeente, each domain, each life phase, each wijk")
         city, areas = ranking.rank_factors(model, ranking.load_scores(con), fm.life_phases, config)
@@ -181,19 +181,20 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         context.log.warning(f"{len(unranked)} factors are listed, not ranked city-wide (no published local scores, "
                             f"or no link to any sub-goal; the explanation says which): {', '.join(unranked)}")
     domains = city[city["scope_type"] == "domain"]
-    unlinked = domains[~domains["rankable"] & domains["explanation"].str.endswith(ranking.NOT_LINKED)]
+    unlinked = domains[~domains["rankable"] & domains["explanation"].str.endswith(ranking_text.NOT_LINKED)]
     if len(unlinked):
         context.log.info(f"Domain rankings list {len(unlinked)} factors without any link to the domain's sub-goals "
                          "unranked: " + "; ".join(f"{d}: {', '.join(sorted(g['factor_id']))}"
                                                   for d, g in unlinked.groupby("scope_id")))
-    on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS, "factor_id"].tolist()
+    on_placeholders = ranked.loc[ranked["evidence_placeholder"] >= ranking_text.RESTS_ON_PLACEHOLDERS,
+                                 "factor_id"].tolist()
     area_ranked = areas[areas["rankable"]]
-    area_on_placeholders = int((area_ranked["evidence_placeholder"] >= ranking.RESTS_ON_PLACEHOLDERS).sum())
+    area_on_placeholders = int((area_ranked["evidence_placeholder"] >= ranking_text.RESTS_ON_PLACEHOLDERS).sum())
     if on_placeholders:
         context.log.warning(
             f"City-wide, {len(on_placeholders)} of {len(ranked)} ranked factors rest mostly on assumptions without a "
             f"source (placeholder literature or assumed chain links; evidence_placeholder >= "
-            f"{ranking.RESTS_ON_PLACEHOLDERS}): {', '.join(on_placeholders)}. Per wijk: {area_on_placeholders} of "
+            f"{ranking_text.RESTS_ON_PLACEHOLDERS}): {', '.join(on_placeholders)}. Per wijk: {area_on_placeholders} of "
             f"{len(area_ranked)} ranked rows.")
     yield dg.MaterializeResult(asset_key=key("factor_ranking"), metadata={
         "dagster/row_count": n_city, "method_version": ranking.METHOD_VERSION, "n_draws": config.n_draws,
