@@ -1,0 +1,75 @@
+"""dagster-dbt gives every dbt invocation a folder under ``dbt_project/target``; the dbt steps keep
+the newest ``KEEP_INVOCATION_FOLDERS`` of their own and remove the rest, so a deployment's project
+folder does not grow by every run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from pipelines.defs.dbt.assets import KEEP_INVOCATION_FOLDERS, prune_invocation_folders
+from tests.pipeline.runs import materialize_all, settings_for
+
+STEP = "factorenmodel_dbt_ml_marts"
+
+
+def _old_folders(target, step: str, n: int) -> list:
+    """``n`` invocation folders of ``step``, oldest first, an hour apart (and an hour ago at the latest)."""
+    folders = []
+    now = time.time()
+    for i in range(n):
+        folder = target / f"{step}-{i:07x}-abcdef{i % 10}"
+        folder.mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+        stamp = now - 3600 * (n - i)
+        os.utime(folder, (stamp, stamp))
+        folders.append(folder)
+    return folders
+
+
+def test_the_newest_folders_of_the_step_stay_and_nothing_else_is_touched(tmp_path):
+    target = tmp_path / "target"
+    old = _old_folders(target, STEP, 12)
+    other = _old_folders(target, "factorenmodel_dbt", 3)
+    (target / "manifest.json").write_text("{}")
+    (target / "compiled").mkdir()
+    current = target / f"{STEP}-1234567-7654321"
+    current.mkdir()
+    os.utime(current, (time.time() - 10**6, time.time() - 10**6))  # even when its clock says old
+
+    removed = prune_invocation_folders(current, keep=4)
+
+    assert sorted(removed) == sorted(old[:-3])  # the current one and the 3 newest others stay
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        [p.name for p in old[-3:]] + [p.name for p in other] + ["manifest.json", "compiled", current.name])
+
+
+def test_a_folder_that_is_not_an_invocation_folder_prunes_nothing(tmp_path):
+    _old_folders(tmp_path / "target", STEP, 3)
+    assert prune_invocation_folders(tmp_path / "target" / "compiled", keep=1) == []
+    assert prune_invocation_folders(tmp_path / "elsewhere" / f"{STEP}-1234567-7654321", keep=1) == []
+    assert len(list((tmp_path / "target").iterdir())) == 3
+
+
+@pytest.mark.slow
+def test_a_dagster_run_of_a_dbt_step_removes_that_steps_older_folders(demo_run, tmp_path, monkeypatch):
+    """A real run of the ML marts' dbt step (on a copy of the session's demo run; dbt's target
+    folder in this test's temporary folder, through DBT_TARGET_PATH as dagster-dbt reads it)."""
+    demo_settings, _ = demo_run
+    shutil.copytree(demo_settings.data_dir, tmp_path / "data", symlinks=True)
+    target = tmp_path / "target"
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
+    old = _old_folders(target, STEP, KEEP_INVOCATION_FOLDERS + 5)
+    other = _old_folders(target, "factorenmodel_dbt", 2)
+
+    result = materialize_all(settings_for(tmp_path / "data"), selection="key:marts/fct_chain_strength")
+
+    assert result.success
+    mine = sorted(p for p in target.iterdir() if p.name.startswith(f"{STEP}-"))
+    new = [p for p in mine if p not in old]
+    assert len(new) == 1 and (new[0] / "run_results.json").exists()  # this run's folder, kept
+    assert sorted(set(mine) - set(new)) == old[-(KEEP_INVOCATION_FOLDERS - 1):]  # with the newest older ones
+    assert all(p.exists() for p in other)
