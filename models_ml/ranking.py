@@ -13,7 +13,8 @@ A factor's **impact** is the harm that closing its room for improvement would ta
   reference, the best quartile of the comparable areas (the wijken of the gemeente): for a risk
   factor ``max(0, score - q25)``, for a protective factor ``max(0, q75 - score)``, in standard
   deviations of the area scores, in the factor's newest year with published wijk scores
-  (``newest_published_year``, since ranking-1.6.0). City-wide: the mean gap of the wijken.
+  (``newest_published_year``, since ranking-1.6.0; per gemeente since ranking-1.6.1). City-wide: the
+  mean gap of the wijken.
 - ``orientation_j`` is +1 for a risk factor (less of it is better) and -1 for a protective one
   (more of it is better), so that impact is positive when closing the gap helps.
 
@@ -66,7 +67,7 @@ from models_ml.ranking_model import (
 )
 from models_ml.ranking_text import SCOPE_KEY, explanations, noisy_scores_sentence, rank_sentence
 
-METHOD_VERSION = "ranking-1.6.0"
+METHOD_VERSION = "ranking-1.6.1"
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "priority",
@@ -237,8 +238,12 @@ def newest_scores(scores: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
 
 def newest_published_year(wijk_scores: pd.DataFrame) -> pd.Series:
     """Per row of ``wijk_scores`` (with ``withheld``), the year whose scores of its factor the ranking
-    uses: the newest year in which at least one wijk score of the factor is published, or the
-    newest year where none ever is (every wijk then unranked as withheld).
+    uses in its gemeente: the newest year in which at least one of the gemeente's wijk scores of the
+    factor is published, or the newest year where none ever is (every wijk then unranked as withheld).
+
+    Per gemeente since ranking-1.6.1: a gemeente is ranked on its own wijken only (the best quartile
+    is the gemeente's), so a year that another gemeente of the region has, and this one has not yet,
+    left this gemeente's factor unranked (every wijk without a score that year).
 
     Since ranking-1.6.0. Before, it was the newest scored year, published or not: a year in which
     disclosure control withholds every wijk score of a factor (``vroeggeboorte_laag_geboortegewicht``
@@ -248,9 +253,9 @@ def newest_published_year(wijk_scores: pd.DataFrame) -> pd.Series:
     """
     year = wijk_scores["year"]
     published = year.where(~wijk_scores["withheld"])
-    by_factor = wijk_scores["factor_id"]
-    newest_published = published.groupby(by_factor).transform("max")
-    return newest_published.fillna(year.groupby(by_factor).transform("max"))
+    by = [wijk_scores["area_code"].str[2:6].rename("gemeente"), wijk_scores["factor_id"]]
+    newest_published = published.groupby(by).transform("max")
+    return newest_published.fillna(year.groupby(by).transform("max"))
 
 
 def gap_to_reference(score, low, high, risk) -> np.ndarray:
@@ -714,15 +719,16 @@ def rank_factors(model: Model, scores: pd.DataFrame, life_phases: pd.DataFrame,
     areas = areas.assign(scope_type="wijk", scope_id=codes, area_code=codes)
     city_df = (pd.concat(city, ignore_index=True).sort_values(["area_index", "_scope"], kind="stable")
                if city else pd.DataFrame(columns=RANKING_COLUMNS))
-    # the year of the scores behind the room for improvement: each factor's newest (a factor of the
-    # youth survey, held in odd years, is a year older than one of the registrations)
-    score_year = newest.groupby("factor_id")["year"].max()
+    # the year of the scores behind the room for improvement: each factor's newest in the gemeente
+    # (a factor of the youth survey, held in odd years, is a year older than one of the registrations)
+    score_year = newest.groupby(["gemeente_code", "factor_id"])["year"].max()
     reliability = (_reliabilities(wijk_score, error_sd, wijken, fids) if cfg.score_error and cfg.score_shrinkage
                    else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []])))
     out = []
     for df in (city_df, areas):
         df = df.reset_index(drop=True)
-        df["score_year"] = df["factor_id"].map(score_year).astype("Int64")
+        key = pd.MultiIndex.from_arrays(["GM" + df["area_code"].astype(str).str[2:6], df["factor_id"]])
+        df["score_year"] = pd.Series(score_year.reindex(key).to_numpy(), index=df.index).astype("Int64")
         df["priority"] = priority(df)
         df["explanation"] = df["explanation"] + noisy_scores_sentence(df, reliability) + rank_sentence(df)
         df["note"], df["n_draws"], df["method_version"] = NOTE, cfg.n_draws, METHOD_VERSION

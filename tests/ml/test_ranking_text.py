@@ -205,6 +205,29 @@ def test_each_factor_uses_its_newest_year_with_published_wijk_scores():
     assert not areas.loc[areas["factor_id"] == "pesten", "rankable"].any() and not g.loc["pesten", "rankable"]
 
 
+def test_each_gemeente_uses_its_own_newest_year_with_published_wijk_scores():
+    """A region of two gemeenten: GM9998 has armoede scores up to 2024, GM9999 only up to 2023 (its
+    2024 figures are not in yet). Each gemeente is ranked on its own wijken, so GM9999 ranks armoede
+    on 2023; taking the region's newest year left it unranked in GM9999 (ranking-1.6.0)."""
+    rows = []
+    for gemeente, years in (("9998", (2023, 2024)), ("9999", (2023,))):
+        for year in years:
+            for i, v in enumerate([0.0, 0.0, 1.0, 1.0, 2.0]):
+                rows.append({"area_code": f"WK{gemeente}{i + 1:02d}", "area_level": "wijk", "year": year,
+                             "factor_id": "armoede", "score": v + (year == 2024), "withheld": False})
+    s = pd.DataFrame(rows)
+    newest = ranking.newest_scores(s, FACTORS)
+    assert newest.groupby("gemeente_code")["year"].unique().map(list).to_dict() == {"GM9998": [2024], "GM9999": [2023]}
+    model = build_model(FACTORS, SUBGOALS, merged([("armoede", "gezond_mentaal", 0.3, 0.01)]), chains())
+    _, city, areas = rank_city(model, s)
+    arm = city[(city["scope_type"] == "gemeente") & (city["factor_id"] == "armoede")].set_index("scope_id")
+    assert arm["score_year"].to_dict() == {"GM9998": 2024, "GM9999": 2023}
+    assert arm["rankable"].all()
+    in_9999 = areas[(areas["factor_id"] == "armoede") & areas["area_code"].str.startswith("WK9999")]
+    assert len(in_9999) == 5 and in_9999["rankable"].all() and (in_9999["score_year"] == 2023).all()
+    assert in_9999.set_index("area_code").loc["WK999905", "room_for_improvement"] == pytest.approx(2.0)
+
+
 # --- M5: two situations, two chain messages ---------------------------------------------------
 
 def _chain_text(coefficient: float, d_schulden: float, directions: str | None = None) -> str:

@@ -1,7 +1,7 @@
 {#- Disclosure control reaches the ranking: a wijk's room for improvement (and so its impact, which
     is that gap times effects shared by every wijk) is published only where fct_factor_score
     publishes the wijk's score in the year the ranking reads (score_year: the factor's newest year
-    with published wijk scores, ranking-1.6.0); else the gap would give a withheld score, and
+    with published wijk scores in the wijk's gemeente, ranking-1.6.1); else the gap would give a withheld score, and
     through it a small cell, back. Returns the offending ranking rows. A generic test declared in
     the ML marts' YAML, so that it runs with them (dbt's path selection of the ML marts' step) and
     never in the step that builds fct_factor_score before the ranking exists. -#}
