@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pipelines.defs.dbt.assets import KEEP_INVOCATION_FOLDERS, prune_invocation_folders
+from pipelines.defs.dbt.invocation import KEEP_INVOCATION_FOLDERS, partial_parse_cache, prune_invocation_folders
 from tests.pipeline.runs import materialize_all, settings_for
 
 STEP = "factorenmodel_dbt_ml_marts"
@@ -73,3 +73,30 @@ def test_a_dagster_run_of_a_dbt_step_removes_that_steps_older_folders(demo_run, 
     assert len(new) == 1 and (new[0] / "run_results.json").exists()  # this run's folder, kept
     assert sorted(set(mine) - set(new)) == old[-(KEEP_INVOCATION_FOLDERS - 1):]  # with the newest older ones
     assert all(p.exists() for p in other)
+
+
+@pytest.mark.slow
+def test_the_dbt_steps_parse_from_the_deployments_last_parse(demo_run, tmp_path, monkeypatch):
+    """dbt could not use the parse of ``make dbt-prepare`` (its profile and vars are not the
+    deployment's), so every dbt command parsed the whole project. Each command now leaves its parse
+    in the data folder and the next one starts from it. The first command on this copy parses in
+    full (the copy's warehouse path is another profile than the session run's parse was made for);
+    the second parses nothing."""
+    import json
+
+    demo_settings, _ = demo_run
+    assert partial_parse_cache(demo_settings.data_dir).is_file()  # the session's run left its parse
+    shutil.copytree(demo_settings.data_dir, tmp_path / "data", symlinks=True)
+    settings = settings_for(tmp_path / "data")
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+
+    def parse_messages(run: str) -> list[str]:
+        result = materialize_all(settings, selection="key:marts/fct_chain_strength")
+        assert result.success
+        (folder,) = (tmp_path / "target").glob(f"{STEP}-{result.run_id[:7]}-*")
+        messages = [json.loads(line)["info"]["msg"] for line in (folder / "dbt.log").read_text().splitlines()]
+        return [m for m in messages if "partial parsing" in m.lower()]
+
+    assert any("Unable to do partial parsing because profile has changed" in m for m in parse_messages("first"))
+    second = parse_messages("second")
+    assert not any("Unable" in m for m in second) and any("Partial parsing enabled" in m for m in second), second
