@@ -17,14 +17,14 @@ STEP = "factorenmodel_dbt_ml_marts"
 
 
 def _old_folders(target, step: str, n: int) -> list:
-    """``n`` invocation folders of ``step``, oldest first, an hour apart (and an hour ago at the latest)."""
+    """``n`` invocation folders of ``step``, oldest first, an hour apart (and two hours ago at the latest)."""
     folders = []
     now = time.time()
     for i in range(n):
         folder = target / f"{step}-{i:07x}-abcdef{i % 10}"
         folder.mkdir(parents=True)
         (folder / "run_results.json").write_text("{}")
-        stamp = now - 3600 * (n - i)
+        stamp = now - 3600 * (n - i + 1)
         os.utime(folder, (stamp, stamp))
         folders.append(folder)
     return folders
@@ -45,6 +45,25 @@ def test_the_newest_folders_of_the_step_stay_and_nothing_else_is_touched(tmp_pat
     assert sorted(removed) == sorted(old[:-3])  # the current one and the 3 newest others stay
     assert sorted(p.name for p in target.iterdir()) == sorted(
         [p.name for p in old[-3:]] + [p.name for p in other] + ["manifest.json", "compiled", current.name])
+
+
+def test_the_folders_of_the_last_hour_stay_beyond_the_number_kept(tmp_path):
+    """Deployments or test runs that share the dbt project share its target folder: a folder made in
+    the last hour may belong to a dbt command still running elsewhere, so it stays."""
+    target = tmp_path / "target"
+    old = _old_folders(target, STEP, 3)  # two to four hours ago
+    young = []
+    for minutes in (10, 20, 30, 40):
+        folder = target / f"{STEP}-{minutes:07d}-abcdef0"
+        folder.mkdir()
+        os.utime(folder, (time.time() - 60 * minutes, time.time() - 60 * minutes))
+        young.append(folder)
+    current = target / f"{STEP}-1234567-7654321"
+    current.mkdir()
+
+    removed = prune_invocation_folders(current, keep=2)
+
+    assert sorted(removed) == sorted(old) and all(p.exists() for p in young)
 
 
 def test_a_folder_that_is_not_an_invocation_folder_prunes_nothing(tmp_path):

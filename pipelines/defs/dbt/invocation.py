@@ -3,10 +3,10 @@
 dagster-dbt gives every dbt command a folder of its own under ``dbt_project/target``
 (``<step>-<run id>-<uuid>``: compiled SQL, ``run_results.json``, ``dbt.log``; 5-12 MB on the demo).
 
-* **Kept: the newest ``KEEP_INVOCATION_FOLDERS`` per step.** Nothing removed them, so a deployment's
-  project folder grew by every run (1.2 GB after a few hundred runs on a developer's machine). After
-  each command, succeeded or failed, the older folders of that step are removed
-  (``prune_invocation_folders``).
+* **Kept: the newest ``KEEP_INVOCATION_FOLDERS`` per step, and those of the last hour.** Nothing
+  removed them, so a deployment's project folder grew by every run (1.2 GB after a few hundred runs
+  on a developer's machine). After each command, succeeded or failed, the older folders of that
+  step are removed (``prune_invocation_folders``).
 * **dbt parses the project partially, from the deployment's last parse.** dagster-dbt copies
   ``target/partial_parse.msgpack`` (written by ``make dbt-prepare``) into the new folder, but dbt
   could never use it: it reparses in full when the profile (the warehouse path) or the ``--vars``
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import dagster as dg
 from pipelines.defs.dbt.project import dbt_project
 
 KEEP_INVOCATION_FOLDERS = 10  # per dbt step: the last runs' compiled SQL and logs, for looking into a failure
+KEEP_SECONDS = 3600  # and every folder younger than this: another deployment's dbt may be writing it
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
@@ -73,9 +75,12 @@ def finish_invocation(context: dg.AssetExecutionContext, target: Path, data_dir:
                          f"(the newest {KEEP_INVOCATION_FOLDERS} stay)")
 
 
-def prune_invocation_folders(current: Path, keep: int = KEEP_INVOCATION_FOLDERS) -> list[Path]:
+def prune_invocation_folders(current: Path, keep: int = KEEP_INVOCATION_FOLDERS,
+                             keep_seconds: float = KEEP_SECONDS) -> list[Path]:
     """Remove the older invocation folders of the dbt step whose invocation used ``current``
-    (``target/<step>-<run id>-<uuid>``): the ``keep`` newest of that step stay, ``current`` always.
+    (``target/<step>-<run id>-<uuid>``): the ``keep`` newest of that step stay, ``current`` always,
+    and so does every folder made less than ``keep_seconds`` ago (one deployment runs one dbt command
+    at a time, but deployments or test runs that share the dbt project share its ``target``).
     Returns the folders removed. Other steps' folders and dbt's own files in ``target`` are left alone."""
     step = current.name.rsplit("-", 2)[0]
     if step == current.name or not current.parent.is_dir():
@@ -83,7 +88,8 @@ def prune_invocation_folders(current: Path, keep: int = KEEP_INVOCATION_FOLDERS)
     mine = [p for p in current.parent.iterdir()
             if p.is_dir() and p != current and p.name.rsplit("-", 2)[0] == step and p.name.count("-") >= 2]
     mine.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    removed = mine[max(keep - 1, 0):]
+    recent = time.time() - keep_seconds
+    removed = [p for p in mine[max(keep - 1, 0):] if p.stat().st_mtime < recent]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
