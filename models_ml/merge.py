@@ -211,6 +211,13 @@ def shrink_local_only(associations: pd.DataFrame, literature_pairs: set[tuple[st
     return out
 
 
+def source_variances(se_lit, se_loc, tau: float, local_weight: float):
+    """The variances the merge gives its two sources (arrays or Series, elementwise): literature
+    ``v_lit = se_lit^2 + tau^2``, local ``v_loc = (se_loc^2 + tau^2) / w``. Used by ``pool``,
+    ``variance_parts`` and ``source_conflict``."""
+    return se_lit**2 + tau**2, (se_loc**2 + tau**2) / local_weight
+
+
 def pool(d_lit, se_lit, d_loc, se_loc, tau: float = 0.1, local_weight: float = 0.5):
     """Normal-normal posterior (mean, SD, local share of precision); NaN inputs mean 'absent'.
 
@@ -219,8 +226,7 @@ def pool(d_lit, se_lit, d_loc, se_loc, tau: float = 0.1, local_weight: float = 0
     if not 0 < local_weight <= 1:
         raise ValueError("local_weight must be in (0, 1]")
     d_lit, se_lit, d_loc, se_loc = (np.asarray(x, dtype=float) for x in (d_lit, se_lit, d_loc, se_loc))
-    v_lit = se_lit**2 + tau**2
-    v_loc = (se_loc**2 + tau**2) / local_weight
+    v_lit, v_loc = source_variances(se_lit, se_loc, tau, local_weight)
     p_lit = np.where(np.isfinite(d_lit) & np.isfinite(v_lit), 1 / v_lit, 0.0)
     p_loc = np.where(np.isfinite(d_loc) & np.isfinite(v_loc), 1 / v_loc, 0.0)
     p = p_lit + p_loc
@@ -318,8 +324,8 @@ def variance_parts(associations: pd.DataFrame, literature: pd.DataFrame, merged:
     m = merged.set_index(["factor_id", "subgoal_id"])
     share = m["local_share"].astype(float).where(m["d_local"].notna(), 0.0)
     se_loc, se_lit = m["se_local"].astype(float), m["se_literature"].astype(float)
-    v_loc = (se_loc**2 + cfg.tau**2) / cfg.local_weight
-    lit = ((1 - share) ** 2 * (se_lit**2 + cfg.tau**2)).where(m["d_literature"].notna(), 0.0)
+    v_lit, v_loc = source_variances(se_lit, se_loc, cfg.tau, cfg.local_weight)
+    lit = ((1 - share) ** 2 * v_lit).where(m["d_literature"].notna(), 0.0)
     loc = (share**2 * (v_loc - se_loc**2)).where(m["d_local"].notna(), 0.0)
     out = pd.DataFrame({"local": share**2 * sampling.reindex(m.index).fillna(0.0), "independent": loc + lit})
     out["total"] = out["local"] + out["independent"]
@@ -336,8 +342,7 @@ def source_conflict(d_lit, se_lit, d_loc, se_loc, tau: float = 0.1,
     data that point the other way as support (``ranking_model.evidence_shares``).
     """
     d_lit, se_lit, d_loc, se_loc = (np.asarray(x, dtype=float) for x in (d_lit, se_lit, d_loc, se_loc))
-    v_lit = se_lit**2 + tau**2
-    v_loc = (se_loc**2 + tau**2) / local_weight
+    v_lit, v_loc = source_variances(se_lit, se_loc, tau, local_weight)
     both = np.isfinite(d_lit) & np.isfinite(v_lit) & np.isfinite(d_loc) & np.isfinite(v_loc)
     with np.errstate(invalid="ignore"):
         z = np.where(both, (d_loc - d_lit) / np.sqrt(v_lit + v_loc), np.nan)
