@@ -1,10 +1,16 @@
 """A BI-like reader in its own process:
-``python -m tests.publish.helper_reader SERVING STOP_FILE OUT [PAUSE_SECONDS]``.
+``python -m tests.publish.helper_reader SERVING STOP_FILE OUT [PAUSE_SECONDS [IDLE_PAUSE_SECONDS]]``.
 
 Until STOP_FILE exists (and at least MIN_QUERIES times), it opens the serving copy read-only the way
 a BI tool does, reads every mart's row count, the release's own record of them and the version
 column, and records each answer (or error) in OUT as JSON. Half of the rounds read the DuckDB file
 through ``current/``, the other half the Parquet files of the release ``current`` resolves to.
+
+It pauses PAUSE_SECONDS between reads; with IDLE_PAUSE_SECONDS, that longer pause until a publish
+begins (the serving copy's ``releases/`` gains an entry: a release being written), then
+PAUSE_SECONDS. A whole pipeline run writes the serving copy only in its last second or so, and a
+read costs about 60 ms of CPU: reading every 20 ms through the two minutes before it kept a core
+busy while answering the same release again and again.
 """
 
 from __future__ import annotations
@@ -50,9 +56,18 @@ def read_parquet(serving: Path) -> dict:
             "versions": versions}
 
 
-def main(serving: str, stop_file: str, out: str, pause: str = "0") -> None:
+def _releases(serving: Path) -> set[str]:
+    try:
+        return set(os.listdir(serving / "releases"))
+    except FileNotFoundError:
+        return set()
+
+
+def main(serving: str, stop_file: str, out: str, pause: str = "0", idle_pause: str | None = None) -> None:
     serving_dir, stop = Path(serving), Path(stop_file)
     answers = []
+    before = _releases(serving_dir)
+    publishing = idle_pause is None
     while len(answers) < MIN_QUERIES or not stop.exists():
         started = time.monotonic()
         try:
@@ -60,10 +75,12 @@ def main(serving: str, stop_file: str, out: str, pause: str = "0") -> None:
         except Exception:  # every error counts, whatever its type
             answer = {"error": traceback.format_exc()}
         answer["seconds"] = time.monotonic() - started
+        answer["publishing"] = publishing
         answers.append(answer)
-        time.sleep(float(pause))
+        publishing = publishing or not _releases(serving_dir) <= before
+        time.sleep(float(pause if publishing else idle_pause))
     Path(out).write_text(json.dumps(answers))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

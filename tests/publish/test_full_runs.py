@@ -75,7 +75,8 @@ def test_a_reader_process_has_no_errors_while_a_full_run_writes_and_publishes(pu
     data_dir, first_run, _ = published
     serving = settings_for(data_dir).serving_dir
     stop, out = tmp_path / "stop", tmp_path / "answers.json"
-    reader = subprocess.Popen([sys.executable, "-m", "tests.publish.helper_reader", serving, stop, out, "0.02"],
+    # every 0.3 s while the run writes the warehouse, every 20 ms from the moment it starts writing a release
+    reader = subprocess.Popen([sys.executable, "-m", "tests.publish.helper_reader", serving, stop, out, "0.02", "0.3"],
                               cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         second_run = _finish(_full_run(data_dir))
@@ -90,6 +91,11 @@ def test_a_reader_process_has_no_errors_while_a_full_run_writes_and_publishes(pu
     assert len(answers) >= 200
     assert all(a["counts"] == a["recorded"] for a in answers), "an answer mixed two releases"
     assert {a["run_id"] for a in answers} == {first_run, second_run}
+    # read while the run wrote the warehouse, and at full pace from the start of the publish on:
+    # the first release until the swap, the second after it
+    during = [a["run_id"] for a in answers if a["publishing"]]
+    assert sum(not a["publishing"] for a in answers) >= 50 and len(during) >= 10, len(during)
+    assert during[0] == first_run and during[-1] == second_run
     assert _served(serving)[0] == second_run
 
 
