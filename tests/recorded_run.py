@@ -59,6 +59,11 @@ class RecordedRun(ExecutionResult):
         return [e.dagster_event for e in self._instance.all_logs(self._run_id) if e.is_dagster_event]
 
     @cached_property
+    def log_messages(self) -> Sequence[tuple[str | None, str]]:
+        """(step key, message) of every line the run's steps logged (``context.log``), in order."""
+        return [(e.step_key, e.user_message) for e in self._instance.all_logs(self._run_id) if not e.is_dagster_event]
+
+    @cached_property
     def job_def(self) -> dg.JobDefinition:
         return self._definitions().resolve_implicit_global_asset_job_def()
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
+
+from models_ml import estimators
+from models_ml.panel import build_panels
+from pipelines.defs.ml.panels import run_panels
 
 pytestmark = pytest.mark.slow
 
@@ -202,3 +207,48 @@ def test_the_covariance_tables_travel_from_the_estimates_to_the_ranking(con, dem
     for sigma, se in zip(model.d_cov, model.d_se):
         np.testing.assert_array_equal(np.diagonal(sigma), se**2)
         assert np.linalg.eigvalsh(sigma).min() > -1e-12
+
+
+def test_the_outcome_panels_are_built_once_per_run(demo_run):
+    """association_local and every model asset estimate on the same outcome panels: the first of them
+    in the run builds the panels, the others reuse them (pipelines/defs/ml/panels.py)."""
+    _, result = demo_run
+    lines = [(step, message) for step, message in result.log_messages if message.startswith("Outcome panels:")]
+    built = [step for step, message in lines if " built in " in message]
+    reused = [step for step, message in lines if " reused" in message]
+    readers = {"ml__association_local", *(f"ml__model_{spec.name}" for spec in estimators.discover())}
+    assert len(built) == 1 and set(built + reused) == readers and len(built + reused) == len(readers), lines
+
+
+def test_each_asset_gets_its_own_copy_of_the_runs_panels(demo_run):
+    """An asset that changed its panels (here: blanked every value) changes nothing for the next asset
+    of the run, which gets what build_panels gives; a new run builds them anew."""
+    settings, _ = demo_run
+    warehouse = str(settings.warehouse_path)
+    got: list[tuple[str, list]] = []
+
+    def reader(name: str, deps: list) -> dg.AssetsDefinition:
+        @dg.asset(name=name, deps=deps)
+        def _read(context) -> None:
+            with duckdb.connect(warehouse, read_only=True) as con:
+                panels = run_panels(context, con, warehouse)
+            got.append((context.run.run_id, [(p.outcome_indicator_id, p.data.copy()) for p in panels]))
+            for panel in panels:  # an estimator that spoils its input
+                panel.data.loc[:, panel.factors] = float("nan")
+
+        return _read
+
+    first = reader("first_reader", [])
+    job = dg.Definitions(assets=[first, reader("second_reader", [first])]).resolve_implicit_global_asset_job_def()
+    instance = dg.DagsterInstance.ephemeral()
+    runs = [job.execute_in_process(instance=instance) for _ in range(2)]
+    with duckdb.connect(warehouse, read_only=True) as con:
+        fresh = build_panels(con)
+    assert [run_id for run_id, _ in got] == [runs[0].run_id] * 2 + [runs[1].run_id] * 2
+    for _, panels in got:  # each reader, the second of a run too: the panels as built, not as the first left them
+        assert [outcome for outcome, _ in panels] == [p.outcome_indicator_id for p in fresh]
+        for (_, data), built in zip(panels, fresh):
+            pd.testing.assert_frame_equal(data, built.data)
+    for run in runs:
+        messages = [e.user_message for e in instance.all_logs(run.run_id) if e.user_message.startswith("Outcome panels:")]
+        assert len(messages) == 2 and " built in " in messages[0] and " reused" in messages[1], messages

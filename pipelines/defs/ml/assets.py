@@ -13,7 +13,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models_ml import associations, chains, merge, ranking, ranking_model, ranking_text
-from models_ml.panel import build_panels, load_factor_score_errors
+from models_ml.panel import load_factor_score_errors
+from pipelines.defs.ml.panels import run_panels
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import (
     ML_SCHEMA, published_note, read_table, read_table_if_exists, table_metadata, write_table,
@@ -55,7 +56,7 @@ SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_link
                        "estimates of each outcome's joint regression, for the ranking's draws."))
 def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        panels = build_panels(con)
+        panels = run_panels(context, con, warehouse.database)
         context.log.info(f"Estimating {len(panels)} outcomes")
         result, cov = associations.estimate_associations_with_covariance(
             panels, progress=outcome_progress(context, "associations"))

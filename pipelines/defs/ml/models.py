@@ -9,8 +9,8 @@ from dagster_duckdb import DuckDBResource
 
 from models_ml import comparison
 from models_ml.estimators import EstimatorSpec, discover
-from models_ml.panel import build_panels
 from pipelines.defs.ml.assets import AREAS, GROUP, SCORES, SEEDS, VALUES, key
+from pipelines.defs.ml.panels import run_panels
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import ML_SCHEMA, published_note, read_table, table_metadata, write_table
 from pipelines.defs.sources.metadata import markdown_table
@@ -32,7 +32,7 @@ def build_model_asset(spec: EstimatorSpec) -> dg.AssetsDefinition:
     def _model(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
         errors: list[tuple[str, str]] = []
         with warehouse.get_connection() as con:
-            panels = build_panels(con)
+            panels = run_panels(context, con, warehouse.database)
             context.log.info(f"Model '{spec.name}': cross-validating {len(panels)} outcomes")
             cv, importance = comparison.evaluate(spec, panels, errors=errors,
                                                  progress=outcome_progress(context, f"model {spec.name}"))
