@@ -61,6 +61,27 @@ def test_broken_mart_fails_the_right_expectations_and_names_the_rows(demo_copy):
     assert suppressed.unexpected_rows[0]["area_code"] == "BU99990102"
 
 
+def test_a_value_derived_from_a_coarser_level_fails_and_names_its_row(demo_copy):
+    """A buurt value can only come from buurten and a wijk value from the wijk or its buurten (one
+    in-set expectation per level: GE's pair expectation looped over the rows in Python, minutes at
+    national scale)."""
+    with duckdb.connect(str(demo_copy.warehouse_path)) as con:
+        con.execute("""
+            insert into marts.fct_indicator_value
+                (area_code, area_level, year, indicator_id, value, numerator, denominator, unit, source,
+                 is_suppressed, is_aggregate, areas_aggregated, derived_from_level, is_complete)
+            values ('BU99990101', 'buurt', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, false, 1, 'wijk', true),
+                   ('WK999901', 'wijk', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, true, 1, 'gemeente', true),
+                   ('GM9999', 'gemeente', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, true, 1, 'buurt', true)""")
+    validation = validate_mart(demo_copy.warehouse_path, "fct_indicator_value", reference_year=2024)
+    coarser = {f.kwargs["row_condition"]["parameter"]: f for f in validation.failures
+               if f.expectation_type == "expect_column_values_to_be_in_set" and "row_condition" in f.kwargs}
+    assert set(coarser) == {"buurt", "wijk"}  # the gemeente value from buurten is fine
+    assert [r["area_code"] for r in coarser["buurt"].unexpected_rows] == ["BU99990101"]
+    assert [r["area_code"] for r in coarser["wijk"].unexpected_rows] == ["WK999901"]
+    assert coarser["wijk"].unexpected_values == ["gemeente"]
+
+
 def test_stale_data_fails_freshness(demo_copy):
     validation = validate_mart(demo_copy.warehouse_path, "fct_factor_score", reference_year=2030, max_data_age_years=3)
     assert [f.expectation_type for f in validation.failures] == ["expect_column_max_to_be_between"]
