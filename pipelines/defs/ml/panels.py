@@ -4,7 +4,7 @@
 estimate on the same outcome panels (``models_ml.panel.build_panels``), from marts that no ML asset
 writes. The project's runs execute in one process (``dg.in_process_executor``), so the first of
 those assets in a run builds the panels and the others of the same run get a copy: at national scale
-a build takes about 17 s, and a run built them three times.
+a build takes 17-24 s, and a run built them three times (``association_local`` and two models).
 
 The panels are kept for one run (its run id and warehouse) at a time, and each asset gets its own
 deep copy, so an estimator that changed a panel's frame could not change another asset's input.
