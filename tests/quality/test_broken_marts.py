@@ -18,11 +18,14 @@ from tests.pipeline.runs import settings_for
 
 pytestmark = pytest.mark.slow
 
-BAD_ROWS = """
+INSERT_VALUES = """
 insert into marts.fct_indicator_value
     (area_code, area_level, year, indicator_id, value, numerator, denominator, unit, source,
      is_suppressed, is_aggregate, areas_aggregated, derived_from_level, is_complete)
-values ('BU99990101', 'buurt', 2020, 'test_broken', 150.0, 150, 100, 'percentage', 'ggd_monitor', false, false, 1, 'buurt', true),
+values """
+"""Rows written straight into the mart, as a broken dbt model would: the columns they fill."""
+
+BAD_ROWS = INSERT_VALUES + """('BU99990101', 'buurt', 2020, 'test_broken', 150.0, 150, 100, 'percentage', 'ggd_monitor', false, false, 1, 'buurt', true),
        ('BU99990102', 'buurt', 2020, 'test_broken', 4.0, null, null, 'percentage', 'ggd_monitor', true, false, 1, 'buurt', true)
 """
 
@@ -66,11 +69,7 @@ def test_a_value_derived_from_a_coarser_level_fails_and_names_its_row(demo_copy)
     in-set expectation per level: GE's pair expectation looped over the rows in Python, minutes at
     national scale)."""
     with duckdb.connect(str(demo_copy.warehouse_path)) as con:
-        con.execute("""
-            insert into marts.fct_indicator_value
-                (area_code, area_level, year, indicator_id, value, numerator, denominator, unit, source,
-                 is_suppressed, is_aggregate, areas_aggregated, derived_from_level, is_complete)
-            values ('BU99990101', 'buurt', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, false, 1, 'wijk', true),
+        con.execute(INSERT_VALUES + """('BU99990101', 'buurt', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, false, 1, 'wijk', true),
                    ('WK999901', 'wijk', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, true, 1, 'gemeente', true),
                    ('GM9999', 'gemeente', 2020, 'test_coarser', 40.0, 40, 100, 'percentage', 'ggd_monitor', false, true, 1, 'buurt', true)""")
     validation = validate_mart(demo_copy.warehouse_path, "fct_indicator_value", reference_year=2024)
