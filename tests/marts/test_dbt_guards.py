@@ -30,6 +30,47 @@ def test_a_mart_that_breaks_its_contract_fails_the_build(demo_run, tmp_path):
     assert "contract" in done.stdout.lower() and "sort_order" in done.stdout
 
 
+
+def test_every_mart_has_its_primary_key_in_the_warehouse(demo_run):
+    """The primary key of each mart's contract is a constraint of its table in the warehouse; it is
+    added after the table's rows are committed (macros/primary_keys.sql), not left out."""
+    import duckdb
+
+    from tests.marts.test_docs import _mart_properties
+
+    settings, _ = demo_run
+    declared = {name: [c["columns"] for c in model["constraints"] if c["type"] == "primary_key"]
+                for name, model in _mart_properties().items()}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, constraint_column_names from duckdb_constraints() "
+            "where schema_name = 'marts' and constraint_type = 'PRIMARY KEY'").fetchall()
+    in_warehouse = {}
+    for table, columns in rows:
+        in_warehouse.setdefault(table, []).append(list(columns))
+    assert in_warehouse == declared
+
+
+def test_a_mart_with_a_duplicate_key_fails_the_build(demo_run, tmp_path):
+    """A mart whose rows repeat its primary key fails its dbt run, naming the table, the key and the
+    repeated value, and leaves the table as it was (the transaction is rolled back)."""
+    import duckdb
+
+    settings, _ = demo_run
+    project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/dim_goal.sql",
+                               "inner join {{ ref('domains') }} as d on d.domain_id = s.domain_id",
+                               "inner join {{ ref('domains') }} as d on d.domain_id = s.domain_id\n"
+                               "cross join (select 1 union all select 2) as twice")
+    done = dbt(project, env, "run", "--select", "dim_goal")
+    assert done.returncode != 0
+    assert '"marts"."dim_goal": the primary key (subgoal_id) = (' in done.stdout, done.stdout[-3000:]
+    assert ") occurs 2 times" in done.stdout, done.stdout[-3000:]
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
+        rows, keys = con.execute("select count(*), count(distinct subgoal_id) from marts.dim_goal").fetchone()
+        constraints = con.execute("select constraint_column_names from duckdb_constraints() where "
+                                  "table_name = 'dim_goal' and constraint_type = 'PRIMARY KEY'").fetchall()
+    assert rows == keys > 0 and constraints == [(["subgoal_id"],)]
+
 def test_unsuppressed_small_cells_fail_the_disclosure_test(demo_run, tmp_path):
     settings, _ = demo_run
     project, env = broken_copy(tmp_path, settings.warehouse_path, "models/marts/fct_indicator_value.sql",

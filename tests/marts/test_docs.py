@@ -26,7 +26,13 @@ def test_every_mart_has_documented_columns_and_an_enforced_contract():
     for name, model in properties.items():
         assert len(model.get("description", "")) > 40, name
         assert model["config"]["contract"]["enforced"] is True, name
-        assert any(c["type"] == "primary_key" for c in model.get("constraints", [])), name
+        keys = [c["columns"] for c in model.get("constraints", []) if c["type"] == "primary_key"]
+        assert keys, name
+        not_null = {c["name"] for c in model["columns"]
+                    if any(k["type"] == "not_null" for k in c.get("constraints", []))}
+        # the key is added after the table is committed (macros/primary_keys.sql): its columns'
+        # not-null constraints refuse an empty key part before that
+        assert set(keys[0]) <= not_null, f"{name}: key columns without a not_null constraint"
         for column in model["columns"]:
             assert column.get("data_type"), f"{name}.{column['name']} has no type"
             assert len(column.get("description", "")) > 5, f"{name}.{column['name']} has no description"
