@@ -172,6 +172,12 @@ def read_table_compact(con: duckdb.DuckDBPyConnection, sql: str, rows_per_chunk:
             columns[column] = pd.Series(union_categoricals([p.astype("category") for p in pieces]))
         else:
             columns[column] = pd.concat(pieces, ignore_index=True)
+            if pd.api.types.is_signed_integer_dtype(columns[column].dtype) and not isinstance(
+                    columns[column].dtype, pd.api.extensions.ExtensionDtype):
+                # DuckDB's INTEGER arrives as int32, which Great Expectations' range check (between)
+                # compares one Python value at a time; as int64 it is one vectorised comparison
+                # (7 s less on the national fct_indicator_value)
+                columns[column] = columns[column].astype("int64")
     return pd.DataFrame(columns)
 
 
