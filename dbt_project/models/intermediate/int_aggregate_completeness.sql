@@ -58,12 +58,17 @@ summed_levels as (
 
 children as (
     -- the candidate child areas: that year's division at that level, and whatever the base rows hold
+    -- that it does not (a base row's own area of the division is among the first part already: its
+    -- gemeente sums from its level; so no row is there twice, without a costly distinct)
     select l.indicator_id, l.year, l.area_level, d.area_code
     from summed_levels as l
     inner join {{ ref('stg_gebiedsindeling') }} as d
         on d.year = l.year and d.area_level = l.area_level and {{ gemeente_of('d.area_code') }} = l.gemeente_code
-    union
-    select indicator_id, year, area_level, area_code from base
+    union all
+    select b.indicator_id, b.year, b.area_level, b.area_code
+    from base as b
+    anti join {{ ref('stg_gebiedsindeling') }} as d
+        on d.year = b.year and d.area_level = b.area_level and d.area_code = b.area_code
 ),
 
 child_status as (
