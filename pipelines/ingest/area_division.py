@@ -31,6 +31,7 @@ import pandas as pd
 
 from data_contracts.contract import AREA_CODE_PATTERNS, SourceContract, load_contract
 from pipelines.ingest.load import quote_identifier, table_exists
+from pipelines.ingest.parse import by_distinct_value
 
 AREA_DIVISION_SOURCE = "gebiedsindeling"
 # The division and its code changes: their codes define the division, they are not checked against it.
@@ -76,8 +77,9 @@ def unknown_area_code_reasons(
     ``years``: each row's year (<NA> when unreadable: that row is quarantined for its year already).
     A malformed code is left to the contract's pattern check.
     """
-    code = codes.astype("string").str.strip()
-    well_formed = code.str.fullmatch(AREA_CODE_PATTERNS[level]).fillna(False).astype(bool)
+    code = by_distinct_value(codes.astype("string"), lambda values: values.str.strip())
+    pattern = AREA_CODE_PATTERNS[level]
+    well_formed = by_distinct_value(code, lambda values: values.str.fullmatch(pattern).fillna(False).astype(bool))
     checked_year = years.isin(list(division.years)).fillna(False).astype(bool)
     unknown = well_formed & checked_year & ~code.isin(list(division.codes)).fillna(False).astype(bool)
     return {index: unknown_code_reason(column, code[index], int(years[index])) for index in code.index[unknown]}

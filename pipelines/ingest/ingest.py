@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ from pipelines.ingest.area_division import (
 )
 from pipelines.ingest.errors import ExtractError, MissingExtractError
 from pipelines.ingest.load import quote_identifier, table_exists, write_source
-from pipelines.ingest.parse import LINEAGE_COLUMNS, ParsedExtract, parse_extract
+from pipelines.ingest.parse import LINEAGE_COLUMNS, ParsedExtract, by_distinct_value, parse_extract
 from pipelines.ingest.read import letters_and_digits, read_extract_file, year_from_name
 from pipelines.ingest.validate import row_reasons
 
@@ -168,12 +168,16 @@ def files_for_years(
     return kept
 
 
-def row_years(text: pd.Series, all_years: Collection[int]) -> pd.Series:
-    """The year of every row from its year column as delivered; <NA> when unreadable or not a deployment year."""
-    stripped = text.astype("string").str.strip()
-    readable = stripped.str.fullmatch(r"\d{1,4}").fillna(False).astype(bool)
-    years = pd.to_numeric(stripped.where(readable), errors="coerce").astype("Int64")
-    return years.where(years.isin(list(all_years)))
+def row_years(stripped: pd.Series, all_years: Collection[int]) -> pd.Series:
+    """The year of every row from its year column as delivered, without surrounding whitespace
+    (``ParsedExtract.stripped``); <NA> when unreadable or not a deployment year."""
+
+    def year(values: pd.Series) -> pd.Series:
+        readable = values.str.fullmatch(r"\d{1,4}").fillna(False).astype(bool)
+        years = pd.to_numeric(values.where(readable), errors="coerce").astype("Int64")
+        return years.where(years.isin(list(all_years)))
+
+    return by_distinct_value(stripped, year)
 
 
 def extract_years(path: Path, contract: SourceContract) -> list[int]:
@@ -232,7 +236,7 @@ def validate_source(
     records = [read_extract_file(path, contract) for path in files]
     parsed = parse_extract(records, contract)
     reasons = row_reasons(parsed, contract, scope)
-    year = row_years(parsed.text[contract.year_column], all_years)
+    year = row_years(parsed.stripped[contract.year_column], all_years)
     if load_years is None:
         ours = pd.Series(True, index=parsed.text.index)
     else:  # this load's years, and rows of no year (quarantined by every load that reads their file)
@@ -245,28 +249,31 @@ def validate_source(
     keep = ours & ~bad
     loaded = parsed.typed[keep].copy()
     loaded["_source_file"] = parsed.text.loc[keep, "_source_file"]
-    loaded["_source_row"] = parsed.text.loc[keep, "_source_row"].astype("int64")
+    loaded["_source_row"] = parsed.text.loc[keep, "_source_row"]
     rejected = ours & bad
     quarantined = parsed.text[rejected].copy()
-    quarantined["_source_row"] = quarantined["_source_row"].astype("int64")
     quarantined["_reason"] = ["; ".join(reasons[i]) for i in quarantined.index]
     quarantined[YEAR_COLUMN] = year[rejected]
 
+    flags = pd.DataFrame({"in": ours, "loaded": keep, "quarantined": rejected, "other_years": ~ours})
+    per_file = flags.groupby(parsed.text["_source_file"], sort=False).sum()  # rows of each file
+    quarantined_rows: dict[str, list[int]] = defaultdict(list)  # of each file
+    for index, file in zip(quarantined.index, quarantined["_source_file"]):
+        quarantined_rows[file].append(index)
     summaries = []
     for rec in records:
-        in_file = parsed.text["_source_file"] == rec.path.name
-        ours_quarantined = quarantined.index[(quarantined["_source_file"] == rec.path.name).to_numpy()]
-        file_kinds = Counter(_reason_kind(r) for i in ours_quarantined for r in reasons[i])
+        rows = per_file.loc[rec.path.name]
+        file_kinds = Counter(_reason_kind(r) for i in quarantined_rows[rec.path.name] for r in reasons[i])
         summaries.append(
             FileSummary(
                 file=rec.path.name,
                 sha256=hashlib.sha256(rec.path.read_bytes()).hexdigest(),
-                rows_in=int((in_file & ours).sum()),
-                rows_loaded=int((in_file & keep).sum()),
-                rows_quarantined=int((in_file & rejected).sum()),
+                rows_in=int(rows["in"]),
+                rows_loaded=int(rows["loaded"]),
+                rows_quarantined=int(rows["quarantined"]),
                 ignored_columns=tuple(rec.ignored_columns),
                 absent_optional_columns=tuple(rec.absent_optional_columns),
-                rows_other_years=int((in_file & ~ours).sum()),
+                rows_other_years=int(rows["other_years"]),
                 reasons=tuple(file_kinds.most_common()),
             )
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import pandas as pd
 import pandera.pandas as pa
@@ -25,9 +25,13 @@ def _place(parsed: ParsedExtract, index: int, other: int | None = None) -> str:
 
 
 def exact_duplicate_reasons(parsed: ParsedExtract, contract: SourceContract) -> dict[int, str]:
-    """Every row that repeats an earlier row exactly (every contract column as delivered): the extra
-    copy, with the line it repeats. The first copy is not touched: it loads if nothing else is wrong."""
-    values = parsed.text[contract.column_names].apply(lambda column: column.str.strip()).fillna("")
+    """Every row that repeats an earlier row exactly (every contract column as delivered, but for
+    whitespace around values): the extra copy, with the line it repeats. The first copy is not
+    touched: it loads if nothing else is wrong."""
+    values = parsed.stripped[contract.column_names]
+    if contract.primary_key:  # a repeated row repeats its key: compare whole rows only where the key repeats
+        values = values[values[contract.primary_key].fillna("").duplicated(keep=False)]
+    values = values.fillna("")
     repeated = values[values.duplicated(keep=False)]
     reasons = {}
     for _, group in repeated.groupby(list(values.columns), sort=False):
@@ -57,7 +61,7 @@ def duplicate_key_reasons(
     return reasons
 
 
-def _describe(failure: pd.Series, contract: SourceContract) -> str:
+def _describe(failure: Mapping[str, object], contract: SourceContract) -> str:
     check = str(failure["check"])
     column = failure["column"]
     if failure["schema_context"] == "DataFrameSchema" and check.startswith("rule broken"):
@@ -87,7 +91,8 @@ def row_reasons(parsed: ParsedExtract, contract: SourceContract, scope: Scope) -
         failures = errors.failure_cases
         failures = failures[failures["index"].notna()]
         seen: set[tuple[int, str]] = set()
-        for _, failure in failures.iterrows():
+        for values in failures.to_numpy():  # the rows as iterrows gives them, without a Series per row
+            failure = dict(zip(failures.columns, values))
             index = int(failure["index"])
             if (index, failure["column"]) in unreadable or str(failure["check"]) in _UNIQUENESS_CHECKS:
                 continue  # explained by the unreadable cell, or by duplicate_key_reasons
