@@ -261,9 +261,11 @@ def validate_source(
     for index, file in zip(quarantined.index, quarantined["_source_file"]):
         quarantined_rows[file].append(index)
     summaries = []
+    kinds: Counter = Counter()  # over all files: the files' counts added up, in row order like theirs
     for rec in records:
         rows = per_file.loc[rec.path.name]
         file_kinds = Counter(_reason_kind(r) for i in quarantined_rows[rec.path.name] for r in reasons[i])
+        kinds.update(file_kinds)
         summaries.append(
             FileSummary(
                 file=rec.path.name,
@@ -283,7 +285,6 @@ def validate_source(
                   rows_loaded=int(group["loaded"].sum()), rows_quarantined=int(group["quarantined"].sum()))
         for (file, y), group in counts.groupby(["file", "year"], dropna=False, sort=True)
     ]
-    kinds = Counter(_reason_kind(r) for i in quarantined.index for r in reasons[i])
     preview_columns = ["_source_file", "_source_row", "_reason"]
     result = IngestResult(
         source=contract.name,

@@ -30,17 +30,15 @@ def test_a_mart_that_breaks_its_contract_fails_the_build(demo_run, tmp_path):
     assert "contract" in done.stdout.lower() and "sort_order" in done.stdout
 
 
-
 def test_every_mart_has_its_primary_key_in_the_warehouse(demo_run):
     """The primary key of each mart's contract is a constraint of its table in the warehouse; it is
     added after the table's rows are committed (macros/primary_keys.sql), not left out."""
     import duckdb
 
-    from tests.marts.test_docs import _mart_properties
+    from tests.marts.test_docs import mart_primary_keys
 
     settings, _ = demo_run
-    declared = {name: [c["columns"] for c in model["constraints"] if c["type"] == "primary_key"]
-                for name, model in _mart_properties().items()}
+    declared = mart_primary_keys()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.execute(
             "select table_name, constraint_column_names from duckdb_constraints() "
@@ -70,6 +68,7 @@ def test_a_mart_with_a_duplicate_key_fails_the_build(demo_run, tmp_path):
         constraints = con.execute("select constraint_column_names from duckdb_constraints() where "
                                   "table_name = 'dim_goal' and constraint_type = 'PRIMARY KEY'").fetchall()
     assert rows == keys > 0 and constraints == [(["subgoal_id"],)]
+
 
 def test_unsuppressed_small_cells_fail_the_disclosure_test(demo_run, tmp_path):
     settings, _ = demo_run

@@ -19,14 +19,21 @@ def _mart_properties() -> dict[str, dict]:
     return models
 
 
+def mart_primary_keys() -> dict[str, list[list[str]]]:
+    """Each mart's primary-key constraints (their columns) as its YAML declares them."""
+    return {name: [c["columns"] for c in model.get("constraints", []) if c["type"] == "primary_key"]
+            for name, model in _mart_properties().items()}
+
+
 def test_every_mart_has_documented_columns_and_an_enforced_contract():
     sql_models = {p.stem for p in MARTS.rglob("*.sql")}
     properties = _mart_properties()
+    primary_keys = mart_primary_keys()
     assert sql_models == set(properties), "each mart needs its own properties YAML"
     for name, model in properties.items():
         assert len(model.get("description", "")) > 40, name
         assert model["config"]["contract"]["enforced"] is True, name
-        keys = [c["columns"] for c in model.get("constraints", []) if c["type"] == "primary_key"]
+        keys = primary_keys[name]
         assert keys, name
         not_null = {c["name"] for c in model["columns"]
                     if any(k["type"] == "not_null" for k in c.get("constraints", []))}
