@@ -63,23 +63,30 @@ def _condition_columns(condition: Any) -> set[str]:
     return set()
 
 
+NEEDS_ALL_COLUMNS = {"expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
+                     "expect_table_column_count_to_equal", "expect_table_column_count_to_be_between"}
+
+
+def expectation_columns(expectation: dict[str, Any]) -> set[str] | None:
+    """Columns one expectation reads (its row condition's included); None when it needs them all."""
+    if expectation["type"] in NEEDS_ALL_COLUMNS:
+        return None
+    kwargs = expectation.get("kwargs", {})
+    columns = {kwargs[name] for name in ("column", "column_A", "column_B") if isinstance(kwargs.get(name), str)}
+    if isinstance(kwargs.get("column_list"), list):
+        columns.update(kwargs["column_list"])
+    return columns | _condition_columns(kwargs.get("row_condition"))
+
+
 def referenced_columns(suite_json: dict[str, Any]) -> set[str] | None:
     """Columns the suite reads, so only those are loaded; None when a table-level expectation needs
     them all (for example ``expect_table_columns_to_match_set``)."""
-    needs_all = {"expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list",
-                 "expect_table_column_count_to_equal", "expect_table_column_count_to_be_between"}
     columns: set[str] = set(key_columns(suite_json))
     for expectation in suite_json.get("expectations", []):
-        if expectation["type"] in needs_all:
+        read = expectation_columns(expectation)
+        if read is None:
             return None
-        kwargs = expectation.get("kwargs", {})
-        for name in ("column", "column_A", "column_B"):
-            if isinstance(kwargs.get(name), str):
-                columns.add(kwargs[name])
-        for name in ("column_list",):
-            if isinstance(kwargs.get(name), list):
-                columns.update(kwargs[name])
-        columns |= _condition_columns(kwargs.get("row_condition"))
+        columns |= read
     return columns
 
 
