@@ -20,7 +20,10 @@ with base as (
     where b.numerator is not null and b.denominator is not null
 ),
 
-withheld as (
+-- read where it is joined, not kept as one result for both joins: DuckDB holds a CTE that is read
+-- twice in memory, and with it this model ran out of the national build's memory_limit (2.5 GB)
+-- depending on the order the rows were written in; as a plain scan it builds within 1 GB
+withheld as not materialized (
     select area_code, year, indicator_id, suppression_reason
     from {{ ref('fct_indicator_value') }}
     where is_suppressed
@@ -67,30 +70,33 @@ not_published as (
     group by m.current_code, v.year, v.indicator_id
 ),
 
-flagged as (
+all_rows as (
+    -- every carried cell, and a withheld row for a code carried only from areas without the figure
+    -- (instead of none); one outer join rather than the flagged cells read twice (for themselves
+    -- and for an anti join), which DuckDB also held in memory
     select
-        r.* exclude (is_small_cell, carries_withheld),
-        r.is_small_cell or r.carries_withheld or w.area_code is not null or n.area_code is not null as is_suppressed,
+        coalesce(r.area_code, n.area_code) as area_code,
+        coalesce(r.area_level, n.area_level) as area_level,
+        coalesce(r.year, n.year) as year,
+        coalesce(r.indicator_id, n.indicator_id) as indicator_id,
+        r.value,
+        r.numerator,
+        r.denominator,
+        coalesce(r.is_exact, n.is_exact) as is_exact,
+        r.area_code is null or r.is_small_cell or r.carries_withheld or w.area_code is not null
+            or n.area_code is not null as is_suppressed,
         case
+            when r.area_code is null then 'not_published'
             when r.is_small_cell then 'small_cell'
             when w.area_code is not null then w.suppression_reason  -- the same code withheld in fct_indicator_value
             when r.carries_withheld then 'carried_from_withheld'
             when n.area_code is not null then 'not_published'
         end as suppression_reason
     from flagged_raw as r
-    left join withheld as w using (area_code, year, indicator_id)
-    left join not_published as n using (area_code, year, indicator_id)
-),
-
-all_rows as (
-    select area_code, area_level, year, indicator_id, value, numerator, denominator, is_exact, is_suppressed,
-        suppression_reason
-    from flagged
-    union all
-    -- a code carried only from areas without the figure: a withheld row instead of none
-    select n.area_code, n.area_level, n.year, n.indicator_id, null, null, null, n.is_exact, true, 'not_published'
-    from not_published as n
-    anti join flagged as f using (area_code, year, indicator_id)
+    full outer join not_published as n
+        on n.area_code = r.area_code and n.year = r.year and n.indicator_id = r.indicator_id
+    left join withheld as w
+        on w.area_code = r.area_code and w.year = r.year and w.indicator_id = r.indicator_id
 ),
 
 series_flags as (
