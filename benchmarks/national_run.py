@@ -202,8 +202,11 @@ def one_run(root: Path, env: dict[str, str], config: DemoConfig, stages: list[tu
     print(f"run total ({'+'.join(names)}): {status}, {wall:.1f} s, peak process {peak_proc:.0f} MiB, "
           f"peak tree {peak_tree:.0f} MiB")
     complete = code == 0 and set(names) == TARGET_STAGES
-    verdict = "within" if wall < TARGET_SECONDS and peak_tree < TARGET_MIB else "OUTSIDE"
-    print(f"{verdict} the target{'' if complete else ' (for the stages run; the run is not complete)'}")
+    if code == 0:
+        verdict = "within" if wall < TARGET_SECONDS and peak_tree < TARGET_MIB else "OUTSIDE"
+        print(f"{verdict} the target{'' if complete else ' (for the stages run; not all of them)'}")
+    else:  # a failed run's time says nothing about the target
+        print("no verdict: the run failed")
     if code != 0:
         print(f"\n--- the run failed; last lines of {log} ---\n{_last_lines(log)}")
     return 0 if complete else 1
