@@ -106,3 +106,16 @@ def test_grouped_validation_gives_what_one_run_of_the_whole_suite_gives(tmp_path
                            "expect_table_row_count_to_be_between"}
     assert failed["expect_column_values_to_be_between"].unexpected_rows[0] == {
         "value": 150.0, "area_code": "BU0089", "year": 2015}
+
+
+def test_the_batch_fingerprint_is_still_switched_off_by_its_threshold():
+    """SuiteRunner sets GE's HASH_THRESHOLD to 0 so that no batch is fingerprinted (a hash of every
+    cell per group); if GE renames or drops that threshold, the setting would silently do nothing."""
+    import inspect
+
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    source = inspect.getsource(pandas_execution_engine.PandasExecutionEngine.get_batch_data_and_markers)
+    assert "HASH_THRESHOLD" in source and "pandas_data_fingerprint" in source
+    SuiteRunner()
+    assert pandas_execution_engine.HASH_THRESHOLD == 0
