@@ -177,6 +177,13 @@ def warehouse_summary(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def materialize_command(selection: str, config: DemoConfig, with_sources: bool) -> list[str]:
+    """``dagster asset materialize`` of ``selection``; the sources are partitioned by year, so a run
+    that includes them covers every year of the input."""
+    years = ["--partition-range", f"{config.first_year}...{config.last_year}"] if with_sources else []
+    return [str(BIN / "dagster"), "asset", "materialize", "--select", selection, *years, "-m", "pipelines.definitions"]
+
+
 def one_run(root: Path, env: dict[str, str], config: DemoConfig, stages: list[tuple[str, str]],
             gen_seconds: float) -> int:
     """The stages as one Dagster run in one process; prints its figures and each step's duration."""
@@ -184,11 +191,7 @@ def one_run(root: Path, env: dict[str, str], config: DemoConfig, stages: list[tu
     selection = " or ".join(sel for _, sel in stages)
     print(f"One run ({'+'.join(names)}): dagster asset materialize --select '{selection}' ...", flush=True)
     log = root / "one_run.log"
-    years = ["--partition-range", f"{config.first_year}...{config.last_year}"] if "ingest" in names else []
-    code, wall, peak_proc, peak_tree = run_measured(
-        [str(BIN / "dagster"), "asset", "materialize", "--select", selection, *years, "-m", "pipelines.definitions"],
-        env, log,
-    )
+    code, wall, peak_proc, peak_tree = run_measured(materialize_command(selection, config, "ingest" in names), env, log)
     steps = step_seconds(log)
     print()
     print("National SYNTHETIC run: 350 gemeenten, 2015-2024, as one Dagster run "
@@ -207,7 +210,6 @@ def one_run(root: Path, env: dict[str, str], config: DemoConfig, stages: list[tu
         print(f"{verdict} the target{'' if complete else ' (for the stages run; not all of them)'}")
     else:  # a failed run's time says nothing about the target
         print("no verdict: the run failed")
-    if code != 0:
         print(f"\n--- the run failed; last lines of {log} ---\n{_last_lines(log)}")
     return 0 if complete else 1
 
@@ -276,12 +278,7 @@ def main() -> int:
                 continue
             print(f"Stage {name}: dagster asset materialize --select '{selection}' ...", flush=True)
             log = root / f"{name}.log"
-            # the sources are partitioned by year: their stage covers every year in one run
-            years = ["--partition-range", f"{config.first_year}...{config.last_year}"] if name == "ingest" else []
-            code, wall, peak_proc, peak_tree = run_measured(
-                [str(BIN / "dagster"), "asset", "materialize", "--select", selection, *years, "-m", "pipelines.definitions"],
-                env, log,
-            )
+            code, wall, peak_proc, peak_tree = run_measured(materialize_command(selection, config, name == "ingest"), env, log)
             result = StageResult(name, selection, "ok" if code == 0 else f"failed (exit {code})", wall, peak_proc, peak_tree)
             if code != 0:  # later stages still run: their figures are measured on what exists
                 result.error = _last_lines(log)

@@ -63,10 +63,11 @@
     scale, 0.9 s to write), and the models and tests after it had that much less of the build's
     memory_limit (int_factor_score and a test of fct_indicator_value ran out of it). -#}
 {% macro add_primary_key() -%}
-  {%- for columns in primary_keys() -%}
+  {%- set keys = primary_keys() -%}
+  {%- for columns in keys -%}
     alter table {{ this }} add primary key ({{ columns | join(', ') }});
   {%- endfor -%}
-  {%- if primary_keys() %}
+  {%- if keys %}
     checkpoint;
   {%- endif -%}
 {%- endmacro %}

@@ -13,6 +13,7 @@ route was tried and dropped.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
@@ -262,8 +263,6 @@ class SuiteRunner:
     def _run(self, name: str, batch_definition: Any, expectations: list[dict[str, Any]], frame: Any,
              parameters: Mapping[str, Any], key: list[str] | None) -> Any:
         """One GE validation of ``expectations`` on ``frame``; its results in the order given."""
-        import copy
-
         suite = self.context.suites.add_or_update(
             self.gx.ExpectationSuite(name=name, expectations=copy.deepcopy(expectations)))
         definition = self.context.validation_definitions.add_or_update(
