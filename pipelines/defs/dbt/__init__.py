@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.defs.dbt.assets import ML_MARTS, build_dbt_assets
 from pipelines.defs.dbt.project import dbt_project
+from pipelines.defs.dbt.resource import FactorenmodelDbtCliResource
 from pipelines.settings import Settings
 
 
@@ -20,5 +20,5 @@ def build_defs(settings: Settings) -> dg.Definitions:
             build_dbt_assets(settings),
             build_dbt_assets(settings, name="factorenmodel_dbt_ml_marts", select=ML_MARTS, exclude=None),
         ],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_executable))},
+        resources={"dbt": FactorenmodelDbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_executable))},
     )
