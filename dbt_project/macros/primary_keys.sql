@@ -1,19 +1,26 @@
-{#- Primary keys of contracted tables, added after the table is committed instead of declared
-    before its rows are inserted.
+{#- Primary keys of contracted tables: enforced by an assertion in the model's transaction, not by
+    an index.
 
     dbt-duckdb builds a table with an enforced contract as ``create table (typed columns and
     constraints); insert ...``, all in the model's transaction. With the primary key declared
     there, DuckDB checks every inserted row against the growing key index and writes that index at
     commit. At national scale (benchmarks/national_run.py) that cost more than the query itself:
-    fct_indicator_value 50.5 s and fct_indicator_series 36.8 s as dbt runs them; with the key
-    checked in the transaction and added after the commit, 34.1 s and 14.5 s.
+    fct_indicator_value 50.5 s and fct_indicator_series 36.8 s as dbt runs them.
 
     So the DDL leaves the primary key out (this dispatch override of dbt's
-    get_table_columns_and_constraints; every other constraint is rendered as dbt renders it), and
-    dbt_project.yml runs two post-hooks: assert_primary_key, in the model's transaction, fails the
-    model on a duplicate key and names it (dbt then rolls the transaction back, so the
-    table stays as it was before the run); add_primary_key, after the commit, adds the key as a
-    constraint (duckdb_constraints() lists it, as before). tests/marts/test_dbt_guards.py shows both. -#}
+    get_table_columns_and_constraints; every other constraint, the not-null keys included, is
+    rendered as dbt renders it), and dbt_project.yml runs assert_primary_key as a post-hook in the
+    model's transaction: it fails the model on a repeated key and names it, and dbt rolls the
+    transaction back, so the table stays as it was before the run (tests/marts/test_dbt_guards.py).
+    The key is declared in the contract (dbt docs show it) and held by this assertion, by the
+    unique_key data tests and by the Great Expectations suites.
+
+    No index of the key is kept. Adding it after the commit (``alter table ... add primary key``,
+    until 2026-11-27) cost 14 s of every national build (fct_indicator_value 5.6 s,
+    fct_indicator_series 5.9 s, fct_factor_score 1.7 s, plus a checkpoint each to free the index's
+    memory, which DuckDB held until then: 383 MiB for fct_indicator_series), while nothing used it:
+    the marts are rebuilt whole by every run and written by nothing else, and the serving copy that
+    BI tools read never had the index (it copies the rows). -#}
 {% macro duckdb__get_table_columns_and_constraints() -%}
   {%- set other_constraints = model['constraints'] | rejectattr('type', 'equalto', 'primary_key') | list -%}
   {%- set raw_column_constraints = adapter.render_raw_columns_constraints(raw_columns=model['columns']) -%}
@@ -56,18 +63,4 @@
         limit 1
     );
   {%- endfor -%}
-{%- endmacro %}
-
-{#- The primary key as a constraint of the committed table, then a checkpoint: DuckDB keeps a new
-    key's index in memory until the next checkpoint (383 MiB for fct_indicator_series at national
-    scale, 0.9 s to write), and the models and tests after it had that much less of the build's
-    memory_limit (int_factor_score and a test of fct_indicator_value ran out of it). -#}
-{% macro add_primary_key() -%}
-  {%- set keys = primary_keys() -%}
-  {%- for columns in keys -%}
-    alter table {{ this }} add primary key ({{ columns | join(', ') }});
-  {%- endfor -%}
-  {%- if keys %}
-    checkpoint;
-  {%- endif -%}
 {%- endmacro %}

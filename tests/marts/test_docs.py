@@ -37,8 +37,8 @@ def test_every_mart_has_documented_columns_and_an_enforced_contract():
         assert keys, name
         not_null = {c["name"] for c in model["columns"]
                     if any(k["type"] == "not_null" for k in c.get("constraints", []))}
-        # the key is added after the table is committed (macros/primary_keys.sql): its columns'
-        # not-null constraints refuse an empty key part before that
+        # the key is checked by a query in the model's transaction (macros/primary_keys.sql), not by
+        # an index: its columns' not-null constraints refuse an empty key part
         assert set(keys[0]) <= not_null, f"{name}: key columns without a not_null constraint"
         for column in model["columns"]:
             assert column.get("data_type"), f"{name}.{column['name']} has no type"
