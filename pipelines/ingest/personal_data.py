@@ -42,6 +42,7 @@ IDENTIFIER_NAMES = {
     "phone": "a telephone number",
 }
 _NINE_DIGITS = re.compile(r"^\d{9}$")
+_NINE_DIGIT_RUN = re.compile(r"\d{9}")
 
 
 def _normalise(name: str) -> str:
@@ -57,6 +58,14 @@ def passes_eleven_test(value: str) -> bool:
     return total > 0 and total % 11 == 0
 
 
+def _has_nine_digits(sample: Sequence[Sequence[str]]) -> bool:
+    """Whether any cell of the sample holds nine digits in a row: without one, no column can look like
+    BSNs, and the scan column by column is skipped. Only a cell of nine characters or more can hold one;
+    those cells are searched as one text, joined by a line end so that no run crosses two cells."""
+    long_cells = [cell for row in sample for cell in row if len(cell) >= 9]
+    return _NINE_DIGIT_RUN.search("\n".join(long_cells)) is not None
+
+
 def identifier_column_problem(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str | None:
     """Describe the first column that holds personal identifiers, or None."""
     for name in header:
@@ -64,6 +73,8 @@ def identifier_column_problem(header: Sequence[str], rows: Iterable[Sequence[str
         if kind:
             return f"column {name!r} holds {kind}; personal identifiers are refused, remove the column from the export"
     sample = [row for _, row in zip(range(200), rows)]
+    if not _has_nine_digits(sample):
+        return None
     for position, name in enumerate(header):
         values = [row[position].strip() for row in sample if position < len(row) and row[position].strip()]
         nine = [v for v in values if _NINE_DIGITS.match(v)]

@@ -203,6 +203,12 @@ def test_a_dagster_run_loads_the_division_first_and_the_contract_check_names_the
     warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
     assert any(w.startswith("ggd_monitor: 1 rows quarantined (wijkcode: not in the area division") and
                "table quarantine.ggd_monitor" in w for w in warnings), warnings
+    # every file's counts in one message, a line each (one log event per file: 1.3 s for 350 files)
+    (files,) = [e.user_message for e in instance.all_logs(result.run_id) if e.user_message.startswith("ggd_monitor: ")
+                and e.level == logging.INFO]
+    first, *lines = files.split("\n")
+    assert first == f"ggd_monitor: {len(YEARS)} extract file(s) read:" and len(lines) == len(YEARS)
+    assert any(line.startswith(f"{GGD_2021}: ") and line.endswith(" loaded, 1 quarantined") for line in lines), lines
     started, succeeded = (_step_events(result, kind) for kind in (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS))
     assert succeeded["raw__gebiedsindeling"] < started["raw__ggd_monitor"]
 
