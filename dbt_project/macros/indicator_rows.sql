@@ -13,7 +13,9 @@ with indicators as (
     select * from {{ ref('indicators') }}
 ),
 
-source_values as (
+-- read twice (denominators, singles): not materialized, so each reads only its own source columns
+-- instead of a copy of the whole table
+source_values as not materialized (
     select * from {{ ref('int_source_values') }}
 ),
 

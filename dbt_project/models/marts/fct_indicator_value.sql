@@ -41,7 +41,11 @@
 -- int_indicator_value) and keeps its reason; it takes part in complementary suppression as a
 -- withheld cell (above), and the cells withheld to protect it say 'complementary'.
 {% set min_persons = var('min_persons') %}
-with v as (
+-- v, flagged and with_parent are each read twice; DuckDB would keep each whole (every column of 6
+-- million rows at national scale) and spill them to disk beyond memory_limit (3 GB spilled, 13-15 s).
+-- "not materialized": each reader computes only the columns it needs, nothing spills (7-8 s; the
+-- same rows; dbt_project/README.md, "Memory").
+with v as not materialized (
     select * from {{ ref('int_indicator_value') }}
 ),
 
@@ -49,7 +53,7 @@ i as (
     select * from {{ ref('indicators') }}
 ),
 
-flagged as (
+flagged as not materialized (
     select
         v.*,
         i.unit,
@@ -120,7 +124,7 @@ not_published as (
 -- the cells of each indicator's complementary suppression: the values, and the figures the source
 -- does not publish, which are withheld cells like ours (else their parent minus the published
 -- children gives them back)
-with_parent as (
+with_parent as not materialized (
     select
         f.* exclude (is_suppressed),
         not f.is_suppressed and w.area_code is not null as is_shared_denominator,
