@@ -22,7 +22,16 @@ Usage:
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad,wijken96 --datasets 50
   .venv/bin/python benchmarks/ranking_power.py --tau 0 --local-weight 1  # the merge without its hedges
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --precision-weights  # weighted least squares
+  .venv/bin/python benchmarks/ranking_power.py --sizes demostad --plant buurt-spread --plant-sizes 0.2,1.0
 Sizes: demostad, wijken24, wijken48, wijken96, years20, region2, region4, region8, region16 (see ``SIZES``).
+
+``--plant`` swaps the demo's planted effects (``pipelines.demo.truth.PLANTED_EFFECTS``, in this
+process only) for an alternative that asks whether *another* truth could meet the criterion on the
+same data (see ``PLANTS``): one effect size per factor, spread evenly over ``--plant-sizes`` in a
+fixed shuffled order of the factors, signed by the factor's type (risk: worse outcome), on every
+pair of a kind that the factor model links; the planted chains stay. It then also prints the
+issue's other two criteria on that plant (sign recovery of every effect >= 0.2 SD, coverage of
+the planted effects), since a plant that only raises the Spearman proves nothing.
 The dbt compile is cached as in the known-answer tests (``ML_KAT_CACHE``); nothing in the project's
 ``data/`` or ``target/`` is touched.
 """
@@ -30,6 +39,7 @@ The dbt compile is cached as in the known-answer tests (``ML_KAT_CACHE``); nothi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import sys
@@ -38,6 +48,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -46,6 +57,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 from models_ml.associations import AssociationConfig  # noqa: E402
 from models_ml.merge import MergeConfig  # noqa: E402
 from models_ml.simulation import DbtReplay, evaluate_seed, summarise  # noqa: E402
+from pipelines.demo import truth  # noqa: E402
 from pipelines.demo.config import DemoConfig  # noqa: E402
 
 FIRST_SEED = 7000  # the known-answer tests' first seed
@@ -85,6 +97,66 @@ def parse_sizes(text: str) -> list[str]:
     return names
 
 
+PLANTS = {
+    "demo": "the demo's own plant (pipelines/demo/truth.py)",
+    "buurt-spread": "every linked pair whose outcome is measured per buurt; nothing on the wijk-level outcomes",
+    "estimable-spread": "every linked pair the data estimate (buurt and wijk outcomes)",
+    "linked-spread": "every pair the factor model links, estimable or not",
+    "demo+buurt-spread": "the demo's plant, plus buurt-spread on every buurt pair the demo plants nothing on",
+}
+
+
+def linked_pairs(replay: DbtReplay) -> pd.DataFrame:
+    """Every (factor, outcome) pair the factor model links, with the factor's type, the pair's area
+    level and whether the first dataset (seed ``FIRST_SEED``, the demo's plant) estimates it."""
+    import duckdb
+
+    from models_ml.associations import estimate_associations
+    from models_ml.panel import build_panels
+
+    with tempfile.TemporaryDirectory(prefix="ranking_power_pairs_") as tmp:
+        run_dir = replay.build(FIRST_SEED, run_dir=Path(tmp) / "pairs")
+        with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
+            est = estimate_associations(build_panels(con))
+            types = con.execute("select factor_id, factor_type from factor_model.factors").df()
+    return est[["factor_id", "outcome_indicator_id", "area_level", "status"]].merge(types, on="factor_id")
+
+
+def plant_effects(plant: str, pairs: pd.DataFrame, low: float, high: float,
+                  demo: tuple[tuple[str, str, float], ...]) -> tuple[tuple[str, str, float], ...]:
+    """The planted effects of ``plant`` (one of ``PLANTS``) on ``pairs`` (``linked_pairs``): one size
+    per factor, spread evenly over [low, high] in a fixed shuffled order of the factors; + for a
+    risk factor, - for a protective one (``effect_sd`` > 0 means a worse outcome)."""
+    if plant not in PLANTS:
+        raise ValueError(f"unknown plant {plant!r}; choose from {', '.join(PLANTS)}")
+    if plant == "demo":
+        return demo
+    factors = sorted(pairs["factor_id"].unique())
+    size = dict(zip(np.random.default_rng(1).permutation(factors), np.linspace(low, high, len(factors))))
+    sign = dict(zip(pairs["factor_id"], np.where(pairs["factor_type"] == "protective", -1, 1)))
+    buurt, estimated = pairs["area_level"] == "buurt", pairs["status"] == "estimated"
+    chosen = {"buurt-spread": buurt, "demo+buurt-spread": buurt, "estimable-spread": estimated,
+              "linked-spread": pd.Series(True, index=pairs.index)}[plant]
+    spread = tuple((f, o, round(float(sign[f] * size[f]), 3))
+                   for f, o in pairs.loc[chosen, ["factor_id", "outcome_indicator_id"]].itertuples(index=False))
+    if plant == "demo+buurt-spread":
+        have = {(f, o) for f, o, _ in demo}
+        return demo + tuple(e for e in spread if e[:2] not in have)
+    return spread
+
+
+@contextlib.contextmanager
+def planted(effects: tuple[tuple[str, str, float], ...]):
+    """The demo generator plants ``effects`` (and writes them as its ground truth) inside the block,
+    in this process and the workers it forks; the demo's own plant again after it."""
+    demo = truth.PLANTED_EFFECTS
+    truth.PLANTED_EFFECTS = tuple(effects)
+    try:
+        yield
+    finally:
+        truth.PLANTED_EFFECTS = demo
+
+
 _REPLAY: DbtReplay | None = None
 _MERGE: MergeConfig | None = None
 _ASSOCIATIONS: AssociationConfig | None = None
@@ -114,11 +186,13 @@ def row(r: dict) -> str:
     return (f"| {r['size']} | {r['shape']} | {r['ranking_spearman_median']:.3f} | {r['ranking_spearman_min']:.3f} | "
             f"{r['ranking_spearman_share_ge_0_8']:.2f} | {r['ranking_spearman_ceiling_median']:.3f} | "
             f"{r['ranking_rank_interval_coverage']:.3f} | {r['ranking_rank_interval_width']:.1f} | "
-            f"{r['coverage_all']:.3f} | {r['seconds']:.0f} s |")
+            f"{r['coverage_all']:.3f} | {r['coverage_planted']:.3f} | "
+            f"{r['pairs_with_sign_recovery_ge_95pct']} of {r['planted_pairs_ge_min']} | {r['seconds']:.0f} s |")
 
 
 HEADER = ("| size | shape | Spearman median | min | share >= 0.8 | ceiling | rank interval coverage | width (ranks) | "
-          "effect coverage | time |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "effect coverage | planted effects covered | effects >= 0.2 SD with sign recovered in >= 95% | time |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
 def main() -> int:
@@ -131,7 +205,12 @@ def main() -> int:
     parser.add_argument("--local-weight", type=float, default=MergeConfig.local_weight, help="the merge's w")
     parser.add_argument("--precision-weights", action="store_true",
                         help="weighted least squares in the associations (AssociationConfig.precision_weights)")
+    parser.add_argument("--plant", choices=list(PLANTS), default="demo",
+                        help="the planted effects: " + "; ".join(f"{k}: {v}" for k, v in PLANTS.items()))
+    parser.add_argument("--plant-sizes", default="0.05,0.5",
+                        help="low,high: the range the per-factor effect sizes of a *-spread plant are spread over")
     args = parser.parse_args()
+    low, high = (float(x) for x in args.plant_sizes.split(","))
     merge_config = MergeConfig(tau=args.tau, local_weight=args.local_weight)
     association_config = AssociationConfig(precision_weights=args.precision_weights)
     cache = Path(os.environ.get("ML_KAT_CACHE", Path(tempfile.gettempdir()) / "factorenmodel_dbt_replay"))
@@ -139,11 +218,18 @@ def main() -> int:
           f"{merge_config.tau}, w {merge_config.local_weight}, precision weights "
           f"{'on' if association_config.precision_weights else 'off'}; the criterion is a median Spearman >= 0.8\n",
           flush=True)
-    print(HEADER, flush=True)
     with tempfile.TemporaryDirectory(prefix="ranking_power_") as work:
         replay = DbtReplay(Path(work), cache_dir=cache)
-        for size in args.sizes:
-            print(row(measure(replay, size, args.datasets, args.workers, merge_config, association_config)), flush=True)
+        effects = truth.PLANTED_EFFECTS
+        if args.plant != "demo":
+            effects = plant_effects(args.plant, linked_pairs(replay), low, high, truth.PLANTED_EFFECTS)
+            print(f"Plant {args.plant} ({PLANTS[args.plant]}): {len(effects)} effects, sizes {low}-{high} SD\n",
+                  flush=True)
+        print(HEADER, flush=True)
+        with planted(effects):
+            for size in args.sizes:
+                print(row(measure(replay, size, args.datasets, args.workers, merge_config, association_config)),
+                      flush=True)
     return 0
 
 

@@ -1,0 +1,84 @@
+"""The alternative plants of ``benchmarks/ranking_power.py --plant``: which effects each plants,
+and that the demo generator plants them (and writes them as its ground truth) only while asked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from ranking_power import PLANTS, plant_effects, planted  # noqa: E402
+
+from pipelines.demo import truth  # noqa: E402
+from pipelines.demo.config import DemoConfig  # noqa: E402
+from pipelines.demo.generator import generate_demo  # noqa: E402
+
+DEMO = (("armoede", "reg_jeugdhulp_pct", 0.3), ("pesten", "ggd_roken_jeugd", 0.15))
+PAIRS = pd.DataFrame(
+    [("armoede", "risk", "reg_jeugdhulp_pct", "buurt", "estimated"),
+     ("armoede", "risk", "cbs_jeugdzorg_pct", "buurt", "estimated"),
+     ("sociale_cohesie", "protective", "pol_halt_per_1000", "buurt", "estimated"),
+     ("sociale_cohesie", "protective", "ggd_vrijwilligerswerk_volw", "wijk", "estimated"),
+     ("pesten", "risk", "ggd_roken_jeugd", "wijk", "not_estimable"),
+     ("prosociale_waarden", "protective", "pol_halt_per_1000", "buurt", "not_estimable")],
+    columns=["factor_id", "factor_type", "outcome_indicator_id", "area_level", "status"])
+
+
+def _pairs(effects) -> set[tuple[str, str]]:
+    return {(f, o) for f, o, _ in effects}
+
+
+def test_the_demo_plant_is_the_demos_own():
+    assert plant_effects("demo", PAIRS, 0.05, 0.5, DEMO) == DEMO
+
+
+def test_buurt_spread_plants_every_buurt_pair_one_size_per_factor_signed_by_its_type():
+    effects = plant_effects("buurt-spread", PAIRS, 0.2, 1.0, DEMO)
+    assert _pairs(effects) == {("armoede", "reg_jeugdhulp_pct"), ("armoede", "cbs_jeugdzorg_pct"),
+                               ("sociale_cohesie", "pol_halt_per_1000"), ("prosociale_waarden", "pol_halt_per_1000")}
+    size = {}
+    for f, _, e in effects:
+        assert size.setdefault(f, abs(e)) == abs(e), f  # one size per factor
+        assert (e < 0) == (f in {"sociale_cohesie", "prosociale_waarden"}), (f, e)  # protective: better outcome
+    # the sizes are spread evenly over the range across all four factors of the pairs (the same
+    # factor gets the same size whichever plant is asked), distinct per factor
+    grid = {0.2, 0.467, 0.733, 1.0}
+    assert set(size.values()) <= grid and len(set(size.values())) == 3, size
+    assert plant_effects("linked-spread", PAIRS, 0.2, 1.0, DEMO)[0][2] == effects[0][2]
+
+
+def test_the_other_plants_choose_their_pairs():
+    assert _pairs(plant_effects("estimable-spread", PAIRS, 0.05, 0.5, DEMO)) == {
+        (f, o) for f, o, s in PAIRS[["factor_id", "outcome_indicator_id", "status"]].itertuples(index=False)
+        if s == "estimated"}
+    assert _pairs(plant_effects("linked-spread", PAIRS, 0.05, 0.5, DEMO)) == set(
+        PAIRS[["factor_id", "outcome_indicator_id"]].itertuples(index=False, name=None))
+    both = plant_effects("demo+buurt-spread", PAIRS, 0.05, 0.5, DEMO)
+    assert both[:2] == DEMO  # the demo's effect on a buurt pair is kept, not replaced
+    assert _pairs(both[2:]) == {("armoede", "cbs_jeugdzorg_pct"), ("sociale_cohesie", "pol_halt_per_1000"),
+                                ("prosociale_waarden", "pol_halt_per_1000")}
+
+
+def test_an_unknown_plant_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="unknown plant 'dense'; choose from demo, buurt-spread"):
+        plant_effects("dense", PAIRS, 0.05, 0.5, DEMO)
+    assert set(PLANTS) >= {"demo", "buurt-spread", "estimable-spread", "linked-spread", "demo+buurt-spread"}
+
+
+def test_the_generator_plants_and_writes_the_swapped_effects_only_inside_the_block(tmp_path):
+    effects = (("armoede", "reg_jeugdhulp_pct", 0.8), ("werkloosheid", "pol_halt_per_1000", 0.6))
+    demo = truth.PLANTED_EFFECTS
+    with planted(effects):
+        generate_demo(tmp_path / "swapped", seed=1, config=DemoConfig.small())
+    assert truth.PLANTED_EFFECTS == demo
+    generate_demo(tmp_path / "demo", seed=1, config=DemoConfig.small())
+
+    def written(run: str) -> set[tuple[str, str, float]]:
+        gt = pd.read_csv(tmp_path / run / "ground_truth" / "planted_effects.csv")
+        return set(zip(gt["factor_id"], gt["outcome_indicator_id"], gt["effect_sd"]))
+
+    assert written("swapped") == set(effects)
+    assert written("demo") == {(f, o, round(e, 2)) for f, o, e in demo}
