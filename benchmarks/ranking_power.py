@@ -18,7 +18,7 @@ intervals of the local associations, and the wall time.
 
 Usage:
   .venv/bin/python benchmarks/ranking_power.py                          # every size but region16, 20 datasets each
-  .venv/bin/python benchmarks/ranking_power.py --sizes region16          # 16 Demostads: about 55 minutes
+  .venv/bin/python benchmarks/ranking_power.py --sizes region16          # 16 Demostads: about 95 minutes
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad,wijken96 --datasets 50
   .venv/bin/python benchmarks/ranking_power.py --tau 0 --local-weight 1  # the merge without its hedges
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --precision-weights  # weighted least squares
@@ -74,7 +74,7 @@ SIZES: dict[str, DemoConfig] = {
 }
 
 
-# every size but the largest (region16: about 55 minutes for 20 datasets on 2 cores; ask for it by name)
+# every size but the largest (region16: about 95 minutes for 20 datasets on 2 cores; ask for it by name)
 DEFAULT_SIZES = [name for name in SIZES if name != "region16"]
 
 
