@@ -97,6 +97,18 @@ def parse_sizes(text: str) -> list[str]:
     return names
 
 
+def parse_range(text: str) -> tuple[float, float]:
+    """'LOW,HIGH': two numbers, 0 <= LOW <= HIGH (the effect sizes of a *-spread plant, in SDs)."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH (two numbers, e.g. 0.05,0.5), not {text!r}") from None
+    if not 0 <= low <= high:
+        raise argparse.ArgumentTypeError(f"expected 0 <= LOW <= HIGH, not {text!r}")
+    return low, high
+
+
 PLANTS = {
     "demo": "the demo's own plant (pipelines/demo/truth.py)",
     "buurt-spread": "every linked pair whose outcome is measured per buurt; nothing on the wijk-level outcomes",
@@ -207,10 +219,10 @@ def main() -> int:
                         help="weighted least squares in the associations (AssociationConfig.precision_weights)")
     parser.add_argument("--plant", choices=list(PLANTS), default="demo",
                         help="the planted effects: " + "; ".join(f"{k}: {v}" for k, v in PLANTS.items()))
-    parser.add_argument("--plant-sizes", default="0.05,0.5",
+    parser.add_argument("--plant-sizes", type=parse_range, default=(0.05, 0.5),
                         help="low,high: the range the per-factor effect sizes of a *-spread plant are spread over")
     args = parser.parse_args()
-    low, high = (float(x) for x in args.plant_sizes.split(","))
+    low, high = args.plant_sizes
     merge_config = MergeConfig(tau=args.tau, local_weight=args.local_weight)
     association_config = AssociationConfig(precision_weights=args.precision_weights)
     cache = Path(os.environ.get("ML_KAT_CACHE", Path(tempfile.gettempdir()) / "factorenmodel_dbt_replay"))

@@ -3,6 +3,7 @@ and that the demo generator plants them (and writes them as its ground truth) on
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from ranking_power import PLANTS, plant_effects, planted  # noqa: E402
+from ranking_power import PLANTS, parse_range, plant_effects, planted  # noqa: E402
 
 from pipelines.demo import truth  # noqa: E402
 from pipelines.demo.config import DemoConfig  # noqa: E402
@@ -82,3 +83,10 @@ def test_the_generator_plants_and_writes_the_swapped_effects_only_inside_the_blo
 
     assert written("swapped") == set(effects)
     assert written("demo") == {(f, o, round(e, 2)) for f, o, e in demo}
+
+
+def test_plant_sizes_are_parsed_as_low_high_with_a_message_naming_the_expected_form():
+    assert parse_range("0.2, 1.0") == (0.2, 1.0)
+    for bad in ("0.2", "0.2,1.0,2", "low,high", "1.0,0.2", "-0.1,0.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="LOW"):
+            parse_range(bad)
