@@ -90,6 +90,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from models_ml.panel import OutcomePanel
 
@@ -184,14 +186,25 @@ def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     return len(pairs) == len(np.unique(inner))
 
 
+def _first_codes_of_groups(codes: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """The first of ``codes`` in every group of areas and codes that share rows (the connected
+    components of the area-code graph): one per gemeente when the codes are gemeente x year."""
+    n_area, n_code = int(area.max()) + 1, int(codes.max()) + 1
+    graph = coo_matrix((np.ones(len(codes)), (area, n_area + codes)), shape=(n_area + n_code,) * 2)
+    label = connected_components(graph, directed=False)[1][n_area:]
+    return np.unique(label, return_index=True)[1]
+
+
 def _dummies_within(codes: np.ndarray, area: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Dummies of ``codes`` (the first dropped), each demeaned within area: the time effects of a
-    two-way model with the area effects partialled out. With ``weights``: weighted means, and the
-    result scaled by ``sqrt(weights)`` like the rows of a weighted regression."""
+    """Dummies of ``codes``, each demeaned within area: the time effects of a two-way model with the
+    area effects partialled out. The first code of every group of areas that share codes is dropped
+    (``_first_codes_of_groups``): with gemeente x year codes, each gemeente's dummies sum to 1 in its
+    areas, so one per gemeente is collinear with the area effects, not one in all. With ``weights``:
+    weighted means, and the result scaled by ``sqrt(weights)`` like the rows of a weighted regression."""
     w = np.ones(len(codes)) if weights is None else np.asarray(weights, dtype=float)
     d = np.zeros((len(codes), int(codes.max()) + 1))
     d[np.arange(len(codes)), codes] = 1.0
-    d = d[:, 1:]
+    d = np.delete(d, _first_codes_of_groups(codes, area), axis=1)
     sums = np.zeros((int(area.max()) + 1, d.shape[1]))
     np.add.at(sums, area, d * w[:, None])
     d = d - (sums / np.bincount(area, weights=w)[:, None])[area]

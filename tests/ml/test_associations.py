@@ -304,3 +304,24 @@ def test_outcomes_without_any_estimate_are_listed_with_their_reason():
         {"outcome_indicator_id": "a", "area_level": "wijk", "factors": 2, "reason": "60 observations for 15 factors"},
         {"outcome_indicator_id": "c", "area_level": "wijk", "factors": 1, "reason": "one year"},
     ]
+
+
+def test_cr3_with_a_few_gemeenten_is_the_jackknife_of_refits_with_gemeente_by_year_dummies():
+    """A region of 3 gemeenten (area clusters, gemeente x year effects): the leave-one-area-out refits
+    need one year dummy dropped per gemeente, not one in all (the others are collinear with the area
+    effects; the refit matrix was singular and the standard errors came out at 1e17 on region panels)."""
+    panel = _national_panel(n_gem=3, areas_per_gem=5, n_years=5, seed=12)
+    df = panel.data.assign(gem_year=lambda d: d["area_code"].str[2:6] + ":" + d["year"].astype(str))
+    out = estimate_outcome(panel, AssociationConfig(regularisation="none")).set_index("factor_id")
+    areas = sorted(df["area_code"].unique())
+    loo = np.array([smf.ols("y ~ f0 + f1 + C(area_code) + C(gem_year)", data=df[df["area_code"] != a]).fit()
+                    .params[panel.factors].to_numpy() for a in areas])
+    g = len(areas)
+    se = np.sqrt((g - 1) / g * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0))
+    for j, f in enumerate(panel.factors):
+        assert out.loc[f, "std_error"] == pytest.approx(se[j], rel=1e-8)
+    # the year dummies of the refits, demeaned within area, have full rank: 3 x 5 - 3 columns
+    from models_ml.associations import _dummies_within, effect_codes
+    codes = effect_codes(df["area_code"], df["year"])
+    dummies = _dummies_within(codes.time, codes.area)
+    assert dummies.shape[1] == np.linalg.matrix_rank(dummies) == 12
