@@ -22,6 +22,7 @@ Usage:
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad,wijken96 --datasets 50
   .venv/bin/python benchmarks/ranking_power.py --tau 0 --local-weight 1  # the merge without its hedges
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --precision-weights  # weighted least squares
+  .venv/bin/python benchmarks/ranking_power.py --sizes demostad --min-reliability 0.7  # the correction's old threshold
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --plant buurt-spread --plant-sizes 0.2,1.0
 Sizes: demostad, wijken24, wijken48, wijken96, years20, region2, region4, region8, region16 (see ``SIZES``).
 
@@ -217,6 +218,8 @@ def main() -> int:
     parser.add_argument("--local-weight", type=float, default=MergeConfig.local_weight, help="the merge's w")
     parser.add_argument("--precision-weights", action="store_true",
                         help="weighted least squares in the associations (AssociationConfig.precision_weights)")
+    parser.add_argument("--min-reliability", type=float, default=AssociationConfig.min_reliability,
+                        help="the errors-in-variables correction's threshold (AssociationConfig.min_reliability)")
     parser.add_argument("--plant", choices=list(PLANTS), default="demo",
                         help="the planted effects: " + "; ".join(f"{k}: {v}" for k, v in PLANTS.items()))
     parser.add_argument("--plant-sizes", type=parse_range, default=(0.05, 0.5),
@@ -224,11 +227,12 @@ def main() -> int:
     args = parser.parse_args()
     low, high = args.plant_sizes
     merge_config = MergeConfig(tau=args.tau, local_weight=args.local_weight)
-    association_config = AssociationConfig(precision_weights=args.precision_weights)
+    association_config = AssociationConfig(precision_weights=args.precision_weights, min_reliability=args.min_reliability)
     cache = Path(os.environ.get("ML_KAT_CACHE", Path(tempfile.gettempdir()) / "factorenmodel_dbt_replay"))
     print(f"Ranking criterion (issue 4) by municipality size: {args.datasets} datasets per size, merge tau "
           f"{merge_config.tau}, w {merge_config.local_weight}, precision weights "
-          f"{'on' if association_config.precision_weights else 'off'}; the criterion is a median Spearman >= 0.8\n",
+          f"{'on' if association_config.precision_weights else 'off'}, min reliability "
+          f"{association_config.min_reliability}; the criterion is a median Spearman >= 0.8\n",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="ranking_power_") as work:
         replay = DbtReplay(Path(work), cache_dir=cache)

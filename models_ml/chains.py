@@ -14,7 +14,7 @@ wijk). A link without local data keeps its direction with a weak prior strength 
 
 **Errors in variables** (chains-1.3.0, as the associations): given the factor scores' sampling error
 variances (``panel.factor_score_error_variance``), the upstream score's error is corrected for
-where its within-area reliability is at least ``associations.MIN_RELIABILITY`` (it would pull the
+where its within-area reliability is at least ``MIN_RELIABILITY`` (0.7; it would pull the
 strength towards 0), and the strength is per SD of both scores' *signal* (the downstream score's
 noise inflates its SD; only where that signal is at least the same share of its variance: a score
 that is mostly noise, such as low birth weight per buurt with 23 births a year, would have its
@@ -48,7 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from models_ml.associations import (
-    MIN_RELIABILITY, NOTE, cluster_robust_cov, correlation_matrix, effect_codes, independent_columns,
+    NOTE, cluster_robust_cov, correlation_matrix, effect_codes, independent_columns,
     measurement_error_rows, within_transform,
 )
 from models_ml.panel import area_year_positions, values_at
@@ -58,6 +58,7 @@ PRIOR_STRENGTH = 0.2
 PRIOR_SE = 0.15
 MIN_AREAS = 8
 MIN_YEARS = 3
+MIN_RELIABILITY = 0.7  # the upstream score's error is corrected, the downstream score rescaled, from this reliability on
 
 COLUMNS = [
     "link_id", "from_factor_id", "to_factor_id", "effect_direction", "coefficient", "std_error",

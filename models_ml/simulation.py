@@ -273,15 +273,12 @@ def measured_score_truth(panel, ground_truth_dir: Path) -> dict[str, float]:
     df = panel.data
     if planted.empty or not panel.factors or len(df) <= len(panel.factors):
         return {f: 0.0 for f in panel.factors} if planted.empty else {}
-    lf = _gt(gt, "latent_factors")
     lo = _gt(gt, "latent_outcomes")
-    lf = lf[lf["factor_id"].isin(planted["factor_id"])]
     lo = lo[lo["outcome_indicator_id"] == panel.outcome_indicator_id]
     if panel.area_level == "wijk":
         parent = _gt(gt, "areas").set_index("area_code")["parent_code"]
-        lf = lf.assign(area_code=lf["area_code"].map(parent)).groupby(["area_code", "year", "factor_id"], as_index=False)["z"].mean()
         lo = lo.assign(area_code=lo["area_code"].map(parent)).groupby(["area_code", "year"], as_index=False)["y"].mean()
-    z = lf.pivot_table(index=["area_code", "year"], columns="factor_id", values="z")
+    z = _latent_factors(gt, planted["factor_id"], panel.area_level)
     signal = sum(e * z[f] for f, e in zip(planted["factor_id"], planted["effect_sd"])) / lo["y"].std()
     s = signal.reindex(pd.MultiIndex.from_frame(df[["area_code", "year"]])).to_numpy()
     ok = np.isfinite(s)
@@ -291,6 +288,48 @@ def measured_score_truth(panel, ground_truth_dir: Path) -> dict[str, float]:
     sw = within_transform(s[ok], area, year)
     beta, *_ = np.linalg.lstsq(xw, sw, rcond=None)
     return dict(zip(panel.factors, beta))
+
+
+def _latent_factors(ground_truth_dir: Path, factors, level: str) -> pd.DataFrame:
+    """The latent scores of ``factors`` per (area_code, year) at ``level`` (columns: factors; wijk:
+    the mean of its buurten's latent scores, as ``true_effects`` defines the wijk-level estimand)."""
+    lf = _gt(Path(ground_truth_dir), "latent_factors")
+    lf = lf[lf["factor_id"].isin(list(factors))]
+    if level == "wijk":
+        parent = _gt(Path(ground_truth_dir), "areas").set_index("area_code")["parent_code"]
+        lf = lf.assign(area_code=lf["area_code"].map(parent)).groupby(["area_code", "year", "factor_id"],
+                                                                         as_index=False)["z"].mean()
+    return lf.pivot_table(index=["area_code", "year"], columns="factor_id", values="z")
+
+
+def true_within_reliability(panel, ground_truth_dir: Path) -> dict[str, float]:
+    """The within-area reliability each buurt-level factor score of a buurt ``panel`` really has: the
+    squared correlation, after removing the panel's area and year effects, between the score and
+    the latent factor. ``associations.measurement_error_rows`` estimates it from the sampling error
+    alone (the ``reliability`` column); the gap is the score's error that is not sampling error
+    (indicator noise, a score that is not linear in the latent factor). Wijk panels and wijk scores
+    standing in for buurten are left out: a wijk value is a population-weighted aggregate, the
+    latent wijk mean of ``true_effects`` an unweighted one, so their correlation understates the
+    score's reliability."""
+    from models_ml.associations import effect_codes, within_transform
+
+    df = panel.data
+    factors = [f for f in panel.factors if "wijk_score_for_buurt" not in panel.factor_flags.get(f, [])]
+    if panel.area_level != "buurt" or not factors:
+        return {}
+    codes = effect_codes(df["area_code"], df["year"])
+    z = _latent_factors(Path(ground_truth_dir), factors, "buurt").reindex(
+        pd.MultiIndex.from_frame(df[["area_code", "year"]]))
+    out = {}
+    for f in factors:
+        t = z[f].to_numpy(float) if f in z else np.full(len(df), np.nan)
+        ok = np.isfinite(t)
+        if ok.sum() < 3:
+            continue
+        xw = within_transform(df.loc[ok, f].to_numpy(float), codes.area[ok], codes.time[ok])
+        tw = within_transform(t[ok], codes.area[ok], codes.time[ok])
+        out[f] = float((xw @ tw) ** 2 / ((xw @ xw) * (tw @ tw))) if xw @ xw > 0 and tw @ tw > 0 else float("nan")
+    return out
 
 
 def _true_chains(links: pd.DataFrame, ground_truth_dir: Path) -> pd.DataFrame:
