@@ -33,11 +33,12 @@ OLS path uses ``(X'X - S)^-1 X'y`` instead (``measurement_error_rows``; Fuller 1
 CR1 standard errors from its estimating equations (``cluster_robust_cov``), and reports the
 coefficient per SD of the factor's signal (flag ``corrected_for_measurement_error``); below it
 the factor is flagged ``low_reliability`` and left as OLS estimates it. ``MIN_RELIABILITY`` is 0.2
-since associations-1.6.0 (0.7 before): the rare-event registrations (reliability 0.25-0.4) came
-out at about half their effect, which Demostad's wide intervals hid (planted effects covered 0.865
-on 50 known-answer datasets; 0.920 with the lower threshold, at the same ranking) but a pooled
-region's narrow ones did not (0.559 -> 0.716 in a region of 8); below 0.2 the reliability is
-itself too uncertain to divide by (models_ml/README.md, "The estimand and its scale").
+since associations-1.6.0 (0.7 before), except in a panel of fewer than ``FEW_CLUSTERS`` (30)
+clusters, which keeps 0.7 (``reliability_threshold``; the demo's 12 wijken): the rare-event
+registrations (reliability 0.25-0.4) came out at about half their effect, which Demostad's wide
+intervals hid but a pooled region's narrow ones did not; below 0.2 the reliability is itself too
+uncertain to divide by, and so is a small signal variance estimated from a dozen clusters
+(models_ml/README.md, "The estimand and its scale" and "Known-answer tests").
 
 **Precision weights** (opt-in, ``AssociationConfig(precision_weights=True)``): weighted least
 squares with weights ``1 / (sigma2 + v_i)`` (``precision_weights``: ``v_i`` the row's sampling
@@ -108,6 +109,8 @@ MIN_OBS_PER_PREDICTOR = 5
 MIN_GEMEENTEN_TO_CLUSTER = 20  # with at least this many gemeenten in a panel, cluster by gemeente
 VIF_COLLINEAR = 10.0
 MIN_RELIABILITY = 0.2  # below this within-area reliability a factor's estimate is not corrected (flag low_reliability)
+FEW_CLUSTERS = 30  # a panel with fewer clusters than this corrects only from MIN_RELIABILITY_FEW_CLUSTERS on
+MIN_RELIABILITY_FEW_CLUSTERS = 0.7
 CI_LEVEL = 0.90
 MIN_NOISE_SHARE = 0.1  # precision weights: the area-year noise variance is at least this share of the mean sampling variance
 CR3_CHUNK_BYTES = 64 * 2**20  # memory of one batch of per-cluster cross-product matrices
@@ -135,7 +138,8 @@ class AssociationConfig:
     alphas: candidate ridge penalties; cv_folds: grouped CV folds over areas.
     errors_in_variables: correct the OLS path for the sampling error of the factor scores
     (``measurement_error_rows``) where a factor's within-area reliability is at least
-    ``min_reliability``; off: plain OLS (what the statsmodels cross-checks compare).
+    ``min_reliability``, or ``min_reliability_few_clusters`` in a panel of fewer than ``few_clusters``
+    clusters (``reliability_threshold``); off: plain OLS (what the statsmodels cross-checks compare).
     """
 
     regularisation: str = "auto"
@@ -151,6 +155,8 @@ class AssociationConfig:
     min_gemeenten_to_cluster: int = MIN_GEMEENTEN_TO_CLUSTER
     errors_in_variables: bool = True
     min_reliability: float = MIN_RELIABILITY
+    few_clusters: int = FEW_CLUSTERS
+    min_reliability_few_clusters: float = MIN_RELIABILITY_FEW_CLUSTERS
     precision_weights: bool = False
     min_noise_share: float = MIN_NOISE_SHARE
 
@@ -507,6 +513,19 @@ def within_diagonal(codes: EffectCodes, weights: np.ndarray | None = None) -> np
     return 1.0 - w / w_area - w / w_time + w / w.sum()
 
 
+def reliability_threshold(cfg: AssociationConfig, n_clusters: int) -> float:
+    """The reliability from which a panel's factor scores are corrected for their sampling error:
+    ``cfg.min_reliability``, but at least ``cfg.min_reliability_few_clusters`` when the panel has
+    fewer than ``cfg.few_clusters`` clusters (the demo's wijk panels: 12). The corrected estimator
+    divides by the estimated signal variance; at a reliability of 0.2-0.7 that is a small number
+    estimated from few clusters. Corrected from 0.2 on, the demo's wijk-level estimates had a median
+    standard error of 1.7 instead of 0.18 (up to 37), and the merge gave them almost no weight; in a
+    region of 8 (96 wijken) 0.072 instead of 0.059."""
+    if n_clusters < cfg.few_clusters:
+        return max(cfg.min_reliability, cfg.min_reliability_few_clusters)
+    return cfg.min_reliability
+
+
 def measurement_error_rows(error_var: pd.DataFrame | None, cols: list[str], xw: np.ndarray, codes: EffectCodes,
                            min_reliability: float, weights: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
     """What the sampling error of the factor scores adds to the within-transformed ``X'X``.
@@ -695,15 +714,16 @@ def estimate_outcome_with_covariance(panel: OutcomePanel,
     for f, vf in zip(cols, v):
         if vf > cfg.vif_collinear and "collinear" not in flags[f]:
             flags[f].append("collinear")
+    min_reliability = reliability_threshold(cfg, codes.n_clusters)
     use_ridge = cfg.regularisation == "ridge" or (cfg.regularisation == "auto" and max_vif > cfg.vif_collinear)
     if cfg.regularisation not in ("auto", "none", "ridge"):
         raise ValueError(f"regularisation must be 'auto', 'none' or 'ridge', not {cfg.regularisation!r}")
     if use_ridge:
         beta, se, lo, hi, alpha, corr = _ridge(df, cols, xw, yw, codes, cfg, weights)
-        reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, cfg.min_reliability, weights)[1]
+        reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, min_reliability, weights)[1]
         method = "ridge_fe_bootstrap"
     else:
-        error_rows, reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, cfg.min_reliability,
+        error_rows, reliability = measurement_error_rows(panel.factor_error_var, cols, xw, codes, min_reliability,
                                                          weights)
         if not cfg.errors_in_variables:
             error_rows = None
@@ -720,7 +740,7 @@ def estimate_outcome_with_covariance(panel: OutcomePanel,
                 if c:
                     flags[f].append("corrected_for_measurement_error")
         for f, r in zip(cols, reliability):
-            if cfg.errors_in_variables and np.isfinite(r) and r < cfg.min_reliability:
+            if cfg.errors_in_variables and np.isfinite(r) and r < min_reliability:
                 flags[f].append("low_reliability")
         t = stats.t.ppf((1 + CI_LEVEL) / 2, df=dof)
         lo, hi = beta - t * se, beta + t * se

@@ -197,3 +197,19 @@ def test_factor_score_error_variance_by_hand():
     assert out[("BU99990002", 2024)] == pytest.approx((var_pct_2 / sd_pct**2 + 9.0 / sd_srv**2) / 4, rel=1e-12)
     # one value at its level (the wijk) has no spread, 2023 neither: no score, no error variance
     assert ("WK999901", 2024) not in out.index and ("BU99990001", 2023) not in out.index
+
+
+def test_a_panel_of_few_clusters_corrects_only_reliable_scores():
+    """With fewer than 30 areas (the demo's 12 wijken) a reliability of about 0.4 is not corrected:
+    the corrected estimator's denominator is then a small signal variance estimated from few
+    clusters (the demo's wijk-level standard errors went from 0.18 to 1.7 in the median)."""
+    from models_ml.associations import FEW_CLUSTERS, reliability_threshold
+
+    assert reliability_threshold(EIV, FEW_CLUSTERS) == 0.2
+    assert reliability_threshold(EIV, FEW_CLUSTERS - 1) == 0.7
+    few, _ = noisy_panel(1, n_areas=20, error_var=(1.5, 0.2))
+    out = estimate_outcome(few, EIV).set_index("factor_id")
+    assert out.loc["f0", "flags"] == "low_reliability" and 0.2 < out.loc["f0", "reliability"] < 0.7
+    assert out.loc["f1", "flags"] == "corrected_for_measurement_error" and out.loc["f1", "reliability"] >= 0.7
+    many, _ = noisy_panel(1, n_areas=40, error_var=(1.5, 0.2))
+    assert estimate_outcome(many, EIV).set_index("factor_id").loc["f0", "flags"] == "corrected_for_measurement_error"
