@@ -41,7 +41,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from models_ml import associations, chains, comparison, merge, ranking, ranking_model  # noqa: E402
 from models_ml.estimators import discover  # noqa: E402
-from models_ml.panel import build_panels, load_factor_score_errors  # noqa: E402
+from models_ml.panel import build_panels  # noqa: E402
 
 DEMO_TARGET_SECONDS = 60
 NATIONAL_TARGET_MIB = 8 * 1024
@@ -118,10 +118,9 @@ def main() -> None:
         sys.exit(f"{warehouse} lacks a table or column that the ML stage reads; it was built by an older version "
                  f"of the pipeline: {rebuild}.\n({type(exc).__name__}: {str(exc).splitlines()[0]})")
     assoc, local_cov = steps.run("associations", lambda: associations.estimate_associations_with_covariance(panels))
-    scores = steps.run("read factor scores", lambda: q("select * from intermediate.int_factor_score"))
-    errors = steps.run("factor score error variances", lambda: load_factor_score_errors(con))
+    scores = steps.run("association scores for the chains", lambda: chains.load_scores(con))
     chain, chain_cov = steps.run("chains", lambda: chains.estimate_chains_with_covariance(
-        q("select * from factor_model.factor_factor_links"), scores, errors))
+        q("select * from factor_model.factor_factor_links"), scores, scores))
     literature = merge.load_literature(con)
 
     def merge_with_covariance():

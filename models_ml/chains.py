@@ -53,7 +53,7 @@ from models_ml.associations import (
 )
 from models_ml.panel import area_year_positions, values_at
 
-METHOD_VERSION = "chains-1.5.0"
+METHOD_VERSION = "chains-1.6.0"  # 1.6.0: on the association scores (load_scores)
 PRIOR_STRENGTH = 0.2
 PRIOR_SE = 0.15
 MIN_AREAS = 8
@@ -218,13 +218,24 @@ def against_direction(chains: pd.DataFrame, clearly: bool = False) -> pd.DataFra
     return chains[against]
 
 
+def load_scores(con, link_scale: bool = True) -> pd.DataFrame:
+    """The factor scores the chains regress on, with their sampling error variances (column
+    ``error_var``; pass the frame as both ``scores`` and ``errors``): the association scores
+    (``association_scores.load_association_scores``: indicators on their link scale where their counts
+    allow), as the associations' (since chains-1.6.0; ``link_scale=False``: ``int_factor_score``'s)."""
+    from models_ml.association_scores import load_association_scores
+
+    return load_association_scores(con, link_scale=link_scale)
+
+
 def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per factor -> factor link: local strength where the panel allows it, else the prior.
 
     ``links``: link_id, from_factor_id, to_factor_id, effect_direction (increases | decreases).
-    ``scores``: intermediate.int_factor_score (area_code, area_level, year, factor_id, score).
-    ``errors``: the scores' sampling error variances (``panel.factor_score_error_variance``; the
-    pipeline passes them): corrected for errors in variables; without them, plain OLS.
+    ``scores``: area_code, area_level, year, factor_id, score (the pipeline: ``load_scores``).
+    ``errors``: the scores' sampling error variances (column ``error_var``; ``load_scores`` has them,
+    ``panel.factor_score_error_variance`` computes them for ``int_factor_score``): corrected for
+    errors in variables; without them, plain OLS.
     """
     return estimate_chains_with_covariance(links, scores, errors)[0]
 

@@ -5,8 +5,9 @@ One panel per outcome indicator (``measures = 'subgoal'`` in ``factor_model.indi
 * rows: the areas of the outcome's base level (``buurt`` or ``wijk``) x the years the outcome is
   observed; the outcome comes from ``intermediate.int_indicator_value`` (unsuppressed);
 * columns: the outcome on its **link scale, oriented so that higher = worse** (see below), its
-  sampling variance on that scale, and the factor score (``intermediate.int_factor_score``: the scores of
-  ``marts.fct_factor_score`` before disclosure control) of every factor
+  sampling variance on that scale, and the association score (``association_scores``: the scores
+  of ``intermediate.int_factor_score``, i.e. of ``marts.fct_factor_score`` before disclosure
+  control, with each indicator on its link scale where its counts allow) of every factor
   linked to the outcome's sub-goal (``factor_model.factor_subgoal_links``) at the same level.
 
 The estimand (see ``models_ml/README.md``): the change in the outcome, in standard deviations of
@@ -31,7 +32,8 @@ Transformations, in order:
    over the area-year panel (floored at 10 % of the panel variance). Dividing by the total SD
    would shrink the estimate by the share of binomial/Poisson noise, which differs between a small
    buurt and a large wijk; the signal SD makes estimates comparable across levels and sources.
-4. **Factor scores.** A factor scored at the outcome's level enters as that score. For a buurt-level
+4. **Factor scores.** A factor scored at the outcome's level enters as that score (its association
+   score: ``association_scores``; since associations-1.7.0, before that ``int_factor_score``). For a buurt-level
    outcome, a factor that exists only at wijk level (GGD survey factors, for example) enters as the
    score of the buurt's wijk (``marts.dim_area.wijk_code``): every buurt of a wijk gets the same
    value, so its coefficient rests on between-wijk variation over time only (it is flagged
@@ -45,8 +47,8 @@ Transformations, in order:
    effects.
 
 6. **Sampling error of the factor scores** (``OutcomePanel.factor_error_var``): every score's error
-   variance from its indicators (``load_factor_score_errors`` / ``factor_score_error_variance``),
-   on the standardised scale; NaN for a filled year. The associations correct for it (errors in
+   variance from its indicators (``association_scores.load_association_scores``; on their own
+   scale as ``load_factor_score_errors`` / ``factor_score_error_variance``), on the standardised scale; NaN for a filled year. The associations correct for it (errors in
    variables) where a factor's scores are reliable enough.
 
 Rows with a missing outcome are dropped; a factor with no score at all for the panel is reported
@@ -429,11 +431,19 @@ def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
                         filled=(done & ~before)[:, want])
 
 
-def load_inputs(con) -> dict[str, pd.DataFrame]:
+def load_inputs(con, link_scale: bool = True) -> dict[str, pd.DataFrame]:
     """Read what the panels need from the warehouse (one query per table), in a fixed row order:
     DuckDB returns rows in scan order, which for large tables read in parallel differs from run
-    to run, and the panels' sums would then differ in the last bits."""
+    to run, and the panels' sums would then differ in the last bits.
+
+    The factor scores and their error variances are the association scores
+    (``association_scores.load_association_scores``: indicators on their link scale where their
+    counts allow); ``link_scale=False``: every indicator on its own scale, the scores of
+    ``intermediate.int_factor_score`` (what associations-1.6.0 and earlier regressed on)."""
+    from models_ml.association_scores import load_association_scores
+
     q = con.execute
+    scores = load_association_scores(con, link_scale=link_scale)
     return {
         "indicators": q("select indicator_id, measures, factor_id, subgoal_id, unit, multiplier, direction, area_level "
                         "from factor_model.indicators order by indicator_id").df(),
@@ -443,24 +453,24 @@ def load_inputs(con) -> dict[str, pd.DataFrame]:
                     "join factor_model.indicators i on i.indicator_id = v.indicator_id "
                     "where i.measures = 'subgoal' and v.area_level = i.area_level "
                     "order by v.indicator_id, v.area_level, v.area_code, v.year").df(),
-        "factor_errors": load_factor_score_errors(con),
-        "scores": q("select area_code, area_level, year, factor_id, score from intermediate.int_factor_score "
-                    "where area_level in ('buurt', 'wijk') order by factor_id, area_level, area_code, year").df(),
+        "factor_errors": scores[["area_code", "area_level", "year", "factor_id", "error_var", "indicators"]],
+        "scores": scores[["area_code", "area_level", "year", "factor_id", "score"]],
         "areas": q("select area_code, area_level, wijk_code from marts.dim_area order by area_code").df(),
     }
 
 
 def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
-                 outcomes: list[str] | None = None, exact_sampling_variance: bool = True) -> list[OutcomePanel]:
+                 outcomes: list[str] | None = None, exact_sampling_variance: bool = True,
+                 link_scale: bool = True) -> list[OutcomePanel]:
     """One ``OutcomePanel`` per outcome indicator (optionally only those in ``outcomes``).
 
     Pass a DuckDB connection (``con``) to the warehouse, or ``inputs`` as returned by
     ``load_inputs`` (for tests that build the tables by hand). ``exact_sampling_variance``
     (default on) uses ``exact_count_variance`` for count-based values (step 2); off: the delta
-    method at the observed count.
+    method at the observed count. ``link_scale`` (with ``con``): see ``load_inputs``.
     """
     if inputs is None:
-        inputs = load_inputs(con)
+        inputs = load_inputs(con, link_scale=link_scale)
     ind = inputs["indicators"]
     links = inputs["links"]
     values = inputs["values"]

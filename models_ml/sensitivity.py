@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from models_ml import associations, chains, merge, ranking, ranking_model
-from models_ml.panel import build_panels, load_factor_score_errors
+from models_ml.panel import build_panels
 
 SCALES = (0.5, 2.0)
 TOP = 5
@@ -49,10 +49,10 @@ class Inputs:
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
     q = lambda sql: con.execute(sql).df()  # noqa: E731
-    scores = q("select * from intermediate.int_factor_score")
+    scores = chains.load_scores(con)
     assoc, local_cov = associations.estimate_associations_with_covariance(build_panels(con))
     chain, chain_cov = chains.estimate_chains_with_covariance(q("select * from factor_model.factor_factor_links"),
-                                                              scores, load_factor_score_errors(con))
+                                                              scores, scores)
     return Inputs(
         assoc=assoc, chain=chain, local_cov=local_cov, chain_cov=chain_cov,
         literature=merge.load_literature(con),

@@ -412,17 +412,16 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
     from scipy.stats import spearmanr
 
     from models_ml import chains, merge, ranking, ranking_model
-    from models_ml.panel import load_factor_score_errors
 
     q = lambda sql: con.execute(sql).df()  # noqa: E731
     factor_model = ranking.load_factor_model(con)
     factors, subgoals, phases = factor_model.factors, factor_model.subgoals, factor_model.life_phases
     links = q("select * from factor_model.factor_factor_links")
-    scores = q("select * from intermediate.int_factor_score")  # the chains' input; the ranking reads the published ones
+    scores = chains.load_scores(con)  # the chains' input; the ranking reads the published ones
     published = ranking.load_scores(con)
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
-    chain_est, chain_cov = chains.estimate_chains_with_covariance(links, scores, load_factor_score_errors(con))
+    chain_est, chain_cov = chains.estimate_chains_with_covariance(links, scores, scores)
     planted_chains = _true_chains(links, ground_truth_dir)
     true_model = ranking_model.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                            planted_chains)

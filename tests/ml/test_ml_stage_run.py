@@ -16,14 +16,6 @@ pytestmark = pytest.mark.slow
 SYNTHETIC = "SYNTHETIC demo data (Demostad): invented figures. "
 
 
-@pytest.fixture(scope="module")
-def con(demo_run):
-    settings, result = demo_run
-    assert result.success
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        yield connection
-
-
 def test_every_ml_mart_has_rows_with_run_id_and_method_version(con, demo_run):
     _, result = demo_run
     for mart in ("fct_association_local", "fct_effect_merged", "fct_chain_strength", "mart_factor_ranking",

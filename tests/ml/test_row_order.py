@@ -14,9 +14,9 @@ import pytest
 from models_ml import chains
 from models_ml.associations import estimate_associations
 from models_ml.panel import build_panels
-from pipelines.defs.ml.assets import SCORES_SQL
 
-TABLES = ["factor_model.indicators", "factor_model.factor_subgoal_links", "factor_model.factor_factor_links",
+TABLES = ["factor_model.indicators", "factor_model.factors", "factor_model.factor_subgoal_links",
+          "factor_model.factor_factor_links",
           "intermediate.int_indicator_value", "intermediate.int_factor_score", "marts.dim_area"]
 
 
@@ -55,6 +55,8 @@ def test_panels_and_associations_do_not_depend_on_row_order(shuffled):
 def test_chains_do_not_depend_on_row_order(shuffled):
     a, b = shuffled
     links = "select * from factor_model.factor_factor_links order by link_id"
-    ca = chains.estimate_chains(a.execute(links).df(), a.execute(SCORES_SQL).df())
-    cb = chains.estimate_chains(b.execute(links).df(), b.execute(SCORES_SQL).df())
+    sa, sb = chains.load_scores(a), chains.load_scores(b)
+    pd.testing.assert_frame_equal(sa, sb, check_exact=True)
+    ca = chains.estimate_chains(a.execute(links).df(), sa, sa)
+    cb = chains.estimate_chains(b.execute(links).df(), sb, sb)
     pd.testing.assert_frame_equal(ca, cb, check_exact=True)

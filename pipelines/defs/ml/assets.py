@@ -13,7 +13,6 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from models_ml import associations, chains, merge, ranking, ranking_model, ranking_text
-from models_ml.panel import load_factor_score_errors
 from pipelines.defs.ml.panels import run_panels
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import (
@@ -38,15 +37,15 @@ SCORES = dbt_key("intermediate", "int_factor_score")  # every area's score; the 
 PUBLISHED_SCORES = dbt_key("marts", "fct_factor_score")  # the ranking's room for improvement: ranking.load_scores
 VALUES = dbt_key("intermediate", "int_indicator_value")
 AREAS = dbt_key("marts", "dim_area")
-SCORES_SQL = "select * from intermediate.int_factor_score order by factor_id, area_level, area_code, year"  # fixed row order
 SEEDS = [dbt_key("factor_model", s) for s in ("indicators", "factor_subgoal_links", "factors", "subgoals",
                                               "factor_life_phases", "factor_factor_links", "literature_weights")]
 
 
 @dg.asset(key=key("association_local"), group_name=GROUP, kinds={"python", "scikitlearn", "duckdb"},
-          deps=[SCORES, VALUES, AREAS, *SEEDS[:2]], pool=WAREHOUSE_POOL, metadata=table_metadata("association_local"),
+          deps=[VALUES, AREAS, *SEEDS[:3]], pool=WAREHOUSE_POOL, metadata=table_metadata("association_local"),
           description=("Local factor-outcome associations: per outcome indicator, a two-way fixed-effects regression "
-                       "on the standardised factor scores of the factors linked to its sub-goal, with cluster-robust "
+                       "on the standardised factor scores of the factors linked to its sub-goal (their indicators on the link "
+                       "scale where their counts allow: models_ml.association_scores), with cluster-robust "
                        "(cluster jackknife by area; by wijk for a factor scored per wijk; by gemeente from 20 gemeenten "
                        "on) 90% intervals and diagnostics, corrected for the sampling error of the factor scores "
                        "where they are reliable enough (errors in variables; column reliability); too thin data says so "
@@ -79,17 +78,18 @@ def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResour
 
 
 @dg.asset(key=key("chain_strength"), group_name=GROUP, kinds={"python", "duckdb"},
-          deps=[SCORES, VALUES, SEEDS[0], SEEDS[5]], pool=WAREHOUSE_POOL, metadata=table_metadata("chain_strength"),
+          deps=[VALUES, *SEEDS[:3], SEEDS[5]], pool=WAREHOUSE_POOL, metadata=table_metadata("chain_strength"),
           description=("Strength of every factor -> factor link (the chains): standardised within-area coefficient of "
-                       "the downstream factor's score on the upstream one (corrected for the scores' sampling error where "
+                       "the downstream factor's score on the upstream one (association scores, as the associations'; corrected for "
+                       "the scores' sampling error where "
                        f"they are reliable enough), or a weak prior where data lack. {CAVEAT}"
                        + published_note("chain_strength") + f" Also writes `{ML_SCHEMA}.chain_strength_cov` "
                        "(internal): the covariance of the strengths estimated in one joint regression."))
 def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
-        scores = con.execute(SCORES_SQL).df()
-        result, cov = chains.estimate_chains_with_covariance(links, scores, load_factor_score_errors(con))
+        scores = chains.load_scores(con)  # with their error variances
+        result, cov = chains.estimate_chains_with_covariance(links, scores, scores)
         rows = write_table(con, "chain_strength", result, context.run.run_id)
         write_table(con, "chain_strength_cov", cov, context.run.run_id)
     local = int((result["source"] == "local").sum())

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from models_ml import comparison
 from models_ml.estimators import EstimatorSpec, discover
-from pipelines.defs.ml.assets import AREAS, GROUP, SCORES, SEEDS, VALUES, key
+from pipelines.defs.ml.assets import AREAS, GROUP, SEEDS, VALUES, key
 from pipelines.defs.ml.panels import run_panels
 from pipelines.defs.ml.progress import outcome_progress
 from pipelines.defs.ml.tables import ML_SCHEMA, published_note, read_table, table_metadata, write_table
@@ -23,7 +23,7 @@ CV_R2_MEANING = ("cv_rmse is in SDs of the outcome's signal; cv_r2 is relative t
 
 def build_model_asset(spec: EstimatorSpec) -> dg.AssetsDefinition:
     @dg.asset(key=key(f"model_{spec.name}"), group_name=GROUP, kinds={"python", "scikitlearn", "duckdb"},
-              deps=[SCORES, VALUES, AREAS, *SEEDS[:2]], pool=WAREHOUSE_POOL,
+              deps=[VALUES, AREAS, *SEEDS[:3]], pool=WAREHOUSE_POOL,
               metadata=table_metadata(f"model_{spec.name}_cv"),
               description=(f"Model '{spec.name}' ({spec.module}): {spec.description} Cross-validated error per "
                            "outcome (areas held out) and permutation importance per factor, in "
