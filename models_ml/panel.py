@@ -41,14 +41,19 @@ Transformations, in order:
    adult monitor in even years); a missing year between two measured years is filled by **linear
    interpolation** within the area, and missing years before the first / after the last measured
    year by the nearest measured value (flagged ``interpolated_years``). This keeps factors of both
-   monitors in one regression at the cost of some measurement error.
+   monitors in one regression at the cost of some measurement error: a filled year carries the
+   sampling errors of the measured years it is made of (``FilledScores.sources``), shared with their
+   rows (``shared_error_offdiagonal``), which the associations correct for since associations-1.7.0;
+   where the factor does not move linearly between two surveys, the interpolation's own error is not.
 5. **Standardisation of the factors**: each factor score is divided by its SD over the panel
    (after filling), so a coefficient is "per factor SD". Centring is irrelevant under the fixed
    effects.
 
 6. **Sampling error of the factor scores** (``OutcomePanel.factor_error_var``): every score's error
    variance from its indicators (``association_scores.load_association_scores``; on their own
-   scale as ``load_factor_score_errors`` / ``factor_score_error_variance``), on the standardised scale; NaN for a filled year. The associations correct for it (errors in
+   scale as ``load_factor_score_errors`` / ``factor_score_error_variance``), on the standardised scale;
+   a filled year's from the measured years it is made of, and the covariances that shares
+   (``OutcomePanel.factor_error_offdiag``). The associations correct for it (errors in
    variables) where a factor's scores are reliable enough.
 
 Rows with a missing outcome are dropped; a factor with no score at all for the panel is reported
@@ -100,8 +105,12 @@ class OutcomePanel:
     factor_error_var: pd.DataFrame | None = None
     """Sampling error variance of every factor value in ``data`` (same rows, one column per factor),
     on the standardised scale (``factor_score_error_variance`` divided by the factor's panel
-    variance); NaN where unknown (a year filled by interpolation). None: not known at all (panels
+    variance); NaN where unknown (a measured year without an error variance, or a year filled from one). None: not known at all (panels
     built by hand); the associations then make no errors-in-variables correction."""
+    factor_error_offdiag: pd.DataFrame | None = None
+    """Per row and factor: the sum of the covariances of the row's score error with the errors of the
+    other rows of the same area (``shared_error_offdiagonal``), on the standardised scale: not 0
+    where interpolated or carried years share a measured year's error. None with ``factor_error_var``."""
 
 
 def link_transform(value, numerator, denominator, multiplier, link: str) -> np.ndarray:
@@ -382,18 +391,36 @@ class FilledScores:
     years: np.ndarray  # the requested years (columns)
     values: np.ndarray  # (areas, years) filled scores
     filled: np.ndarray  # (areas, years) True where the score was interpolated or carried to an end
+    # each value as (1 - w) * score(source_prev) + w * score(source_next) of measured years (a measured
+    # year: itself, w 0; an end: the nearest measured year, w 0); what its sampling error is made of
+    source_prev: np.ndarray | None = None  # (areas, years) measured year
+    source_next: np.ndarray | None = None  # (areas, years) measured year
+    w_next: np.ndarray | None = None  # (areas, years)
+
+    def _cells(self, codes: np.ndarray, uniques, years) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row and column of every (area, year) pair in the grid, and whether the grid has it."""
+        rows = np.append(self.areas.get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
+        years = np.asarray(years)
+        cols = np.minimum(np.searchsorted(self.years, years), len(self.years) - 1)
+        return rows, cols, (rows >= 0) & (self.years[cols] == years)
 
     def lookup(self, codes: np.ndarray, uniques, years) -> tuple[np.ndarray, bool]:
         """Scores of the (area, year) pairs (NaN for an unknown area) and whether any was filled.
 
         The areas are given factorised: ``uniques[codes]`` (codes -1: no area)."""
-        rows = np.append(self.areas.get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
-        years = np.asarray(years)
-        cols = np.minimum(np.searchsorted(self.years, years), len(self.years) - 1)
-        known = (rows >= 0) & (self.years[cols] == years)
+        rows, cols, known = self._cells(codes, uniques, years)
         out = np.full(len(rows), np.nan)
         out[known] = self.values[rows[known], cols[known]]
         return out, bool(self.filled[rows[known], cols[known]].any())
+
+    def sources(self, codes: np.ndarray, uniques, years) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The measured years each looked-up value is made of and the weight of the second:
+        ``source_prev``, ``source_next``, ``w_next`` per (area, year) pair (NaN where unknown)."""
+        rows, cols, known = self._cells(codes, uniques, years)
+        out = [np.full(len(rows), np.nan) for _ in range(3)]
+        for o, grid in zip(out, (self.source_prev, self.source_next, self.w_next)):
+            o[known] = grid[rows[known], cols[known]]
+        return out[0], out[1], out[2]
 
 
 def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
@@ -427,8 +454,40 @@ def _fill_years(score: pd.Series, years: list[int]) -> FilledScores:
         values[rows[ok], np.nonzero(ends)[1][ok]] = values[rows[ok], source[ok]]
     want = np.searchsorted(all_years, years)
     done = ~np.isnan(values)
+    year_of = np.asarray(all_years, dtype=float)
+    prev_col = np.clip(np.where(last >= 0, last, nxt), 0, n_cols - 1)
+    next_col = np.clip(np.where(nxt < n_cols, nxt, last), 0, n_cols - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_next = np.where(inside, (year_of[pos][None, :] - year_of[prev_col]) / (year_of[next_col] - year_of[prev_col]), 0.0)
     return FilledScores(areas=grid.index, years=np.asarray(years), values=values[:, want],
-                        filled=(done & ~before)[:, want])
+                        filled=(done & ~before)[:, want], source_prev=year_of[prev_col][:, want],
+                        source_next=year_of[next_col][:, want], w_next=w_next[:, want])
+
+
+def shared_error_offdiagonal(area, source_prev, source_next, w_next, error_prev, error_next) -> np.ndarray:
+    """Per row: the sum of the covariances of its score's sampling error with those of the other rows
+    of the same area.
+
+    A score filled by interpolation is ``(1 - w) x_prev + w x_next`` of two measured years of its
+    area, a carried one (an end) a copy of the nearest, a measured one itself (``FilledScores.sources``):
+    rows that share a measured year share its error. With ``W`` the rows' weights on the measured
+    years and ``d`` their error variances, the rows' error covariance is ``W diag(d) W'`` and row i's
+    off-diagonal sum ``sum_k W_ik d_k c_k - sum_k W_ik^2 d_k``, with ``c_k`` the weight of all the
+    area's rows on measured year k. 0 for a factor measured every year; NaN where an error variance
+    is unknown. ``area``: the row's area (a buurt also where a wijk score stands in for it)."""
+    prev, nxt = np.asarray(source_prev, dtype=float), np.asarray(source_next, dtype=float)
+    same = prev == nxt
+    wp = np.where(same, 1.0, 1.0 - np.asarray(w_next, dtype=float))
+    wn = np.where(same, 0.0, np.asarray(w_next, dtype=float))
+    area = np.asarray(area, dtype=object)
+    key_p, key_n = pd.MultiIndex.from_arrays([area, prev]), pd.MultiIndex.from_arrays([area, nxt])
+    weight = pd.concat([pd.Series(wp, index=key_p), pd.Series(wn, index=key_n)]).groupby(level=[0, 1]).sum()
+    c_p, c_n = weight.reindex(key_p).to_numpy(), weight.reindex(key_n).to_numpy()
+    e_p, e_n = np.asarray(error_prev, dtype=float), np.asarray(error_next, dtype=float)
+    with np.errstate(invalid="ignore"):
+        own = np.where(same, e_p * (c_p - 1.0), 0.0)
+        mixed = wp * e_p * (c_p - wp) + wn * e_n * (c_n - wn)
+    return np.where(same, own, mixed)
 
 
 def load_inputs(con, link_scale: bool = True) -> dict[str, pd.DataFrame]:
@@ -504,6 +563,20 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
             return np.full(0 if pos is None else len(pos), np.nan)
         return values_at(error_wide[lvl][f].to_numpy(), pos)
 
+    def composed_errors(lvl: str, f: str, filled: FilledScores, codes: np.ndarray, uniques, row_codes: np.ndarray):
+        """The error variance of every looked-up score as made of its measured years (``sources``):
+        the measured year's own, or ``(1 - w)^2 e_prev + w^2 e_next`` for an interpolated one; and
+        what ``shared_error_offdiagonal`` needs (source years, weight, their error variances)."""
+        prev, nxt, w = filled.sources(codes, uniques, area_years)
+        def at(yrs: np.ndarray) -> np.ndarray:
+            known = np.isfinite(yrs)
+            return error_of(lvl, f, error_rows(lvl, row_codes, np.where(known, yrs, -1).astype(int)))
+        e_p, e_n = at(prev), at(nxt)
+        same = prev == nxt
+        with np.errstate(invalid="ignore"):
+            diag = np.where(same, e_p, (1 - w) ** 2 * e_p + w**2 * e_n)
+        return diag, (prev, nxt, w, e_p, e_n)
+
     def fill(lvl: str, f: str, yrs: list[int]):
         """``_fill_years`` of one factor at one level, computed once per set of years."""
         key = (lvl, f, tuple(yrs))
@@ -543,21 +616,25 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         area_codes, area_uniques = pd.factorize(v["area_code"])
         parents = None  # the wijk of every buurt row, for wijk-level factors in a buurt panel
         errs: dict[str, np.ndarray] = {}
-        own_pos = error_rows(level, v["area_code"].to_numpy(dtype=object), area_years) if errors is not None else None
+        sources: dict[str, tuple] = {}
+        row_codes = v["area_code"].to_numpy(dtype=object)
         for f in factors:
             if own is not None and f in own.columns and own[f].notna().any():
-                cols[f], any_filled = fill(level, f, years).lookup(area_codes, area_uniques, area_years)
-                errs[f] = error_of(level, f, own_pos) if own_pos is not None else np.full(len(v), np.nan)
+                filled = fill(level, f, years)
+                cols[f], any_filled = filled.lookup(area_codes, area_uniques, area_years)
+                if errors is not None:
+                    errs[f], sources[f] = composed_errors(level, f, filled, area_codes, area_uniques, row_codes)
                 if any_filled:
                     flags[f].append("interpolated_years")
             elif level == "buurt" and wijk is not None and f in wijk.columns and wijk[f].notna().any():
                 if parents is None:
                     parents = pd.factorize(pd.Series([parent_wijk(a) for a in area_uniques], dtype=object))
                     parents = (np.append(parents[0], -1)[area_codes], parents[1])
-                cols[f], any_filled = fill("wijk", f, years).lookup(parents[0], parents[1], area_years)
+                filled = fill("wijk", f, years)
+                cols[f], any_filled = filled.lookup(parents[0], parents[1], area_years)
                 if errors is not None:
                     wijk_codes = np.append(np.asarray(parents[1], dtype=object), None)[parents[0]]
-                    errs[f] = error_of("wijk", f, error_rows("wijk", wijk_codes, area_years))
+                    errs[f], sources[f] = composed_errors("wijk", f, filled, parents[0], parents[1], wijk_codes)
                 if any_filled:
                     flags[f].append("interpolated_years")
                 flags[f].append("wijk_score_for_buurt")
@@ -570,9 +647,16 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         error_cols = {f"__error_var__{f}": f for f in present if f in errs}
         for c, f in error_cols.items():
             data[c] = np.asarray(errs[f], dtype=float)
+        data["__row__"] = np.arange(len(data))
         data = data.dropna(subset=["y_link", *present]).reset_index(drop=True)
+        kept = data.pop("__row__").to_numpy()
         error_var = (data[list(error_cols)].rename(columns=error_cols).reindex(columns=present)
                      if errors is not None else None)
+        error_offdiag = None
+        if errors is not None:
+            kept_areas = data["area_code"].to_numpy(dtype=object)
+            error_offdiag = pd.DataFrame({f: shared_error_offdiagonal(kept_areas, *(a[kept] for a in sources[f]))
+                                          for f in present if f in sources}, columns=present, dtype=float)
         var_total = float(data["y_link"].var(ddof=1)) if len(data) > 1 else float("nan")
         var_signal = max(var_total - float(data["y_sampling_var"].mean()), SIGNAL_VARIANCE_FLOOR * var_total) \
             if len(data) > 1 else float("nan")
@@ -585,12 +669,14 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
             data[f] = (data[f] - data[f].mean()) / sd if sd and np.isfinite(sd) and sd > 0 else 0.0
             if error_var is not None:
                 error_var[f] = error_var[f] / sd**2 if sd and np.isfinite(sd) and sd > 0 else np.nan
+                error_offdiag[f] = error_offdiag[f] / sd**2 if sd and np.isfinite(sd) and sd > 0 else np.nan
         panels.append(OutcomePanel(
             outcome_indicator_id=row.indicator_id, subgoal_id=row.subgoal_id, area_level=level, link=link,
             orientation=orient, data=data[["area_code", "year", "y", "y_link", "y_sampling_var", *present]],
             factors=present, missing_factors=missing, factor_flags={f: flags[f] for f in present},
             outcome_sd_total=float(np.sqrt(var_total)) if np.isfinite(var_total) else float("nan"),
             outcome_sd_signal=sd_signal, factor_sd=factor_sd, factor_error_var=error_var,
+            factor_error_offdiag=error_offdiag,
             wijk_of=({code: parent_wijk(code) or code for code in data["area_code"].unique()}
                      if any("wijk_score_for_buurt" in flags[f] for f in present) else {}),
         ))
