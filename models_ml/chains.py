@@ -38,6 +38,11 @@ returns their covariance (``joint_covariance``: the regression's correlation sca
 reported standard errors; ``ml.chain_strength_cov``), and the ranking draws them jointly. Links
 estimated alone or at the prior are independent.
 
+**Association scores** (chains-1.6.0): the scores regressed are the associations' own
+(``load_scores``: ``association_scores``, each indicator on its link scale where its counts allow),
+so that a strength and the effects it multiplies in the ranking are per SD of the same scores; on
+the 50 known-answer datasets the planted chains' 90% intervals covered 0.864 instead of 0.852.
+
 Like every local estimate these are ecological associations, not causal effects.
 """
 

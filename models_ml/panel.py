@@ -23,8 +23,9 @@ Transformations, in order:
    a higher outcome is always worse — the same sign convention as ``literature_weights``
    (positive d = the factor makes the sub-goal worse).
 2. **Sampling variance** of the link-scale outcome, by the delta method from the indicator's
-   ``standard_error`` (logit: ``(se/m) / (p (1-p))``; log: ``se / value``); where the standard
-   error is missing, from the counts: by default exactly (``exact_count_variance``: the variance
+   ``standard_error`` (logit: ``(se/m) / (p (1-p))``; log: ``se / value``) for a survey prevalence
+   or a value without counts; for a count unit (percentage, rate, count) with its counts, and
+   wherever the standard error is missing, from the counts: by default exactly (``exact_count_variance``: the variance
    of the link transform under a Poisson / binomial count with the area's pooled rate; for small
    counts the delta method is badly biased), else (``exact_sampling_variance=False``) by the delta
    method at the observed count (logit: ``1/(x+0.5) + 1/(n-x+0.5)``; log: ``1/(x+0.5)``).
@@ -599,7 +600,12 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         v["y_sampling_var"] = link_sampling_variance(v["value"], v["numerator"], v["denominator"], mult,
                                                      v["standard_error"], link)
         if exact_sampling_variance:
-            from_counts = ~(pd.to_numeric(v["standard_error"], errors="coerce") > 0)
+            # a count unit's standard error in int_indicator_value is derived from the same count
+            # (sqrt(x) / n, binomial at the observed share): the delta method at the observed count
+            # that the exact variance replaces; a survey's (from its confidence interval) is kept
+            counts = pd.to_numeric(v["numerator"], errors="coerce").notna() & (
+                pd.to_numeric(v["denominator"], errors="coerce") > 0)
+            from_counts = (counts & (row.unit in COUNT_UNITS)) | ~(pd.to_numeric(v["standard_error"], errors="coerce") > 0)
             if from_counts.any():
                 exact = exact_count_variance(v["numerator"], v["denominator"], link, v["area_code"].to_numpy())
                 v["y_sampling_var"] = np.where(from_counts & np.isfinite(exact), exact, v["y_sampling_var"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models_ml.panel import _fill_years, _poisson_pmf, build_panels, link_transform
+from models_ml.panel import _fill_years, _poisson_pmf, build_panels, exact_count_variance, link_transform
 
 
 def _inputs(n_buurten=12, years=range(2015, 2021), seed=0):
@@ -113,3 +113,36 @@ def test_poisson_pmf_is_scipys_to_the_bit():
     mu = np.concatenate([np.random.default_rng(4).uniform(1e-9, 30, 5000), [1e-6, 0.5, 29.99]])
     k = np.arange(115)
     assert np.array_equal(_poisson_pmf(k, mu), stats.poisson.pmf(k[None, :], mu[:, None]))
+
+
+def test_a_counts_standard_error_does_not_replace_its_exact_variance_but_a_surveys_does():
+    """int_indicator_value gives a count unit a standard error derived from the same count
+    (``sqrt(x) / n``): the delta method at the observed count (1/x for a log link), which for the
+    police figures per buurt (1-5 events) overstated the noise, so the signal SD came out too small
+    and the coefficients too large (1.3-1.7 times in a region of 8). Such rows get the exact
+    variance at the area's pooled rate; a survey prevalence keeps the variance of its standard error."""
+    rng = np.random.default_rng(3)
+    inputs = _inputs()
+    ind = inputs["indicators"]
+    inputs["indicators"] = pd.concat([ind, pd.DataFrame(
+        [("out_rate", "subgoal", None, "sub", "rate_per_1000", 1000, "higher_is_worse", "buurt"),
+         ("out_survey", "subgoal", None, "sub", "survey_prevalence", 100, "higher_is_worse", "buurt")],
+        columns=ind.columns)], ignore_index=True)
+    buurten = inputs["areas"]["area_code"].tolist()
+    rows = []
+    for a in buurten:
+        for y in range(2015, 2021):
+            n, x = 300, int(rng.poisson(2.0))
+            rows.append(("out_rate", y, a, "buurt", x, n, 1000 * x / n, 1000 * np.sqrt(x) / n))
+            rows.append(("out_survey", y, a, "buurt", 60, 400, 15.0 + rng.normal(0, 1), 2.0))
+    inputs["values"] = pd.concat([inputs["values"], pd.DataFrame(rows, columns=inputs["values"].columns)],
+                                 ignore_index=True)
+    panels = {p.outcome_indicator_id: p for p in build_panels(inputs=inputs)}
+    rate = inputs["values"][inputs["values"]["indicator_id"] == "out_rate"]
+    exact = exact_count_variance(rate["numerator"], rate["denominator"], "log", rate["area_code"].to_numpy())
+    got = panels["out_rate"].data.set_index(["area_code", "year"])["y_sampling_var"]
+    want = pd.Series(exact, index=pd.MultiIndex.from_frame(rate[["area_code", "year"]])).reindex(got.index)
+    np.testing.assert_allclose(got, want)  # before: 1/x wherever x > 0
+    survey = panels["out_survey"].data
+    p = survey["y_link"].pipe(lambda z: 1 / (1 + np.exp(-z)))
+    np.testing.assert_allclose(survey["y_sampling_var"], (0.02 / (p * (1 - p))) ** 2)
