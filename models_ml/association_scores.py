@@ -44,7 +44,7 @@ scale; measured on the known-answer datasets: ``schulden`` (median 28 debt-couns
 buurt) came 0.05 closer to its true reliability on the link scale, the birth figures and Veilig
 Thuis reports (1-10 per buurt) moved further from it."""
 
-ASSOCIATION_SCORES_SQL = """
+ASSOCIATION_SCORES_STEPS = """
 with v as (
     select v.indicator_id, i.factor_id, i.unit, coalesce(i.multiplier, 1)::double as m, v.year, v.area_code,
            v.area_level, v.numerator, v.denominator, v.value, v.standard_error,
@@ -121,6 +121,11 @@ z as (
     where x.area_level <> 'gemeente' and x.x is not null and r.reference is not null
       and s.n > 1 and sqrt(greatest((s.s2 - s.s1 * s.s1 / s.n) / (s.n - 1), 0)) > 1e-9 * s.largest
 )
+"""
+"""The steps of the association scores (DuckDB common table expressions); ``ASSOCIATION_SCORES_SQL``
+selects the scores from them, ``indicator_scales`` the scale of each indicator."""
+
+ASSOCIATION_SCORES_SQL = ASSOCIATION_SCORES_STEPS + """
 select area_code, area_level, year::integer as year, factor_id,
        sum(z::decimal(38, 18))::double / count(*) as score,
        sum(var_z::decimal(38, 18))::double / pow(count(*), 2) as error_var,
@@ -131,12 +136,13 @@ order by factor_id, area_level, area_code, year
 """
 
 
-def association_scores_sql(link_scale: bool = True, min_count: float = MIN_COUNT_FOR_LINK) -> str:
-    """``ASSOCIATION_SCORES_SQL`` with its constants filled in; ``link_scale=False`` keeps every
-    indicator on its own scale (the scores of ``int_factor_score``)."""
+def association_scores_sql(link_scale: bool = True, min_count: float = MIN_COUNT_FOR_LINK,
+                           sql: str = ASSOCIATION_SCORES_SQL) -> str:
+    """``ASSOCIATION_SCORES_SQL`` (or another ``sql`` on its steps) with its constants filled in;
+    ``link_scale=False`` keeps every indicator on its own scale (the scores of ``int_factor_score``)."""
     logit_units = tuple(u for u, link in LINK_BY_UNIT.items() if link == "logit")
-    return ASSOCIATION_SCORES_SQL.format(logit_units=str(logit_units), count_units=str(COUNT_UNITS),
-                                         link="true" if link_scale else "false", min_count=float(min_count))
+    return sql.format(logit_units=str(logit_units), count_units=str(COUNT_UNITS),
+                      link="true" if link_scale else "false", min_count=float(min_count))
 
 
 def load_association_scores(con, link_scale: bool = True, min_count: float = MIN_COUNT_FOR_LINK) -> pd.DataFrame:
@@ -148,6 +154,5 @@ def load_association_scores(con, link_scale: bool = True, min_count: float = MIN
 def indicator_scales(con, link_scale: bool = True, min_count: float = MIN_COUNT_FOR_LINK) -> pd.DataFrame:
     """Which indicators the association scores take on their link scale: indicator_id, area_level,
     on_link (the ``scales`` step of ``ASSOCIATION_SCORES_SQL``)."""
-    sql = association_scores_sql(link_scale, min_count)
-    scales = sql[sql.index("with v as"):sql.index("rates as")].rstrip().rstrip(",")
-    return con.execute(f"{scales} select * from scales order by indicator_id, area_level").df()
+    sql = ASSOCIATION_SCORES_STEPS + "select * from scales order by indicator_id, area_level"
+    return con.execute(association_scores_sql(link_scale, min_count, sql)).df()

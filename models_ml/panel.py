@@ -661,7 +661,9 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         error_offdiag = None
         if errors is not None:
             kept_areas = data["area_code"].to_numpy(dtype=object)
-            error_offdiag = pd.DataFrame({f: shared_error_offdiagonal(kept_areas, *(a[kept] for a in sources[f]))
+            # a factor measured every year shares no error between its rows: 0 (NaN where unknown)
+            error_offdiag = pd.DataFrame({f: (shared_error_offdiagonal(kept_areas, *(a[kept] for a in sources[f]))
+                                              if "interpolated_years" in flags[f] else sources[f][3][kept] * 0.0)
                                           for f in present if f in sources}, columns=present, dtype=float)
         var_total = float(data["y_link"].var(ddof=1)) if len(data) > 1 else float("nan")
         var_signal = max(var_total - float(data["y_sampling_var"].mean()), SIGNAL_VARIANCE_FLOOR * var_total) \
