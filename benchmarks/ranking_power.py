@@ -2,7 +2,7 @@
 
 Issue 4 asks that the estimated city-wide ranking correlate with the true one (Spearman >= 0.8)
 on the demo municipality's planted effects. On Demostad (12 wijken, 80 buurten, 10 years) the
-median is about 0.55 (``tests/ml/test_known_answer.py``). This script measures the same criterion,
+median is about 0.57 (``tests/ml/test_known_answer.py``). This script measures the same criterion,
 with the same machinery (``models_ml.simulation``: demo generator, contract-checked ingestion,
 the dbt-compiled marts SQL, the default statistics), on the same planted effects in larger
 synthetic municipalities: more wijken (each with Demostad's buurten per wijk), more years, or a

@@ -375,7 +375,8 @@ def factor_score_error_variance(factor_values: pd.DataFrame) -> pd.DataFrame:
     too much. Returns area_code, area_level, year, factor_id, error_var.
 
     ``factor_values``: rows as ``FACTOR_VALUES_SQL`` gives them. The same SQL as
-    ``load_factor_score_errors`` (which the pipeline uses), run in an in-memory DuckDB.
+    ``load_factor_score_errors`` (the raw-scale error variances; the pipeline's panels read
+    ``association_scores.load_association_scores``, equal on the raw scale), run in an in-memory DuckDB.
     """
     import duckdb
 
@@ -549,7 +550,7 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         for level, g in scores.groupby("area_level")
     }
     filled_cache: dict = {}
-    errors = inputs.get("factor_errors")  # load_factor_score_errors; absent in hand-built inputs
+    errors = inputs.get("factor_errors")  # the association scores' error variances; absent in hand-built inputs
     error_wide = {} if errors is None else {
         level: g.pivot_table(index=["area_code", "year"], columns="factor_id", values="error_var", aggfunc="mean")
         for level, g in errors.groupby("area_level")}
