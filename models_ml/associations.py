@@ -38,7 +38,7 @@ clusters, which keeps 0.7 (``reliability_threshold``; the demo's 12 wijken): the
 registrations (reliability 0.25-0.4) came out at about half their effect, which Demostad's wide
 intervals hid but a pooled region's narrow ones did not; below 0.2 the reliability is itself too
 uncertain to divide by, and so is a small signal variance estimated from a dozen clusters
-(models_ml/README.md, "The estimand and its scale" and "Known-answer tests"). Since
+(models_ml/README.md, "The estimand and its scale"; models_ml/MEASUREMENTS.md, "associations-1.6.0"). Since
 associations-1.7.0 the scores are the association scores (``association_scores``: each indicator on
 its link scale where its counts allow, as the outcomes are), so that within an area a score follows
 its factor with one slope and the sampling error is most of what the correction needs to know.

@@ -158,7 +158,7 @@ def test_issue_criteria_on_the_planted_effects(many):
                           "on Demostad's data fails the sign and coverage criteria (ranking_power.py --plant), and the "
                           "statistics reached 0.80 on the demo's plant only with about 16 times Demostad's data "
                           "(benchmarks/ranking_power.py): see models_ml/README.md 'Why the ranking criterion does not "
-                          "hold, measured'", strict=False)
+                          "hold' (the measurements: models_ml/MEASUREMENTS.md)", strict=False)
 def test_issue_criterion_on_the_ranking(many):
     """Issue 4: the estimated city-wide ranking (rank_median, scope 'gemeente', rankable factors)
     correlates with the true ranking (same ranking from the planted effects and chains, same room
