@@ -109,7 +109,6 @@ def main() -> None:
     steps = Steps()
 
     con = duckdb.connect(str(warehouse), read_only=True)
-    q = lambda sql: con.execute(sql).df()  # noqa: E731
     try:
         panels = steps.run("panels", lambda: build_panels(con))
     except (duckdb.BinderException, duckdb.CatalogException) as exc:  # a warehouse of an older pipeline version
@@ -120,7 +119,7 @@ def main() -> None:
     assoc, local_cov = steps.run("associations", lambda: associations.estimate_associations_with_covariance(panels))
     scores = steps.run("association scores for the chains", lambda: chains.load_scores(con))
     chain, chain_cov = steps.run("chains", lambda: chains.estimate_chains_with_covariance(
-        q("select * from factor_model.factor_factor_links"), scores, scores))
+        chains.load_links(con), scores, scores))  # chains.estimate_from_warehouse, its two steps timed apart
     literature = merge.load_literature(con)
 
     def merge_with_covariance():

@@ -233,6 +233,19 @@ def load_scores(con, link_scale: bool = True) -> pd.DataFrame:
     return load_association_scores(con, link_scale=link_scale)
 
 
+def load_links(con) -> pd.DataFrame:
+    """The factor model's factor -> factor links (``factor_model.factor_factor_links``), in link_id order."""
+    return con.execute("select * from factor_model.factor_factor_links order by link_id").df()
+
+
+def estimate_from_warehouse(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pipeline's chains: every link of the factor model (``load_links``) estimated on the
+    association scores, corrected with their error variances (``load_scores``);
+    ``estimate_chains_with_covariance``'s rows and covariance."""
+    scores = load_scores(con)
+    return estimate_chains_with_covariance(load_links(con), scores, scores)
+
+
 def estimate_chains(links: pd.DataFrame, scores: pd.DataFrame, errors: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per factor -> factor link: local strength where the panel allows it, else the prior.
 

@@ -48,11 +48,8 @@ class Inputs:
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection) -> Inputs:
-    q = lambda sql: con.execute(sql).df()  # noqa: E731
-    scores = chains.load_scores(con)
     assoc, local_cov = associations.estimate_associations_with_covariance(build_panels(con))
-    chain, chain_cov = chains.estimate_chains_with_covariance(q("select * from factor_model.factor_factor_links"),
-                                                              scores, scores)
+    chain, chain_cov = chains.estimate_from_warehouse(con)
     return Inputs(
         assoc=assoc, chain=chain, local_cov=local_cov, chain_cov=chain_cov,
         literature=merge.load_literature(con),

@@ -413,15 +413,13 @@ def ranking_known_answer(con, associations: pd.DataFrame, truth: pd.DataFrame, g
 
     from models_ml import chains, merge, ranking, ranking_model
 
-    q = lambda sql: con.execute(sql).df()  # noqa: E731
     factor_model = ranking.load_factor_model(con)
     factors, subgoals, phases = factor_model.factors, factor_model.subgoals, factor_model.life_phases
-    links = q("select * from factor_model.factor_factor_links")
-    scores = chains.load_scores(con)  # the chains' input; the ranking reads the published ones
-    published = ranking.load_scores(con)
+    links = chains.load_links(con)
+    published = ranking.load_scores(con)  # the ranking's room for improvement; the chains read the association scores
     no_literature = pd.DataFrame(columns=["link_id", "factor_id", "subgoal_id", "effect_size_d", "se_d",
                                           "evidence_grade", "is_placeholder", "citation"])
-    chain_est, chain_cov = chains.estimate_chains_with_covariance(links, scores, scores)
+    chain_est, chain_cov = chains.estimate_from_warehouse(con)
     planted_chains = _true_chains(links, ground_truth_dir)
     true_model = ranking_model.build_model(factors, subgoals, true_subgoal_effects(truth, associations),
                                            planted_chains)

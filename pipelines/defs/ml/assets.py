@@ -87,9 +87,7 @@ def association_local(context: dg.AssetExecutionContext, warehouse: DuckDBResour
                        "(internal): the covariance of the strengths estimated in one joint regression."))
 def chain_strength(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
-        links = con.execute("select * from factor_model.factor_factor_links order by link_id").df()
-        scores = chains.load_scores(con)  # with their error variances
-        result, cov = chains.estimate_chains_with_covariance(links, scores, scores)
+        result, cov = chains.estimate_from_warehouse(con)
         rows = write_table(con, "chain_strength", result, context.run.run_id)
         write_table(con, "chain_strength_cov", cov, context.run.run_id)
     local = int((result["source"] == "local").sum())
