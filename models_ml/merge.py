@@ -17,8 +17,11 @@ Steps (``merge_effects``):
    happen to be measured, and with exact knowledge of every effect would still rank the factors
    worse: oracle Spearman 0.67 instead of 0.84 on the known-answer datasets, both measured before true
    impacts were rounded, see simulation.TIE_DECIMALS). The standard error treats
-   the outcomes as independent; outcomes of one sub-goal measured in the same areas are
-   correlated, so it is optimistic (documented; the down-weighting ``w`` below absorbs part of it).
+   the outcomes as independent, although the outcomes of one sub-goal are measured in the same
+   areas. Measured, it is not optimistic (``simulation.subgoal_mean_coverage``): the errors of one
+   factor's estimates on two outcomes of a sub-goal correlate 0.03 on average, and the 90% intervals
+   of the means cover the true mean 0.96 of the time on Demostad (50 datasets), 0.93 in a region of 8
+   (20; the sub-goal ``veilig_minder_criminaliteit`` alone is 10% optimistic there).
 3. **Normal-normal pooling** per (factor, sub-goal): literature ``N(d_lit, se_lit^2 + tau^2)``
    and local ``N(d_loc, (se_loc^2 + tau^2) / w)``, both read as estimates of the municipality's
    own effect that may each be off by a between-source deviation of SD ``tau`` (a two-source

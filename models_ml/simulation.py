@@ -541,8 +541,36 @@ def summarise(results: pd.DataFrame, min_effect: float = 0.2) -> dict[str, float
         "sign_recovery_min_over_estimable_pairs": float(per_pair[estimable > 0].min()) if (estimable > 0).any() else float("nan"),
         "pairs_with_sign_recovery_ge_95pct": int((per_pair[estimable > 0] >= 0.95).sum()),
         "sign_recovery_by_pair": per_pair.round(3).to_dict(),
+        **subgoal_mean_coverage(results),
         **_ranking_summary(results),
     }
+
+
+def subgoal_mean_coverage(results: pd.DataFrame) -> dict[str, float]:
+    """Whether ``merge.combine_outcomes``'s standard error of a sub-goal effect holds, which treats
+    the sub-goal's outcome indicators as independent although they are measured in the same areas:
+    per dataset, factor and sub-goal with at least two estimated outcomes, the mean d over those
+    outcomes (``combine_outcomes``) against the mean of their true d. Returns how many such means
+    there are, the share their 90% normal interval (``d_local +- 1.645 se_local``) covers, and the
+    SD of ``(d_local - true d) / se_local`` (1 when the standard error is right, above 1 when it is
+    optimistic)."""
+    from scipy import stats
+
+    from models_ml.merge import combine_outcomes, to_cohens_d
+
+    rows = results[(results["status"] == "estimated") & results["true_effect"].notna()].copy()
+    rows["true_d"] = to_cohens_d(rows["true_effect"], 0.0)[0]
+    z = []
+    for _, one in rows.groupby("seed"):
+        got = combine_outcomes(one).set_index(["factor_id", "subgoal_id"])
+        got = got[got["n_outcomes_local"] >= 2]
+        used = one[one["std_error"] > 0]  # the rows combine_outcomes averages
+        truth = used.groupby(["factor_id", "subgoal_id"])["true_d"].mean().reindex(got.index)
+        z.append((got["d_local"] - truth) / got["se_local"])
+    z = pd.concat(z) if z else pd.Series(dtype=float)
+    return {"subgoal_means": int(len(z)),
+            "coverage_subgoal_means": float((z.abs() <= stats.norm.ppf(0.95)).mean()) if len(z) else float("nan"),
+            "subgoal_mean_z_sd": float(z.std()) if len(z) > 1 else float("nan")}
 
 
 def _ranking_summary(results: pd.DataFrame) -> dict[str, float]:
