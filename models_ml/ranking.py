@@ -69,12 +69,15 @@ from models_ml.ranking_text import SCOPE_KEY, explanations, noisy_scores_sentenc
 
 METHOD_VERSION = "ranking-1.6.1"
 RANKING_COLUMNS = [
-    "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "impact",
+    "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "not_ranked_reason", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "priority",
     "p_top5", "room_for_improvement", "score_year", "rank_by_room_for_improvement", "direct_share",
     "evidence_local", "evidence_literature", "evidence_placeholder", "explanation", "note",
     "n_draws", "method_version",
 ]
+NOT_RANKED_REASONS = ("not_linked", "score_withheld", "no_local_scores")
+"""The codes of ``not_ranked_reason`` (``not_ranked_reasons``), labelled in Dutch in
+``seeds/factor_model/code_labels.csv`` (code_set not_ranked_reason)."""
 NOTE = "Ecological (area-level) associations merged with literature weights, not individual causal effects."
 """The ``note`` of every ranking row, as the other ML marts carry theirs (``associations.NOTE``)."""
 
@@ -456,6 +459,20 @@ def _impact_order_statistics(base: np.ndarray, g: np.ndarray, gap_draws: np.ndar
     return out
 
 
+def not_ranked_reasons(rankable: np.ndarray, linked: np.ndarray, withheld: np.ndarray | None) -> np.ndarray:
+    """Why each factor is not ranked in each area, (areas, F) codes of ``NOT_RANKED_REASONS`` (None
+    where it is ranked), in the order the explanation gives them (``ranking_text.explanations``):
+    ``not_linked``, no effect on the scope's sub-goals, direct or through the chains (``linked``,
+    (F,)); ``score_withheld``, disclosure control withholds the area's score (``withheld``, (areas,
+    F)); ``no_local_scores``, the room for improvement is unknown. ``rankable``: (areas, F)."""
+    out = np.full(rankable.shape, None, dtype=object)
+    out[~rankable] = "no_local_scores"
+    if withheld is not None:
+        out[~rankable & withheld] = "score_withheld"
+    out[~rankable & ~linked[None, :]] = "not_linked"
+    return out
+
+
 def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
                eligible: np.ndarray, config: RankingConfig, withheld: np.ndarray | None = None,
                gap_draws: np.ndarray | None = None) -> pd.DataFrame:
@@ -552,6 +569,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
         "factor_id": model.factors["factor_id"].to_numpy()[factor_index],
         "factor_type": model.factors["factor_type"].to_numpy()[factor_index],
         "rankable": ok,
+        "not_ranked_reason": not_ranked_reasons(rankable, linked, withheld)[area_index, factor_index],
         "impact": pick(impact),
         "impact_ci90_lower": pick(impact_lower),
         "impact_ci90_upper": pick(impact_upper),

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from models_ml import estimators
+from models_ml import estimators, ranking_text
 from models_ml.panel import build_panels
 from pipelines.defs.ml.panels import run_panels
 
@@ -125,6 +125,17 @@ def test_the_ml_assets_describe_their_tables_and_say_what_is_missing(con, demo_r
     unranked = [r[0] for r in con.execute("""select factor_id from marts.mart_factor_ranking
                                              where scope_type = 'gemeente' and not rankable order by 1""").fetchall()]
     assert ranking["factors_not_ranked"].value == (", ".join(unranked) or "none")
+    # not_ranked_reason says in a code what the explanation says in words (the explanation's order of reasons)
+    said = {"not_linked": ranking_text.NOT_LINKED, "score_withheld": "wordt hier niet gepubliceerd",
+            "no_local_scores": "geen lokale gegevens"}
+    reasons = set()
+    for mart in ("mart_factor_ranking", "mart_factor_ranking_area"):
+        for reason, explanation in con.execute(f"""select not_ranked_reason, explanation from marts.{mart}
+                                                   where not rankable""").fetchall():
+            assert said[reason] in explanation and all(t not in explanation for r, t in said.items() if r != reason), (
+                mart, reason, explanation)
+            reasons.add(reason)
+    assert {"not_linked", "score_withheld"} <= reasons, reasons
 
     summary = _materialization(result, "ml", "model_comparison")["summary"].value
     for model, estimated in con.execute("""select model, count(*) filter (where status = 'estimated')

@@ -85,7 +85,7 @@ def test_a_wijk_whose_score_is_withheld_is_listed_unranked_and_says_why():
     row = areas.set_index(["area_code", "factor_id"]).loc[("WK999904", "armoede")]
     assert not row["rankable"]
     assert row[["room_for_improvement", "impact", "rank_median", "p_top5"]].isna().all()
-    assert "niet gepubliceerd" in row["explanation"]
+    assert "niet gepubliceerd" in row["explanation"] and row["not_ranked_reason"] == "score_withheld"
     assert areas.set_index(["area_code", "factor_id"]).loc[("WK999903", "armoede"), "rankable"]
     # city-wide: the mean gap of the wijken with a published score (0, 0, 1 -> 1/3)
     g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
@@ -96,6 +96,7 @@ def test_a_wijk_whose_score_is_withheld_is_listed_unranked_and_says_why():
     city_all, _ = rank_factors(model, s_all, life, RankingConfig(n_draws=200))
     row = city_all[city_all["scope_type"] == "gemeente"].set_index("factor_id").loc["schulden"]
     assert not row["rankable"] and "niet gepubliceerd" in row["explanation"]
+    assert row["not_ranked_reason"] == "score_withheld"
 
 
 def test_ranking_is_not_a_ranking_by_prevalence():
@@ -147,6 +148,8 @@ def test_a_factor_without_local_scores_is_listed_but_not_ranked():
     g = city[city["scope_type"] == "gemeente"].set_index("factor_id")
     assert not g.loc["pesten", "rankable"] and pd.isna(g.loc["pesten", "rank_median"])
     assert "geen lokale gegevens" in g.loc["pesten", "explanation"]
+    assert g.loc["pesten", "not_ranked_reason"] == "no_local_scores"
+    assert g.loc[g["rankable"], "not_ranked_reason"].isna().all()
     assert set(city["scope_type"]) == {"gemeente", "domain", "life_phase"}
     assert set(city.loc[city["scope_type"] == "domain", "scope_id"]) == {"gezond", "kansrijk"}
 
@@ -284,6 +287,7 @@ def test_little_to_gain_says_why():
     assert gezond.loc["pesten", "explanation"] == ("Pesten: niet gerangschikt, want deze factor hangt niet samen met "
                                                    "de doelen van deze rangorde, direct noch via andere factoren.")
     assert not gezond.loc["pesten", "rankable"] and pd.isna(gezond.loc["pesten", "direct_share"])
+    assert gezond.loc["pesten", "not_ranked_reason"] == "not_linked"
     sport = gezond.loc["sport", "explanation"]
     assert sport.startswith("Sport: weinig te winnen (de gevonden samenhang wijst eerder op verlies dan op winst, "
                             "maar dat is onzeker: de 90%-marge reikt tot winst).")

@@ -180,7 +180,7 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         context.log.warning(f"{len(unranked)} factors are listed, not ranked city-wide (no published local scores, "
                             f"or no link to any sub-goal; the explanation says which): {', '.join(unranked)}")
     domains = city[city["scope_type"] == "domain"]
-    unlinked = domains[~domains["rankable"] & domains["explanation"].str.endswith(ranking_text.NOT_LINKED)]
+    unlinked = domains[domains["not_ranked_reason"] == "not_linked"]
     if len(unlinked):
         context.log.info(f"Domain rankings list {len(unlinked)} factors without any link to the domain's sub-goals "
                          "unranked: " + "; ".join(f"{d}: {', '.join(sorted(g['factor_id']))}"
