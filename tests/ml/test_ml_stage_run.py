@@ -136,6 +136,9 @@ def test_the_ml_assets_describe_their_tables_and_say_what_is_missing(con, demo_r
                 mart, reason, explanation)
             reasons.add(reason)
     assert {"not_linked", "score_withheld"} <= reasons, reasons
+    by_reason = dict(con.execute("""select not_ranked_reason, count(*) from marts.mart_factor_ranking_area
+                                    where not rankable group by 1""").fetchall())
+    assert _materialization(result, "ml", "factor_ranking_area")["rows_not_ranked_by_reason"].value == by_reason
 
     summary = _materialization(result, "ml", "model_comparison")["summary"].value
     for model, estimated in con.execute("""select model, count(*) filter (where status = 'estimated')

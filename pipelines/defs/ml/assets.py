@@ -175,10 +175,11 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
     context.log.info(f"Ranked {n_city:,} city-wide and {n_area:,} wijk rows in {time.perf_counter() - start:.1f} s")
     gemeente = city[city["scope_type"] == "gemeente"]
     ranked = gemeente[gemeente["rankable"]].sort_values("rank_median")
-    unranked = sorted(gemeente.loc[~gemeente["rankable"], "factor_id"])
+    not_ranked = gemeente.loc[~gemeente["rankable"]].sort_values("factor_id")
+    unranked = not_ranked["factor_id"].tolist()
     if unranked:
-        context.log.warning(f"{len(unranked)} factors are listed, not ranked city-wide (no published local scores, "
-                            f"or no link to any sub-goal; the explanation says which): {', '.join(unranked)}")
+        context.log.warning(f"{len(unranked)} factors are listed, not ranked city-wide (not_ranked_reason): "
+                            + ", ".join(f"{r.factor_id} ({r.not_ranked_reason})" for r in not_ranked.itertuples()))
     domains = city[city["scope_type"] == "domain"]
     unlinked = domains[domains["not_ranked_reason"] == "not_linked"]
     if len(unlinked):
@@ -208,4 +209,6 @@ def factor_ranking(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         "dagster/row_count": n_area, "wijken": int(areas["area_code"].nunique()),
         "method_version": ranking.METHOD_VERSION,
         "rows_resting_on_placeholders": area_on_placeholders,
+        "rows_not_ranked_by_reason": dg.MetadataValue.json(
+            {str(k): int(v) for k, v in areas["not_ranked_reason"].value_counts().sort_index().items()}),
     })
