@@ -65,7 +65,7 @@ from models_ml.panel import SIGNAL_VARIANCE_FLOOR, published_score_errors_sql
 from models_ml.ranking_model import (
     EVIDENCE, Model, evidence_shares, linked_factors, path_shares, point_chain_multipliers, total_effects,
 )
-from models_ml.ranking_text import SCOPE_KEY, explanations, noisy_scores_sentence, rank_sentence
+from models_ml.ranking_text import SCOPE_KEY, explanations, noisy_scores_sentence, not_ranked_reasons, rank_sentence
 
 METHOD_VERSION = "ranking-1.6.1"
 RANKING_COLUMNS = [
@@ -75,9 +75,6 @@ RANKING_COLUMNS = [
     "evidence_local", "evidence_literature", "evidence_placeholder", "explanation", "note",
     "n_draws", "method_version",
 ]
-NOT_RANKED_REASONS = ("not_linked", "score_withheld", "no_local_scores")
-"""The codes of ``not_ranked_reason`` (``not_ranked_reasons``), labelled in Dutch in
-``seeds/factor_model/code_labels.csv`` (code_set not_ranked_reason)."""
 NOTE = "Ecological (area-level) associations merged with literature weights, not individual causal effects."
 """The ``note`` of every ranking row, as the other ML marts carry theirs (``associations.NOTE``)."""
 
@@ -459,20 +456,6 @@ def _impact_order_statistics(base: np.ndarray, g: np.ndarray, gap_draws: np.ndar
     return out
 
 
-def not_ranked_reasons(rankable: np.ndarray, linked: np.ndarray, withheld: np.ndarray | None) -> np.ndarray:
-    """Why each factor is not ranked in each area, (areas, F) codes of ``NOT_RANKED_REASONS`` (None
-    where it is ranked), in the order the explanation gives them (``ranking_text.explanations``):
-    ``not_linked``, no effect on the scope's sub-goals, direct or through the chains (``linked``,
-    (F,)); ``score_withheld``, disclosure control withholds the area's score (``withheld``, (areas,
-    F)); ``no_local_scores``, the room for improvement is unknown. ``rankable``: (areas, F)."""
-    out = np.full(rankable.shape, None, dtype=object)
-    out[~rankable] = "no_local_scores"
-    if withheld is not None:
-        out[~rankable & withheld] = "score_withheld"
-    out[~rankable & ~linked[None, :]] = "not_linked"
-    return out
-
-
 def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.ndarray,
                eligible: np.ndarray, config: RankingConfig, withheld: np.ndarray | None = None,
                gap_draws: np.ndarray | None = None) -> pd.DataFrame:
@@ -553,8 +536,9 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
     shares = evidence_shares(model, weights, m_point)
     paths = path_shares(model, weights, m_point)
     direct_share = np.broadcast_to(np.diag(paths), g.shape)
+    reasons = not_ranked_reasons(rankable, linked, withheld)
     texts = explanations(model, weights, g, rankable, eligible, t_point, m_point, shares, paths, impact,
-                          impact_lower, impact_upper, withheld, linked)
+                          impact_lower, impact_upper, reasons)
 
     cols = np.flatnonzero(eligible)
     area_index = np.repeat(np.arange(n_areas), len(cols))
@@ -569,7 +553,7 @@ def rank_areas(model: Model, draws: np.ndarray, gaps: np.ndarray, weights: np.nd
         "factor_id": model.factors["factor_id"].to_numpy()[factor_index],
         "factor_type": model.factors["factor_type"].to_numpy()[factor_index],
         "rankable": ok,
-        "not_ranked_reason": not_ranked_reasons(rankable, linked, withheld)[area_index, factor_index],
+        "not_ranked_reason": reasons[area_index, factor_index],
         "impact": pick(impact),
         "impact_ci90_lower": pick(impact_lower),
         "impact_ci90_upper": pick(impact_upper),

@@ -171,11 +171,30 @@ def _chain_clause(model: Model, weights: np.ndarray, m_point: np.ndarray, best: 
     return out
 
 
+NOT_RANKED_REASONS = ("not_linked", "score_withheld", "no_local_scores")
+"""The codes of ``not_ranked_reason`` (``not_ranked_reasons``), labelled in Dutch in
+``seeds/factor_model/code_labels.csv`` (code_set not_ranked_reason)."""
+
+
+def not_ranked_reasons(rankable: np.ndarray, linked: np.ndarray, withheld: np.ndarray | None) -> np.ndarray:
+    """Why each factor is not ranked in each area, (areas, F) codes of ``NOT_RANKED_REASONS`` (None
+    where it is ranked), each of which ``explanations`` writes out in words, the first that applies:
+    ``not_linked``, no effect on the scope's sub-goals, direct or through the chains (``linked``,
+    (F,)); ``score_withheld``, disclosure control withholds the area's score (``withheld``, (areas,
+    F)); ``no_local_scores``, the room for improvement is unknown. ``rankable``: (areas, F)."""
+    not_linked, score_withheld, no_local_scores = NOT_RANKED_REASONS
+    out = np.full(rankable.shape, None, dtype=object)
+    out[~rankable] = no_local_scores
+    if withheld is not None:
+        out[~rankable & withheld] = score_withheld
+    out[~rankable & ~linked[None, :]] = not_linked
+    return out
+
+
 def explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.ndarray,
                   eligible: np.ndarray, t_point: np.ndarray, m_point: np.ndarray,
                   shares: np.ndarray, paths: np.ndarray, impact: np.ndarray, impact_lower: np.ndarray,
-                  impact_upper: np.ndarray, withheld: np.ndarray | None = None,
-                  linked: np.ndarray | None = None) -> list[str]:
+                  impact_upper: np.ndarray, reasons: np.ndarray | None = None) -> list[str]:
     """A text a policy adviser can read per area and eligible factor, in row order (area by area,
     eligible factors in factor order).
 
@@ -192,8 +211,9 @@ def explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.
     way from the literature; and what the impact rests on (``shares``, (3, F); ``paths``:
     ``ranking_model.path_shares``). Otherwise why there is little to gain: no room for improvement, associations
     that point to a loss or to nothing, or a negligible gain (with what it rests on, too); or why
-    it is not ranked: no association with the scope's sub-goals (``linked``, (F,); default: every
-    factor with an effect), a withheld score, no local scores. ``g``: (areas, F) gaps (0 where
+    it is not ranked: no association with the scope's sub-goals, a withheld score, no local scores
+    (``reasons``: ``not_ranked_reasons``, (areas, F); default: every factor with an effect is linked
+    and nothing is withheld). ``g``: (areas, F) gaps (0 where
     unknown); ``rankable``, ``impact*``: (areas, F). The place and rank interval are added by
     ``ranking.rank_factors`` (``rank_sentence``).
     """
@@ -204,7 +224,8 @@ def explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.
     per_goal = per_goal_unit[None, :, :] * g[:, :, None]  # (areas, F, S)
     gain = np.where(per_goal > 0, per_goal, 0.0).sum(axis=-1)
     loss = np.where(per_goal < 0, per_goal, 0.0)
-    linked = linked_factors(model, weights) if linked is None else linked
+    if reasons is None:
+        reasons = not_ranked_reasons(rankable, linked_factors(model, weights), None)
     with np.errstate(divide="ignore", invalid="ignore"):
         pct_goal = 100 * per_goal / gain[:, :, None]
         pct_loss = -100 * loss.sum(axis=-1) / gain
@@ -231,14 +252,14 @@ def explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):
             name = names[j]
-            if not linked[j]:
+            if reasons[a, j] == "not_linked":
                 texts.append(f"{name}: {NOT_LINKED}")
                 continue
-            if not rankable[a, j] and withheld is not None and withheld[a, j]:
+            if reasons[a, j] == "score_withheld":
                 texts.append(f"{name}: niet gerangschikt, want de score op deze factor wordt hier niet gepubliceerd "
                              f"(te kleine aantallen), en de ruimte voor verbetering en de winst zouden hem prijsgeven.")
                 continue
-            if not rankable[a, j]:
+            if reasons[a, j] == "no_local_scores":
                 texts.append(f"{name}: niet gerangschikt, want er zijn geen lokale gegevens over hoe vaak deze "
                              f"factor voorkomt (ruimte voor verbetering onbekend). {caveats[j]}")
                 continue

@@ -556,7 +556,7 @@ def subgoal_mean_coverage(results: pd.DataFrame) -> dict[str, float]:
     optimistic)."""
     from scipy import stats
 
-    from models_ml.merge import combine_outcomes, to_cohens_d
+    from models_ml.merge import combine_outcomes, outcome_effects, to_cohens_d
 
     rows = results[(results["status"] == "estimated") & results["true_effect"].notna()].copy()
     rows["true_d"] = to_cohens_d(rows["true_effect"], 0.0)[0]
@@ -564,8 +564,7 @@ def subgoal_mean_coverage(results: pd.DataFrame) -> dict[str, float]:
     for _, one in rows.groupby("seed"):
         got = combine_outcomes(one).set_index(["factor_id", "subgoal_id"])
         got = got[got["n_outcomes_local"] >= 2]
-        used = one[one["std_error"] > 0]  # the rows combine_outcomes averages
-        truth = used.groupby(["factor_id", "subgoal_id"])["true_d"].mean().reindex(got.index)
+        truth = outcome_effects(one).groupby(["factor_id", "subgoal_id"])["true_d"].mean().reindex(got.index)
         z.append((got["d_local"] - truth) / got["se_local"])
     z = pd.concat(z) if z else pd.Series(dtype=float)
     return {"subgoal_means": int(len(z)),
