@@ -144,17 +144,18 @@ def outcome_effects(associations: pd.DataFrame) -> pd.DataFrame:
     return est
 
 
-def combine_outcomes(associations: pd.DataFrame) -> pd.DataFrame:
+def combine_outcomes(associations: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per (factor_id, subgoal_id): the mean d over the estimated outcome rows, se = sqrt(sum se^2) / n.
 
-    Returns columns factor_id, subgoal_id, d_local, se_local, n_outcomes_local, outcomes_local.
+    Returns columns factor_id, subgoal_id, d_local, se_local, n_outcomes_local, outcomes_local;
+    ``by``: columns grouped by before those two (the known-answer tests' ``seed``: many datasets at once).
     """
+    keys = [*by, "factor_id", "subgoal_id"]
     est = outcome_effects(associations)
     if est.empty:
-        return pd.DataFrame(columns=["factor_id", "subgoal_id", "d_local", "se_local", "n_outcomes_local",
-                                     "outcomes_local"])
+        return pd.DataFrame(columns=[*keys, "d_local", "se_local", "n_outcomes_local", "outcomes_local"])
     est["var_d"] = est["se_d"] ** 2
-    g = est.groupby(["factor_id", "subgoal_id"])
+    g = est.groupby(keys)
     out = pd.DataFrame({
         "d_local": g["d"].mean(),
         "se_local": np.sqrt(g["var_d"].sum()) / g.size(),

@@ -560,13 +560,11 @@ def subgoal_mean_coverage(results: pd.DataFrame) -> dict[str, float]:
 
     rows = results[(results["status"] == "estimated") & results["true_effect"].notna()].copy()
     rows["true_d"] = to_cohens_d(rows["true_effect"], 0.0)[0]
-    z = []
-    for _, one in rows.groupby("seed"):
-        got = combine_outcomes(one).set_index(["factor_id", "subgoal_id"])
-        got = got[got["n_outcomes_local"] >= 2]
-        truth = outcome_effects(one).groupby(["factor_id", "subgoal_id"])["true_d"].mean().reindex(got.index)
-        z.append((got["d_local"] - truth) / got["se_local"])
-    z = pd.concat(z) if z else pd.Series(dtype=float)
+    keys = ["seed", "factor_id", "subgoal_id"]
+    got = combine_outcomes(rows, by=("seed",)).set_index(keys)
+    got = got[got["n_outcomes_local"] >= 2]
+    truth = outcome_effects(rows).groupby(keys)["true_d"].mean().reindex(got.index)
+    z = ((got["d_local"] - truth) / got["se_local"]).astype(float)
     return {"subgoal_means": int(len(z)),
             "coverage_subgoal_means": float((z.abs() <= stats.norm.ppf(0.95)).mean()) if len(z) else float("nan"),
             "subgoal_mean_z_sd": float(z.std()) if len(z) > 1 else float("nan")}
