@@ -346,6 +346,31 @@ def area_year_positions(index: pd.MultiIndex, codes, years) -> np.ndarray:
     return index.get_indexer(pd.MultiIndex.from_arrays([codes, years]))
 
 
+class AreaYearGrid:
+    """``area_year_positions`` for many lookups in one (area_code, integer year) index: its positions
+    on a dense area x year grid, so that a lookup is an array index instead of a MultiIndex built
+    and hashed per call. ``areas(codes)`` once per set of rows, then ``positions`` per set of years."""
+
+    def __init__(self, index: pd.MultiIndex):
+        area_of, self._areas = pd.factorize(index.get_level_values(0))
+        years = index.get_level_values(1).to_numpy(dtype=np.int64)
+        self._first = int(years.min()) if len(years) else 0
+        span = int(years.max()) - self._first + 1 if len(years) else 0
+        self._grid = np.full((len(self._areas) + 1, span + 1), -1, dtype=np.int64)  # last row, column: none
+        self._grid[area_of, years - self._first] = np.arange(len(index))
+
+    def areas(self, codes) -> np.ndarray:
+        """The grid row of every area code (the last, empty row where the index has none)."""
+        rows = self._areas.get_indexer(pd.Index(np.asarray(codes, dtype=object)))
+        return np.where(rows >= 0, rows, len(self._areas))
+
+    def positions(self, rows: np.ndarray, years) -> np.ndarray:
+        """Positions of the (area row, year) pairs in the index; -1 where it has none."""
+        col = np.asarray(years, dtype=np.int64) - self._first
+        span = self._grid.shape[1] - 1
+        return self._grid[rows, np.where((col >= 0) & (col < span), col, span)]
+
+
 def values_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """``values`` at ``positions`` (from ``area_year_positions``); NaN where a position is -1."""
     padded = np.append(np.asarray(values, dtype=float), np.nan)
@@ -481,10 +506,18 @@ def shared_error_offdiagonal(area, source_prev, source_next, w_next, error_prev,
     same = prev == nxt
     wp = np.where(same, 1.0, 1.0 - np.asarray(w_next, dtype=float))
     wn = np.where(same, 0.0, np.asarray(w_next, dtype=float))
-    area = np.asarray(area, dtype=object)
-    key_p, key_n = pd.MultiIndex.from_arrays([area, prev]), pd.MultiIndex.from_arrays([area, nxt])
-    weight = pd.concat([pd.Series(wp, index=key_p), pd.Series(wn, index=key_n)]).groupby(level=[0, 1]).sum()
-    c_p, c_n = weight.reindex(key_p).to_numpy(), weight.reindex(key_n).to_numpy()
+    # c_k: the rows' weights summed per (area, measured year), as integer keys (NaN year: no key)
+    n = len(prev)
+    codes = np.tile(pd.factorize(np.asarray(area, dtype=object))[0].astype(np.int64), 2)
+    years, weights = np.concatenate([prev, nxt]), np.nan_to_num(np.concatenate([wp, wn]))
+    keyed = np.isfinite(years) & (codes >= 0)
+    c = np.full(2 * n, np.nan)
+    if keyed.any():
+        first, last = years[keyed].min(), years[keyed].max()
+        key = codes[keyed] * np.int64(last - first + 1) + (years[keyed] - first).astype(np.int64)
+        _, group = np.unique(key, return_inverse=True)
+        c[keyed] = np.bincount(group, weights=weights[keyed])[group]
+    c_p, c_n = c[:n], c[n:]
     e_p, e_n = np.asarray(error_prev, dtype=float), np.asarray(error_next, dtype=float)
     with np.errstate(invalid="ignore"):
         own = np.where(same, e_p * (c_p - 1.0), 0.0)
@@ -555,9 +588,7 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         level: g.pivot_table(index=["area_code", "year"], columns="factor_id", values="error_var", aggfunc="mean")
         for level, g in errors.groupby("area_level")}
 
-    def error_rows(lvl: str, codes: np.ndarray, yrs: np.ndarray) -> np.ndarray | None:
-        """Positions in ``error_wide[lvl]`` of the (area, year) pairs (-1: no measured value)."""
-        return area_year_positions(error_wide[lvl].index, codes, yrs) if lvl in error_wide else None
+    error_grid = {lvl: AreaYearGrid(wide.index) for lvl, wide in error_wide.items()}
 
     def error_of(lvl: str, f: str, pos: np.ndarray | None) -> np.ndarray:
         """The error variance of factor ``f`` at those positions; NaN where not measured (filled)."""
@@ -570,9 +601,12 @@ def build_panels(con=None, *, inputs: dict[str, pd.DataFrame] | None = None,
         the measured year's own, or ``(1 - w)^2 e_prev + w^2 e_next`` for an interpolated one; and
         what ``shared_error_offdiagonal`` needs (source years, weight, their error variances)."""
         prev, nxt, w = filled.sources(codes, uniques, area_years)
+        grid = error_grid.get(lvl)
+        rows = None if grid is None else grid.areas(row_codes)
         def at(yrs: np.ndarray) -> np.ndarray:
+            """The error variance of the measured years ``yrs`` (positions -1: no measured value)."""
             known = np.isfinite(yrs)
-            return error_of(lvl, f, error_rows(lvl, row_codes, np.where(known, yrs, -1).astype(int)))
+            return error_of(lvl, f, None if grid is None else grid.positions(rows, np.where(known, yrs, -1).astype(int)))
         e_p, e_n = at(prev), at(nxt)
         same = prev == nxt
         with np.errstate(invalid="ignore"):

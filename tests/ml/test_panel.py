@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models_ml.panel import _fill_years, _poisson_pmf, build_panels, exact_count_variance, link_transform
+from models_ml.panel import (
+    AreaYearGrid, _fill_years, _poisson_pmf, area_year_positions, build_panels, exact_count_variance, link_transform,
+    shared_error_offdiagonal,
+)
 
 
 def _inputs(n_buurten=12, years=range(2015, 2021), seed=0):
@@ -105,6 +108,39 @@ def test_fill_years_gives_the_numbers_of_pandas_interpolate_to_the_bit():
     assert np.array_equal(got[:-1], np.array([values[k] for k in keys])) and np.isnan(got[-1])
     assert any_filled and len(filled) > 100
     assert {k for k, f in zip(keys, result.filled.ravel()) if f} == filled
+
+
+def test_the_area_year_grid_finds_what_the_multiindex_finds():
+    rng = np.random.default_rng(5)
+    pairs = sorted({(f"BU{a:04d}", int(y)) for a, y in zip(rng.integers(0, 40, 300), rng.integers(2013, 2025, 300))})
+    index = pd.MultiIndex.from_tuples(pairs, names=["area_code", "year"])
+    grid = AreaYearGrid(index)
+    # known and unknown areas (also None: a buurt without a wijk), years inside, outside and -1 (none measured)
+    codes = np.array([f"BU{a:04d}" for a in rng.integers(0, 45, 500)] + [None, "BU0001"], dtype=object)
+    years = np.concatenate([rng.integers(2010, 2028, 500), [2015, -1]])
+    expected = area_year_positions(index, codes, years)
+    assert np.array_equal(grid.positions(grid.areas(codes), years), expected)
+    assert (expected >= 0).sum() > 100 and (expected == -1).sum() > 100
+
+
+def test_the_shared_errors_add_up_per_area_and_measured_year_whatever_the_order():
+    # the weights of all rows on each (area, measured year) summed: as a groupby of the pairs would
+    rng = np.random.default_rng(6)
+    n = 400
+    area = rng.choice(np.array(["A", "B", "C", "D"], dtype=object), n)
+    prev = rng.choice([2015.0, 2017.0, 2019.0, np.nan], n, p=[0.3, 0.3, 0.3, 0.1])
+    nxt = np.where(rng.random(n) < 0.5, prev, prev + 2)
+    w = np.where(prev == nxt, 0.0, rng.choice([0.5, 0.25, 0.75], n))
+    e_p, e_n = rng.uniform(0.1, 1, n), rng.uniform(0.1, 1, n)
+    got = shared_error_offdiagonal(area, prev, nxt, w, e_p, e_n)
+    pairs = pd.MultiIndex.from_arrays([np.tile(area, 2), np.concatenate([prev, nxt])])
+    weight = pd.Series(np.concatenate([np.where(prev == nxt, 1.0, 1 - w), np.where(prev == nxt, 0.0, w)]), index=pairs)
+    c = weight.groupby(level=[0, 1]).sum().reindex(pairs).to_numpy()
+    c_p, c_n = c[:n], c[n:]
+    same = prev == nxt
+    expected = np.where(same, e_p * (c_p - 1), (1 - w) * e_p * (c_p - (1 - w)) + w * e_n * (c_n - w))
+    assert np.allclose(got, expected, rtol=1e-12, equal_nan=True)
+    assert np.isnan(got[np.isnan(prev)]).all() and np.isfinite(got[~np.isnan(prev)]).all()
 
 
 def test_poisson_pmf_is_scipys_to_the_bit():
