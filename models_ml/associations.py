@@ -383,13 +383,21 @@ def effect_codes(area_code: pd.Series, year: pd.Series,
     **gemeente**, because the areas of one gemeente share its registrations and policies and
     their errors are correlated. Area codes are nested in gemeenten, so area effects stay as they are.
     """
-    gemeente = area_code.astype(str).str.extract(r"^(?:BU|WK|GM)(\d{4})", expand=False).fillna("")  # other codes: one
-    n_gem = int(gemeente.nunique())
-    area = pd.factorize(area_code, sort=True)[0]
-    time = pd.factorize(year, sort=True)[0] if n_gem == 1 else \
-        pd.factorize(gemeente + ":" + year.astype(str), sort=True)[0]
+    # the text work on the distinct area codes and (gemeente, year) pairs only, then repeated per row
+    area, codes = pd.factorize(area_code, sort=True)
+    of_code = pd.Series(codes).astype(str).str.extract(r"^(?:BU|WK|GM)(\d{4})", expand=False).fillna("")  # other codes: one
+    of_code = np.append(of_code.to_numpy(dtype=object), "")[area]  # -1 (a missing code): none, as "nan" had
+    gem_code, gemeenten = pd.factorize(of_code, sort=True)
+    n_gem = len(gemeenten)
+    if n_gem == 1:
+        time = pd.factorize(year, sort=True)[0]
+    else:
+        _, first, pair = np.unique(gem_code.astype(np.int64) * (len(year) + 1) + pd.factorize(year)[0],
+                                   return_index=True, return_inverse=True)
+        labels = pd.Series(of_code[first]) + ":" + year.iloc[first].astype(str).to_numpy()
+        time = pd.factorize(labels, sort=True)[0][pair]
     if n_gem >= min_gemeenten_to_cluster:
-        cluster, level = pd.factorize(gemeente, sort=True)[0], "gemeente"
+        cluster, level = gem_code, "gemeente"
     else:
         cluster, level = area, "area"
     return EffectCodes(area=area, time=time, cluster=cluster, n_clusters=int(cluster.max()) + 1 if len(cluster) else 0,

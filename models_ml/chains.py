@@ -74,16 +74,11 @@ COV_COLUMNS = ["to_factor_id", "factor_a", "factor_b", "correlation", "covarianc
 parents (``estimate_chains_with_covariance``; table ``ml.chain_strength_cov``)."""
 
 
-def _by_level_and_factor(scores: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
-    """The score rows of every (area level, factor), each in table order: split once, not per link."""
-    return {key: part for key, part in scores.groupby(["area_level", "factor_id"], sort=False)}
-
-
-def _link_rows(parts: dict, level: str, factors: list[str]) -> pd.DataFrame:
-    """The rows of ``factors`` at one level (what filtering ``scores`` on them gives, up to the
-    order between the factors, which the pivot does not depend on)."""
-    frames = [parts[(level, f)] for f in dict.fromkeys(factors) if (level, f) in parts]
-    return pd.concat(frames) if frames else pd.DataFrame(columns=["area_code", "year", "factor_id", "score"])
+def _wide_by_level(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per area level, the scores as an (area_code, year) x factor table (a duplicate averaged):
+    pivoted once, not per link; a link's panel is its columns' complete rows (``_panel``)."""
+    return {level: part.pivot_table(index=["area_code", "year"], columns="factor_id", values="score")
+            for level, part in scores.groupby("area_level", sort=False)}
 
 
 def _errors_by_level_and_factor(errors: pd.DataFrame | None) -> dict[tuple[str, str], pd.Series] | None:
@@ -107,16 +102,16 @@ def _error_variances(errors: dict | None, level: str, wide: pd.DataFrame, factor
 
 
 def _panel(parts: dict, level: str, to_id: str, parents: list[str]) -> tuple[pd.DataFrame, list[str]] | None:
-    """The (area, year) rows where ``to_id`` and the parents that have scores at ``level`` all have one;
-    None when too few areas or years (``MIN_AREAS``, ``MIN_YEARS``) or no parent has scores there."""
-    rows = _link_rows(parts, level, [*parents, to_id])
-    if rows.empty:
+    """The (area, year) rows where ``to_id`` and the parents that have scores at ``level`` all have one
+    (``parts``: ``_wide_by_level``); None when too few areas or years (``MIN_AREAS``, ``MIN_YEARS``) or
+    no parent has scores there."""
+    scores = parts.get(level)
+    if scores is None:
         return None
-    wide = rows.pivot_table(index=["area_code", "year"], columns="factor_id", values="score")
-    present = [f for f in parents if f in wide and f != to_id]
-    if to_id not in wide or not present:
+    present = [f for f in parents if f in scores and f != to_id]
+    if to_id not in scores or not present:
         return None
-    wide = wide[[*present, to_id]].dropna().reset_index()
+    wide = scores[[*present, to_id]].dropna().reset_index()
     if wide["area_code"].nunique() < MIN_AREAS or wide["year"].nunique() < MIN_YEARS:
         return None
     return wide, present
@@ -162,7 +157,7 @@ def estimate_parents(scores: pd.DataFrame, to_id: str, parents: list[str], *, pa
     """The strengths of the links from ``parents`` to ``to_id``, estimated together (module docstring:
     "Parents held fixed"); a parent missing from the returned dict is estimated alone
     (``estimate_link``) or keeps the prior."""
-    parts = _by_level_and_factor(scores) if parts is None else parts
+    parts = _wide_by_level(scores) if parts is None else parts
     if isinstance(errors, pd.DataFrame):
         errors = _errors_by_level_and_factor(errors)
     best = None
@@ -187,11 +182,11 @@ def estimate_link(scores: pd.DataFrame, from_id: str, to_id: str, *, parts: dict
                   errors: pd.DataFrame | dict | None = None) -> dict | None:
     """Standardised FE coefficient of ``to`` on ``from`` alone; None when too little data at every level.
 
-    ``parts``: ``scores`` split by area level and factor (``_by_level_and_factor``), to estimate
-    many links without filtering the whole table for each. ``errors``: the scores' sampling error
+    ``parts``: ``scores`` pivoted per area level (``_wide_by_level``), to estimate many links
+    without pivoting the scores for each. ``errors``: the scores' sampling error
     variances (``panel.factor_score_error_variance``, or split by ``_errors_by_level_and_factor``);
     with them the strength is corrected for errors in variables (module docstring)."""
-    parts = _by_level_and_factor(scores) if parts is None else parts
+    parts = _wide_by_level(scores) if parts is None else parts
     if isinstance(errors, pd.DataFrame):
         errors = _errors_by_level_and_factor(errors)
     best = None
@@ -277,7 +272,7 @@ def estimate_chains_with_covariance(links: pd.DataFrame, scores: pd.DataFrame,
     """``estimate_chains``'s rows and the covariance of the strengths estimated in one joint
     regression (``joint_covariance``): the ranking draws those together."""
     rows = []
-    parts = _by_level_and_factor(scores)
+    parts = _wide_by_level(scores)
     errors = _errors_by_level_and_factor(errors)
     joint = {to: estimate_parents(scores, to, list(dict.fromkeys(group["from_factor_id"])), parts=parts, errors=errors)
              for to, group in links.groupby("to_factor_id", sort=False) if group["from_factor_id"].nunique() > 1}

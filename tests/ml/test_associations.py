@@ -229,6 +229,23 @@ def test_few_gemeenten_keep_area_clusters_and_one_gemeente_keeps_year_effects():
     assert (codes.n_gemeenten, codes.cluster_level, codes.time.max() + 1) == (1, "area", 6)
 
 
+def test_effect_codes_are_the_sorted_codes_of_their_definition():
+    """The codes are computed on the distinct area codes and (gemeente, year) pairs: the same as
+    sorting the texts of every row (the gemeente's 4 digits; none for another code or a missing one)."""
+    from models_ml.associations import effect_codes
+
+    rng = np.random.default_rng(8)
+    codes = [f"{rng.choice(['BU', 'WK'])}{rng.choice(['0363', '0599', '9999'])}{rng.integers(0, 40):04d}"
+             for _ in range(600)] + ["XX12", None, "GM0363"]
+    area, year = pd.Series(codes, dtype=object), pd.Series(rng.integers(2013, 2025, len(codes)))
+    gemeente = area.astype(str).str.extract(r"^(?:BU|WK|GM)(\d{4})", expand=False).fillna("")
+    got = effect_codes(area, year, min_gemeenten_to_cluster=2)
+    assert got.n_gemeenten == 4 and got.cluster_level == "gemeente"  # 3, and none for XX12 and the missing code
+    assert np.array_equal(got.area, pd.factorize(area, sort=True)[0])
+    assert np.array_equal(got.time, pd.factorize(gemeente + ":" + year.astype(str), sort=True)[0])
+    assert np.array_equal(got.cluster, pd.factorize(gemeente, sort=True)[0])
+
+
 def _buurt_panel_with_a_wijk_factor(seed: int, n_wijken: int = 12, buurten: int = 6, n_years: int = 8,
                                     beta: float = 0.3, shock_sd: float = 0.5) -> OutcomePanel:
     """A buurt panel whose factor f_w is scored per wijk (every buurt of a wijk has its wijk's

@@ -1,4 +1,4 @@
-"""Chain strengths: estimating many links from one split of the scores gives what filtering the
+"""Chain strengths: estimating many links from one pivot of the scores gives what filtering the
 whole score table for every link gave, and a link without data falls back on the prior."""
 
 from __future__ import annotations
@@ -32,24 +32,32 @@ def _scores(seed: int = 0) -> pd.DataFrame:
 
 
 def _link_by_filtering(scores, from_id, to_id, level):
-    """The rows of one link as the per-link version found them (filter the whole table)."""
-    s = scores[scores["area_level"] == level]
-    return s[s["factor_id"].isin([from_id, to_id])].pivot_table(index=["area_code", "year"], columns="factor_id",
-                                                                  values="score")
+    """The rows of one link as the per-link version found them (filter the whole table, pivot, keep
+    the complete rows)."""
+    s = scores[(scores["area_level"] == level) & scores["factor_id"].isin([from_id, to_id])]
+    if s.empty:
+        return None
+    wide = s.pivot_table(index=["area_code", "year"], columns="factor_id", values="score")
+    if from_id == to_id or from_id not in wide or to_id not in wide:
+        return None
+    wide = wide[[from_id, to_id]].dropna().reset_index()
+    return None if wide["area_code"].nunique() < chains.MIN_AREAS or wide["year"].nunique() < chains.MIN_YEARS else wide
 
 
-def test_split_scores_give_the_same_link_panels_and_estimates():
+def test_scores_pivoted_once_give_the_same_link_panels_and_estimates():
     scores = _scores()
-    parts = chains._by_level_and_factor(scores)
-    for from_id, to_id in (("f_up", "f_down"), ("f_other", "f_wijk"), ("f_up", "f_up")):
+    parts = chains._wide_by_level(scores)
+    found = 0
+    for from_id, to_id in (("f_up", "f_down"), ("f_other", "f_wijk"), ("f_up", "f_up"), ("f_down", "f_up")):
         for level in ("buurt", "wijk"):
-            rows = chains._link_rows(parts, level, [from_id, to_id])
-            if rows.empty:
-                assert _link_by_filtering(scores, from_id, to_id, level).empty
-                continue
-            pdt.assert_frame_equal(rows.pivot_table(index=["area_code", "year"], columns="factor_id", values="score"),
-                                   _link_by_filtering(scores, from_id, to_id, level), check_exact=True)
+            panel, expected = chains._panel(parts, level, to_id, [from_id]), _link_by_filtering(scores, from_id, to_id, level)
+            assert (panel is None) == (expected is None)
+            if panel is not None:
+                found += 1
+                assert panel[1] == [from_id]
+                pdt.assert_frame_equal(panel[0], expected, check_exact=True)
         assert chains.estimate_link(scores, from_id, to_id) == chains.estimate_link(scores, from_id, to_id, parts=parts)
+    assert found >= 2
 
 
 def test_chains_estimate_local_links_and_fall_back_on_the_prior():
