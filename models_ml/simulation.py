@@ -293,13 +293,16 @@ def measured_score_truth(panel, ground_truth_dir: Path) -> dict[str, float]:
 def _latent_factors(ground_truth_dir: Path, factors, level: str) -> pd.DataFrame:
     """The latent scores of ``factors`` per (area_code, year) at ``level`` (columns: factors; wijk:
     the mean of its buurten's latent scores, as ``true_effects`` defines the wijk-level estimand)."""
-    lf = _gt(Path(ground_truth_dir), "latent_factors")
-    lf = lf[lf["factor_id"].isin(list(factors))]
-    if level == "wijk":
-        parent = _gt(Path(ground_truth_dir), "areas").set_index("area_code")["parent_code"]
-        lf = lf.assign(area_code=lf["area_code"].map(parent)).groupby(["area_code", "year", "factor_id"],
-                                                                         as_index=False)["z"].mean()
-    return lf.pivot_table(index=["area_code", "year"], columns="factor_id", values="z")
+    key = (str(ground_truth_dir), f"latent_factors_wide_{level}")
+    if key not in _GT_CACHE:  # pivoted once per dataset and level, not per panel
+        lf = _gt(Path(ground_truth_dir), "latent_factors")
+        if level == "wijk":
+            parent = _gt(Path(ground_truth_dir), "areas").set_index("area_code")["parent_code"]
+            lf = lf.assign(area_code=lf["area_code"].map(parent)).groupby(["area_code", "year", "factor_id"],
+                                                                             as_index=False)["z"].mean()
+        _GT_CACHE[key] = lf.pivot_table(index=["area_code", "year"], columns="factor_id", values="z")
+    wide = _GT_CACHE[key]
+    return wide[[f for f in dict.fromkeys(factors) if f in wide.columns]].dropna(how="all")
 
 
 def true_within_reliability(panel, ground_truth_dir: Path) -> dict[str, float]:
