@@ -217,6 +217,20 @@ def evidence_shares(model: Model, weights: np.ndarray, m_point: np.ndarray) -> n
         return np.where(total > 0, size / total, np.nan)
 
 
+def outweighing_sources(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
+    """(2, S, F): what outweighs the local data that point the other way (``local_against``): per
+    sub-goal s and factor j, the literature (``[0]``) and the placeholder (``[1]``) parts of those
+    pairs' merged effects, summed through the sub-goal as ``evidence_by_goal`` sums the support; 0
+    where no local data point the other way, NaN without evidence. So that a text does not call a
+    placeholder "the literature"."""
+    if model.evidence is None:
+        return np.full((2, *model.d_mean.shape), np.nan)
+    m_est = estimated_chain_multiplier(model, m_point)
+    against = local_against(model)
+    return np.stack([_through_goal(weights, np.where(against, model.evidence[EVIDENCE.index(source)], 0.0), m_est)
+                     for source in ("literature", "placeholder")])
+
+
 def local_against_share(model: Model, weights: np.ndarray, m_point: np.ndarray) -> np.ndarray:
     """(S, F): per sub-goal, the absolute contributions of local data that point the other way from
     the literature (``evidence_by_goal``), as a share of the factor's support (the sum of

@@ -38,7 +38,7 @@ import pandas as pd
 
 from models_ml.ranking_model import (
     EVIDENCE, Model, assumed_link_signs, chain_multipliers, estimated_chain_multiplier, evidence_by_goal,
-    linked_factors, local_against_share, path_contributions,
+    linked_factors, local_against_share, outweighing_sources, path_contributions,
 )
 
 LOCAL_SOURCE = "lokaal binnen elke buurt of wijk door de jaren heen"
@@ -78,23 +78,35 @@ def _names_list(names: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " en " + quoted[-1]
 
 
-def _against_sentence(goals: list[str]) -> str:
-    """That the local data on these sub-goals point the other way from the literature
-    (``local_against_share``), and so are not counted as support."""
+def _outweighing(sources: np.ndarray) -> str:
+    """What outweighs local data that point the other way, from its literature and placeholder parts
+    (``ranking_model.outweighing_sources`` summed over the sub-goals named): each named from 1% of
+    the two together; the literature when unknown."""
+    sources = np.nan_to_num(np.asarray(sources, dtype=float))
+    if sources.sum() <= 0:
+        return "de literatuur"
+    pct = whole_percentages(sources / sources.sum())
+    return " en ".join(n for n, p in zip(("de literatuur", "de aannames zonder bron"), pct) if p > 0)
+
+
+def _against_sentence(goals: list[str], sources: np.ndarray | None = None) -> str:
+    """That the local data on these sub-goals point the other way from what outweighs them
+    (``local_against_share``; ``sources``: ``_outweighing``), and so are not counted as support."""
     if not goals:
         return ""
     which = f"het doel {_names_list(goals)}" if len(goals) == 1 else f"de doelen {_names_list(goals)}"
-    return (f" Voor {which} wijzen de lokale gegevens de andere kant op dan de literatuur; "
+    than = _outweighing(np.zeros(2) if sources is None else sources)
+    return (f" Voor {which} wijzen de lokale gegevens de andere kant op dan {than}; "
             "ze tellen daarom niet mee in de onderbouwing.")
 
 
-def _evidence_sentence(shares: np.ndarray, against_goals: list[str] = ()) -> str:
+def _evidence_sentence(shares: np.ndarray, against_goals: list[str] = (), against_sources: np.ndarray | None = None) -> str:
     """What the impact rests on (``ranking_model.evidence_shares`` of one factor), for a policy adviser, after the
     sub-goals whose local data point the other way (``_against_sentence``)."""
     if not np.isfinite(shares).all():
-        return _against_sentence(list(against_goals))
+        return _against_sentence(list(against_goals), against_sources)
     local, literature, placeholder = whole_percentages(shares)
-    text = _against_sentence(list(against_goals))
+    text = _against_sentence(list(against_goals), against_sources)
     text += (f" Onderbouwing: {local}% lokale gegevens, {literature}% onderzoeksliteratuur, "
              f"{placeholder}% aannames zonder bron.")
     if shares[EVIDENCE.index("placeholder")] >= RESTS_ON_PLACEHOLDERS:
@@ -246,8 +258,11 @@ def explanations(model: Model, weights: np.ndarray, g: np.ndarray, rankable: np.
     against = np.nan_to_num(local_against_share(model, weights, m_point))  # (S, F)
     top_impact = np.max(np.where(rankable, impact, -np.inf), axis=1, initial=-np.inf)  # per area
     caveats = [caveat(shares[:, j]) for j in range(len(names))]
-    against_goals = [[goal_names[s] for s in np.flatnonzero(np.round(100 * against[:, j]) >= 1)] for j in range(len(names))]
-    evidence = [_evidence_sentence(shares[:, j], against_goals[j]) for j in range(len(names))]
+    against_at = [np.flatnonzero(np.round(100 * against[:, j]) >= 1) for j in range(len(names))]
+    against_goals = [[goal_names[s] for s in at] for at in against_at]
+    outweighing = outweighing_sources(model, weights, m_point)  # (2, S, F)
+    evidence = [_evidence_sentence(shares[:, j], against_goals[j], outweighing[:, against_at[j], j].sum(axis=1))
+                for j in range(len(names))]
     texts: list[str] = []
     for a in range(g.shape[0]):
         for j in np.flatnonzero(eligible):

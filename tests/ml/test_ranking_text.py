@@ -134,6 +134,30 @@ def test_local_data_that_point_the_other_way_are_reported_not_counted_as_support
     assert ranking_model.local_against(model).sum() == 1
 
 
+def test_local_data_against_a_placeholder_are_not_said_to_contradict_the_literature():
+    """armoede as above, but its +0.6 on mentaal is a placeholder (no source): the local data point
+    the other way from an assumption, and the text says so instead of naming the literature
+    (in the demo, digitale_vaardigheden read "dan de literatuur" beside "0% onderzoeksliteratuur").
+    schulden has both: a cited figure on mentaal and a placeholder on zelfstandig, each against its local data."""
+    m = merged_with_sources([
+        ("armoede", "gezond_mentaal", -0.5, 0.6, 0.1, True),
+        ("armoede", "kansrijk_zelfstandig", 0.2, 0.2, 0.5, False),
+        ("schulden", "gezond_mentaal", -0.3, 0.6, 0.1, False),
+        ("schulden", "kansrijk_zelfstandig", -0.3, 0.6, 0.1, True),
+    ])
+    model = build_model(FACTORS, SUBGOALS, m, chains())
+    g, _, _ = rank_city(model, scores({f: [0, 0, 1.0, 1.0] for f in ("armoede", "schulden")}))
+    assert ('Voor het doel "Mentale gezondheid" wijzen de lokale gegevens de andere kant op dan de aannames zonder '
+            "bron; ze tellen daarom niet mee in de onderbouwing.") in g.loc["armoede", "explanation"]
+    assert "dan de literatuur" not in g.loc["armoede", "explanation"]
+    assert ("wijzen de lokale gegevens de andere kant op dan de literatuur en de aannames zonder bron;"
+            in g.loc["schulden", "explanation"])
+    sources = ranking_model.outweighing_sources(model, np.ones(len(SUBGOALS)) / len(SUBGOALS),
+                                                 ranking_model.chain_multipliers(model.b_mean, model.direct_part,
+                                                                                 len(SUBGOALS)))
+    assert (sources >= 0).all() and (sources.sum(axis=(0, 1)) > 0).sum() == 2  # armoede and schulden only
+
+
 def test_local_data_that_outweigh_a_literature_figure_of_the_other_sign_are_its_support():
     """pesten: local +0.5 with share 0.8 against a placeholder -0.2: the merged effect (0.36) has the
     local sign, so the local data are its support, not data that point the other way."""
