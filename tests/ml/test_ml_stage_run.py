@@ -83,6 +83,23 @@ def test_local_data_outweigh_placeholder_literature(con):
     assert real_share < median_share  # cited figures, most with small SEs, keep more weight
 
 
+def test_local_data_against_an_effect_are_said_to_contradict_what_it_rests_on(con):
+    """The explanation names what outweighs local data that point the other way: the literature only
+    where the factor's support has cited literature, the assumptions only where it has placeholders
+    (the demo has both kinds: ranking-1.6.2; before, every such text said "de literatuur")."""
+    rows = con.execute("""select explanation, evidence_literature, evidence_placeholder from marts.mart_factor_ranking
+                          where rankable and explanation like '%wijzen de lokale gegevens de andere kant op dan%'""").fetchall()
+    said = {"literature": 0, "placeholder": 0}
+    for explanation, literature, placeholder in rows:
+        if "andere kant op dan de literatuur" in explanation:
+            said["literature"] += 1
+            assert literature > 0, explanation
+        if "dan de aannames zonder bron;" in explanation or "dan de literatuur en de aannames zonder bron;" in explanation:
+            said["placeholder"] += 1
+            assert placeholder > 0, explanation
+    assert said["literature"] > 0 and said["placeholder"] > 0, said
+
+
 def test_the_ranking_asset_reports_factors_resting_on_placeholders(con, demo_run):
     _, result = demo_run
     [materialization] = [m for m in result.get_asset_materialization_events()
