@@ -67,7 +67,7 @@ from models_ml.ranking_model import (
 )
 from models_ml.ranking_text import SCOPE_KEY, explanations, noisy_scores_sentence, not_ranked_reasons, rank_sentence
 
-METHOD_VERSION = "ranking-1.6.2"  # 1.6.2: the explanation names what outweighs local data that point the other way (literature or assumptions)
+METHOD_VERSION = "ranking-1.6.2"  # 1.6.2: the explanation names what outweighs local data that point the other way (literature or assumptions), and the places it gives lie inside the interval it gives
 RANKING_COLUMNS = [
     "scope_type", "scope_id", "area_code", "factor_id", "factor_type", "rankable", "not_ranked_reason", "impact",
     "impact_ci90_lower", "impact_ci90_upper", "rank_median", "rank_ci90_lower", "rank_ci90_upper", "priority",

@@ -337,7 +337,15 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     order between them is a tie-break, and the place given is the group's first ``priority``), and, where the interval is wide (more than ``WIDE_INTERVAL``
     of the list), that the data cannot tell the factor apart from most other factors. '' for rows
     that are not ranked. Since ranking-1.6.0 (before, no text named the rank's uncertainty, while
-    the median city-wide interval in the demo spanned 24 of 34 places)."""
+    the median city-wide interval in the demo spanned 24 of 34 places).
+
+    The interval the text gives also holds the places the factor is given (since ranking-1.6.2): a
+    rank is the mean of the places that factors tied in a draw share, so ranks crowd together where
+    many factors tie (no room for improvement in a wijk), while the list numbers its factors 1, 2,
+    3, ...: eight factors tied at rank 22.5 in every draw (interval 20-25) share places 19-26, and
+    the last of a list of 34 can have the interval 24-32. The text then says 19-26 and 24-34
+    (``rank_ci90_lower`` and ``_upper`` keep the ranks); before, 19 of the demo's 642 ranked texts
+    gave a place outside their own interval."""
     ranked = rows["rankable"].astype(bool)
     n = ranked.groupby([rows[c] for c in SCOPE_KEY]).transform("sum").astype(int)
     tie_group = rows[ranked].groupby(SCOPE_KEY + ["rank_median"])
@@ -345,9 +353,11 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     # a shared place is the tie group's first: the list's order within it is a tie-break, and its
     # last place can lie beyond the interval (two factors at rank_median 28 with interval 18-28)
     place = tie_group["priority"].transform("min").reindex(rows.index)
-    lower, upper = rank_bounds(rows)
-    text = lambda values: values.astype(str)  # noqa: E731
     others = ties - 1
+    lower, upper = rank_bounds(rows)
+    lower = np.minimum(lower, place.astype("Int64"))  # the places the text gives lie inside its interval
+    upper = np.maximum(upper, (place + others).astype("Int64"))
+    text = lambda values: values.astype(str)  # noqa: E731
     shared = " (gedeeld met " + text(others) + " andere factor" + np.where(others > 1, "en", "") + ")"
     shared = shared.where(others > 0, "")
     width = upper - lower + 1

@@ -26,14 +26,15 @@ SENTENCE = re.compile(r" Plaats (\d+) van (\d+)(?: \(gedeeld met (\d+) andere fa
 
 # --- H1: the place and its 90% rank interval --------------------------------------------------
 
-def _check_rank_sentences(rows: pd.DataFrame) -> int:
+def _check_rank_sentences(rows: pd.DataFrame) -> tuple[int, int]:
     """Every ranked row's text ends with its place and interval, as its own numbers give them; no
-    unranked row has one. Returns the number of wide intervals seen."""
+    unranked row has one. Returns the number of wide intervals seen and of intervals widened to
+    the places the text gives."""
     key = ["scope_type", "scope_id", "area_code"]
     n_ranked = rows.groupby(key)["rankable"].transform("sum")
     same_median = rows[rows["rankable"]].groupby(key + ["rank_median"])["factor_id"].transform("size")
     first_place = rows[rows["rankable"]].groupby(key + ["rank_median"])["priority"].transform("min")
-    wide = 0
+    wide = widened = 0
     for i, row in rows.iterrows():
         found = SENTENCE.search(row["explanation"])
         if not row["rankable"]:
@@ -43,18 +44,23 @@ def _check_rank_sentences(rows: pd.DataFrame) -> int:
         place, n, shared, lower, upper, is_wide = found.groups()
         assert int(place) == first_place[i] and int(n) == n_ranked[i]  # a shared place: the group's first
         assert int(shared or 0) == same_median[i] - 1
-        assert int(lower) == np.floor(row["rank_ci90_lower"]) and int(upper) == np.ceil(row["rank_ci90_upper"])
+        # the rank interval in whole places, widened to the places the text gives (the group's, if shared)
+        assert int(lower) == min(np.floor(row["rank_ci90_lower"]), int(place))
+        assert int(upper) == max(np.ceil(row["rank_ci90_upper"]), int(place) + int(shared or 0))
+        assert int(lower) <= int(place) <= int(place) + int(shared or 0) <= int(upper)
+        widened += (int(lower), int(upper)) != (np.floor(row["rank_ci90_lower"]), np.ceil(row["rank_ci90_upper"]))
         assert bool(is_wide) == (int(upper) - int(lower) + 1 > max(0.5 * int(n), 1))
         wide += bool(is_wide)
-    return wide
+    return wide, widened
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_every_ranked_text_gives_its_place_and_rank_interval(seed):
     model, s, phases = synthetic(seed)
     city, areas = rank_factors(model, s, phases, RankingConfig(n_draws=200, seed=seed))
-    wide = _check_rank_sentences(city) + _check_rank_sentences(areas)
-    assert wide > 0 and (areas["rank_ci90_lower"] % 1 == 0.5).any()  # wide intervals and half ranks exercised
+    (wide_city, widened_city), (wide_areas, widened_areas) = _check_rank_sentences(city), _check_rank_sentences(areas)
+    assert wide_city + wide_areas > 0 and (areas["rank_ci90_lower"] % 1 == 0.5).any()  # wide intervals and half ranks exercised
+    assert widened_city + widened_areas > 0  # and places outside the rank interval
 
 
 def test_the_rank_sentence_reads_as_in_the_review():
