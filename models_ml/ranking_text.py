@@ -350,8 +350,8 @@ def rank_sentence(rows: pd.DataFrame) -> pd.Series:
     n = ranked.groupby([rows[c] for c in SCOPE_KEY]).transform("sum").astype(int)
     tie_group = rows[ranked].groupby(SCOPE_KEY + ["rank_median"])
     ties = tie_group["factor_id"].transform("size").reindex(rows.index).fillna(1).astype(int)
-    # a shared place is the tie group's first: the list's order within it is a tie-break, and its
-    # last place can lie beyond the interval (two factors at rank_median 28 with interval 18-28)
+    # a shared place is the tie group's first: the list's order within it is a tie-break; the interval
+    # below is widened to the group's places, which ranks averaged over ties need not reach
     place = tie_group["priority"].transform("min").reindex(rows.index)
     others = ties - 1
     lower, upper = rank_bounds(rows)
