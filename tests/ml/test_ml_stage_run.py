@@ -102,6 +102,29 @@ def test_local_data_against_an_effect_are_said_to_contradict_what_it_rests_on(co
     assert said["literature"] > 0 and said["placeholder"] > 0, said
 
 
+def test_a_merged_effect_takes_the_other_sign_than_the_literature_only_from_the_local_data(con):
+    """A chain's text says that the factor the chain runs through "gaat in de gegevens zelf samen met
+    betere uitkomsten" where its merged effect has the other sign than its type expects
+    (``ranking_text._chain_clause``). That holds for every such effect, not only the demo's one: the
+    literature, cited figures and placeholders alike, has the sign of the factor's direction (dbt test
+    assert_literature_sign_matches_effect_direction), and a merged effect lies between its local and
+    its literature estimate, or has the sign of the only one there is, so it can have the other sign
+    only where the local estimate has it."""
+    import numpy as np
+
+    rows = con.execute("""select factor_id, subgoal_id, d_local, d_literature, d_merged from marts.fct_effect_merged
+                          where d_merged is not null""").df()
+    both = rows[rows["d_local"].notna() & rows["d_literature"].notna()]
+    low, high = np.minimum(both["d_local"], both["d_literature"]), np.maximum(both["d_local"], both["d_literature"])
+    assert len(both) > 0 and ((both["d_merged"] >= low - 1e-12) & (both["d_merged"] <= high + 1e-12)).all()
+    for one, other in (("d_local", "d_literature"), ("d_literature", "d_local")):  # the demo has no local-only pair
+        alone = rows[rows[one].notna() & rows[other].isna()]
+        assert (np.sign(alone["d_merged"]) * np.sign(alone[one]) >= 0).all(), one
+    against = rows[rows["d_literature"].notna() & (np.sign(rows["d_merged"]) * np.sign(rows["d_literature"]) < 0)]
+    assert len(against) > 0, "the demo has effects against the literature's sign"
+    assert (np.sign(against["d_local"]) == np.sign(against["d_merged"])).all()
+
+
 def test_every_ranked_text_gives_a_place_inside_its_own_interval(con):
     """"Plaats 19 van 34 (gedeeld met 7 andere factoren); met 90% zekerheid tussen plaats 19 en 26":
     the places a text gives lie inside the interval it gives (ranking-1.6.2; before, 19 of the demo's
