@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PORT ?= 3000
 
-.PHONY: setup run backfill test ui bench bench-ml bench-ml-national bench-national dbt-prepare instance dbt-build docs clean
+.PHONY: setup run backfill test ui bench bench-tests bench-ml bench-ml-national bench-national dbt-prepare instance dbt-build docs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -78,6 +78,10 @@ docs: dbt-prepare
 
 bench: dbt-prepare
 	$(BIN)/python benchmarks/demo_run.py
+
+# where the test suite's time goes: wall and CPU seconds per test file (as long as make test)
+bench-tests: dbt-prepare
+	$(BIN)/python benchmarks/suite_cpu.py
 
 # wall time of the ML stage on the warehouse of `make run` (issue 4: under 60 s with 1,000 draws)
 bench-ml: setup
