@@ -140,8 +140,8 @@ def test_the_ui_shows_groups_checks_schedules_and_backfills_every_year_from_a_cl
 
             # while the daemon runs the backfill, the browser shows a blank page: the open asset graph
             # refetched the status of every asset as the runs wrote events, which cost the webserver
-            # and the browser more CPU than the backfill's runs could spare (this test alone on an
-            # idle machine: 242 -> 178 s, 233 -> 166 CPU-s)
+            # and the browser about 70 CPU-s (this test alone on a quiet machine: 242 -> 178 s wall,
+            # 233 -> 166 CPU-s)
             page.goto("about:blank")
             backfill = _wait_for_backfill(home, log)
             page.goto(f"{base}/runs/b/{backfill.backfill_id}")
