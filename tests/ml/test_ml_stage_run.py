@@ -6,6 +6,7 @@ import re
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -110,8 +111,6 @@ def test_a_merged_effect_takes_the_other_sign_than_the_literature_only_from_the_
     assert_literature_sign_matches_effect_direction), and a merged effect lies between its local and
     its literature estimate, or has the sign of the only one there is, so it can have the other sign
     only where the local estimate has it."""
-    import numpy as np
-
     rows = con.execute("""select factor_id, subgoal_id, d_local, d_literature, d_merged from marts.fct_effect_merged
                           where d_merged is not null""").df()
     both = rows[rows["d_local"].notna() & rows["d_literature"].notna()]
