@@ -26,6 +26,7 @@ Usage:
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --precision-weights  # weighted least squares
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --min-reliability 0.7  # the correction's old threshold
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --plant buurt-spread --plant-sizes 0.2,1.0
+  .venv/bin/python benchmarks/ranking_power.py --sizes demostad --plant buurt-measured-spread --plant-sizes 0.2,1.0 --sign-failures
 Sizes: demostad, wijken24, wijken48, wijken96, years20, region2, region4, region8, region16 (see ``SIZES``).
 
 ``--plant`` swaps the demo's planted effects (``pipelines.demo.truth.PLANTED_EFFECTS``, in this
@@ -118,12 +119,15 @@ PLANTS = {
     "estimable-spread": "every linked pair the data estimate (buurt and wijk outcomes)",
     "linked-spread": "every pair the factor model links, estimable or not",
     "demo+buurt-spread": "the demo's plant, plus buurt-spread on every buurt pair the demo plants nothing on",
+    "buurt-measured-spread": "buurt-spread only on the factors measured per buurt (no wijk score standing in, "
+                             "not without data); nothing on any other factor",
 }
 
 
 def linked_pairs(replay: DbtReplay) -> pd.DataFrame:
     """Every (factor, outcome) pair the factor model links, with the factor's type, the pair's area
-    level and whether the first dataset (seed ``FIRST_SEED``, the demo's plant) estimates it."""
+    level, whether the first dataset (seed ``FIRST_SEED``, the demo's plant) estimates it and the
+    flags it gets there (``wijk_score_for_buurt``, ``no_factor_data``, ...)."""
     import duckdb
 
     from models_ml.associations import estimate_associations
@@ -134,7 +138,15 @@ def linked_pairs(replay: DbtReplay) -> pd.DataFrame:
         with duckdb.connect(str(run_dir / "warehouse.duckdb"), read_only=True) as con:
             est = estimate_associations(build_panels(con))
             types = con.execute("select factor_id, factor_type from factor_model.factors").df()
-    return est[["factor_id", "outcome_indicator_id", "area_level", "status"]].merge(types, on="factor_id")
+    return est[["factor_id", "outcome_indicator_id", "area_level", "status", "flags"]].merge(types, on="factor_id")
+
+
+def measured_per_buurt(pairs: pd.DataFrame) -> pd.Series:
+    """Per pair: whether its outcome is measured per buurt and its factor has buurt scores of its
+    own there (not a wijk score standing in for the buurt's, not without data)."""
+    flags = pairs["flags"].fillna("").str.split(";")
+    own = ~flags.apply(lambda f: "wijk_score_for_buurt" in f or "no_factor_data" in f)
+    return (pairs["area_level"] == "buurt") & own
 
 
 def plant_effects(plant: str, pairs: pd.DataFrame, low: float, high: float,
@@ -151,7 +163,8 @@ def plant_effects(plant: str, pairs: pd.DataFrame, low: float, high: float,
     sign = dict(zip(pairs["factor_id"], np.where(pairs["factor_type"] == "protective", -1, 1)))
     buurt, estimated = pairs["area_level"] == "buurt", pairs["status"] == "estimated"
     chosen = {"buurt-spread": buurt, "demo+buurt-spread": buurt, "estimable-spread": estimated,
-              "linked-spread": pd.Series(True, index=pairs.index)}[plant]
+              "linked-spread": pd.Series(True, index=pairs.index),
+              "buurt-measured-spread": measured_per_buurt(pairs)}[plant]
     spread = tuple((f, o, round(float(sign[f] * size[f]), 3))
                    for f, o in pairs.loc[chosen, ["factor_id", "outcome_indicator_id"]].itertuples(index=False))
     if plant == "demo+buurt-spread":
@@ -205,6 +218,13 @@ def row(r: dict) -> str:
             f"{r['pairs_with_sign_recovery_ge_95pct']} of {r['planted_pairs_ge_min']} | {r['seconds']:.0f} s |")
 
 
+def sign_failures(by_pair: dict[tuple[str, str], float], share: float = 0.95) -> list[str]:
+    """'factor -> outcome: 0.85' for every planted pair (``summarise``'s ``sign_recovery_by_pair``)
+    whose sign was recovered in fewer than ``share`` of the datasets, worst first."""
+    failing = sorted((r, f, o) for (f, o), r in by_pair.items() if r < share)
+    return [f"{f} -> {o}: {r:.2f}" for r, f, o in failing]
+
+
 HEADER = ("| size | shape | Spearman median | min | share >= 0.8 | ceiling | rank interval coverage | width (ranks) | "
           "effect coverage | planted effects covered | sub-goal means covered | "
           "effects >= 0.2 SD with sign recovered in >= 95% | time |\n"
@@ -227,6 +247,9 @@ def main() -> int:
                         help="the planted effects: " + "; ".join(f"{k}: {v}" for k, v in PLANTS.items()))
     parser.add_argument("--plant-sizes", type=parse_range, default=(0.05, 0.5),
                         help="low,high: the range the per-factor effect sizes of a *-spread plant are spread over")
+    parser.add_argument("--sign-failures", action="store_true",
+                        help="after each size, list the effects >= 0.2 SD whose sign was recovered in fewer than 95%% "
+                             "of the datasets")
     args = parser.parse_args()
     low, high = args.plant_sizes
     merge_config = MergeConfig(tau=args.tau, local_weight=args.local_weight)
@@ -247,8 +270,11 @@ def main() -> int:
         print(HEADER, flush=True)
         with planted(effects):
             for size in args.sizes:
-                print(row(measure(replay, size, args.datasets, args.workers, merge_config, association_config)),
-                      flush=True)
+                r = measure(replay, size, args.datasets, args.workers, merge_config, association_config)
+                print(row(r), flush=True)
+                if args.sign_failures:
+                    print("\n".join(f"  sign < 95%: {line}" for line in sign_failures(r["sign_recovery_by_pair"]))
+                          or "  sign < 95%: none", flush=True)
     return 0
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from ranking_power import PLANTS, parse_range, plant_effects, planted  # noqa: E402
+from ranking_power import PLANTS, parse_range, plant_effects, planted, sign_failures  # noqa: E402
 
 from pipelines.demo import truth  # noqa: E402
 from pipelines.demo.config import DemoConfig  # noqa: E402
@@ -19,13 +19,13 @@ from pipelines.demo.generator import generate_demo  # noqa: E402
 
 DEMO = (("armoede", "reg_jeugdhulp_pct", 0.3), ("pesten", "ggd_roken_jeugd", 0.15))
 PAIRS = pd.DataFrame(
-    [("armoede", "risk", "reg_jeugdhulp_pct", "buurt", "estimated"),
-     ("armoede", "risk", "cbs_jeugdzorg_pct", "buurt", "estimated"),
-     ("sociale_cohesie", "protective", "pol_halt_per_1000", "buurt", "estimated"),
-     ("sociale_cohesie", "protective", "ggd_vrijwilligerswerk_volw", "wijk", "estimated"),
-     ("pesten", "risk", "ggd_roken_jeugd", "wijk", "not_estimable"),
-     ("prosociale_waarden", "protective", "pol_halt_per_1000", "buurt", "not_estimable")],
-    columns=["factor_id", "factor_type", "outcome_indicator_id", "area_level", "status"])
+    [("armoede", "risk", "reg_jeugdhulp_pct", "buurt", "estimated", "corrected_for_measurement_error"),
+     ("armoede", "risk", "cbs_jeugdzorg_pct", "buurt", "estimated", None),
+     ("sociale_cohesie", "protective", "pol_halt_per_1000", "buurt", "estimated", "interpolated_years;wijk_score_for_buurt"),
+     ("sociale_cohesie", "protective", "ggd_vrijwilligerswerk_volw", "wijk", "estimated", "interpolated_years"),
+     ("pesten", "risk", "ggd_roken_jeugd", "wijk", "not_estimable", "too_little_data"),
+     ("prosociale_waarden", "protective", "pol_halt_per_1000", "buurt", "not_estimable", "no_factor_data")],
+    columns=["factor_id", "factor_type", "outcome_indicator_id", "area_level", "status", "flags"])
 
 
 def _pairs(effects) -> set[tuple[str, str]]:
@@ -61,12 +61,18 @@ def test_the_other_plants_choose_their_pairs():
     assert both[:2] == DEMO  # the demo's effect on a buurt pair is kept, not replaced
     assert _pairs(both[2:]) == {("armoede", "cbs_jeugdzorg_pct"), ("sociale_cohesie", "pol_halt_per_1000"),
                                 ("prosociale_waarden", "pol_halt_per_1000")}
+    # buurt outcomes only, and only from factors with buurt scores of their own: not sociale_cohesie
+    # (its wijk score stands in for the buurt's), not prosociale_waarden (no data)
+    own = plant_effects("buurt-measured-spread", PAIRS, 0.2, 1.0, DEMO)
+    assert _pairs(own) == {("armoede", "reg_jeugdhulp_pct"), ("armoede", "cbs_jeugdzorg_pct")}
+    assert {e for _, _, e in own} == {plant_effects("buurt-spread", PAIRS, 0.2, 1.0, DEMO)[0][2]}
 
 
 def test_an_unknown_plant_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="unknown plant 'dense'; choose from demo, buurt-spread"):
         plant_effects("dense", PAIRS, 0.05, 0.5, DEMO)
-    assert set(PLANTS) >= {"demo", "buurt-spread", "estimable-spread", "linked-spread", "demo+buurt-spread"}
+    assert set(PLANTS) >= {"demo", "buurt-spread", "estimable-spread", "linked-spread", "demo+buurt-spread",
+                           "buurt-measured-spread"}
 
 
 def test_the_generator_plants_and_writes_the_swapped_effects_only_inside_the_block(tmp_path):
@@ -90,3 +96,11 @@ def test_plant_sizes_are_parsed_as_low_high_with_a_message_naming_the_expected_f
     for bad in ("0.2", "0.2,1.0,2", "low,high", "1.0,0.2", "-0.1,0.5"):
         with pytest.raises(argparse.ArgumentTypeError, match="LOW"):
             parse_range(bad)
+
+
+def test_sign_failures_name_the_pairs_below_95_percent_worst_first():
+    by_pair = {("schoolverzuim", "pol_halt_per_1000"): 0.85, ("armoede", "reg_jeugdhulp_pct"): 1.0,
+               ("kindermishandeling", "pol_halt_per_1000"): 0.9, ("werkloosheid", "cbs_wmo_per_1000"): 0.95}
+    assert sign_failures(by_pair) == ["schoolverzuim -> pol_halt_per_1000: 0.85",
+                                      "kindermishandeling -> pol_halt_per_1000: 0.90"]
+    assert sign_failures({("armoede", "reg_jeugdhulp_pct"): 1.0}) == []
