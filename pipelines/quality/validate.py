@@ -95,12 +95,12 @@ class MartValidation:
         return self.error is not None or any(f.blocking for f in self.failures)
 
 
-def _plain(value: Any) -> Any:
+def json_plain(value: Any) -> Any:
     """JSON-friendly copy (numpy scalars and timestamps to Python values)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [json_plain(v) for v in value]
     if hasattr(value, "item") and callable(value.item) and type(value).__module__ == "numpy":
         return value.item()
     if isinstance(value, (str, int, float, bool)) or value is None:
@@ -127,21 +127,21 @@ def _failure(result: Any, key: Sequence[str]) -> ExpectationFailure:
     rows = []
     for entry in details.get("partial_unexpected_index_list") or []:
         if isinstance(entry, dict):
-            rows.append(_plain(entry))
+            rows.append(json_plain(entry))
         if len(rows) >= SAMPLE_SIZE:
             break
     shown_kwargs = {
-        k: _plain(v.dict() if hasattr(v, "dict") else v) for k, v in kwargs.items() if k not in ("result_format",)
+        k: json_plain(v.dict() if hasattr(v, "dict") else v) for k, v in kwargs.items() if k not in ("result_format",)
     }
     return ExpectationFailure(
         expectation_type=config.type,
-        column=_plain(column),
+        column=json_plain(column),
         severity=str(getattr(config, "severity", BLOCKING_SEVERITY) or BLOCKING_SEVERITY).split(".")[-1].lower(),
         kwargs=shown_kwargs,
-        unexpected_count=_plain(details.get("unexpected_count")),
-        unexpected_percent=_plain(details.get("unexpected_percent")),
-        observed_value=_plain(details.get("observed_value")),
-        unexpected_values=_plain(list(details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
+        unexpected_count=json_plain(details.get("unexpected_count")),
+        unexpected_percent=json_plain(details.get("unexpected_percent")),
+        observed_value=json_plain(details.get("observed_value")),
+        unexpected_values=json_plain(list(details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
         unexpected_rows=rows,
         exception=exception,
         description=(config.meta or {}).get("description"),

@@ -11,7 +11,7 @@ import duckdb
 import great_expectations as gx
 
 from pipelines.quality.suites import referenced_columns
-from pipelines.quality.validate import SuiteRunner, _plain, expectation_groups, read_table_compact
+from pipelines.quality.validate import SuiteRunner, json_plain, expectation_groups, read_table_compact
 
 KEY = ["area_code", "year"]
 SUITE = {
@@ -80,7 +80,7 @@ def whole_suite_in_one_run(con, parameters):
 def outcome(result):
     """What a result says, as JSON text (a missing value is NaN, which is not equal to itself)."""
     details = result.result or {}
-    return json.dumps(_plain([result.expectation_config.type, result.success, details.get("unexpected_count"),
+    return json.dumps(json_plain([result.expectation_config.type, result.success, details.get("unexpected_count"),
                               details.get("observed_value"), details.get("partial_unexpected_list"),
                               details.get("partial_unexpected_index_list")]))
 
