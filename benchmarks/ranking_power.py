@@ -27,6 +27,7 @@ Usage:
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --min-reliability 0.7  # the correction's old threshold
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --plant buurt-spread --plant-sizes 0.2,1.0
   .venv/bin/python benchmarks/ranking_power.py --sizes demostad --plant buurt-measured-spread --plant-sizes 0.2,1.0 --sign-failures
+  .venv/bin/python benchmarks/ranking_power.py --sizes demostad --datasets 50 --plant buurt-measured-spread --plant-sizes 0.2,1.0 --set-size kindermishandeling=1.0
 Sizes: demostad, wijken24, wijken48, wijken96, years20, region2, region4, region8, region16 (see ``SIZES``).
 
 ``--plant`` swaps the demo's planted effects (``pipelines.demo.truth.PLANTED_EFFECTS``, in this
@@ -99,6 +100,27 @@ def parse_sizes(text: str) -> list[str]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown size {', '.join(unknown) or '(none)'}; choose from {', '.join(SIZES)}")
     return names
+
+
+def parse_set_size(text: str) -> tuple[str, float]:
+    """'FACTOR=SIZE' (``--set-size``): one factor's effect size in a *-spread plant, SIZE >= 0 in SDs."""
+    factor, sep, size = text.partition("=")
+    try:
+        value = float(size)
+    except ValueError:
+        value = -1.0
+    if not sep or not factor.strip() or value < 0:
+        raise argparse.ArgumentTypeError(f"expected FACTOR=SIZE (e.g. kindermishandeling=1.0), not {text!r}")
+    return factor.strip(), value
+
+
+def with_sizes(effects: tuple[tuple[str, str, float], ...], sizes: dict[str, float]) -> tuple[tuple[str, str, float], ...]:
+    """``effects`` with every effect of a factor in ``sizes`` set to that size, its sign kept; a
+    factor that has no effect there is refused (a typo would otherwise change nothing)."""
+    unknown = sorted(set(sizes) - {f for f, _, _ in effects})
+    if unknown:
+        raise ValueError(f"--set-size: {', '.join(unknown)} has no effect in this plant")
+    return tuple((f, o, (sizes[f] if e >= 0 else -sizes[f]) if f in sizes else e) for f, o, e in effects)
 
 
 def parse_range(text: str) -> tuple[float, float]:
@@ -247,6 +269,8 @@ def main() -> int:
                         help="the planted effects: " + "; ".join(f"{k}: {v}" for k, v in PLANTS.items()))
     parser.add_argument("--plant-sizes", type=parse_range, default=(0.05, 0.5),
                         help="low,high: the range the per-factor effect sizes of a *-spread plant are spread over")
+    parser.add_argument("--set-size", type=parse_set_size, action="append", default=[], metavar="FACTOR=SIZE",
+                        help="in a *-spread plant, give FACTOR's effects this size (SDs, sign kept); repeatable")
     parser.add_argument("--sign-failures", action="store_true",
                         help="after each size, list the effects >= 0.2 SD whose sign was recovered in fewer than 95%% "
                              "of the datasets")
@@ -264,7 +288,8 @@ def main() -> int:
         replay = DbtReplay(Path(work), cache_dir=cache)
         effects = truth.PLANTED_EFFECTS
         if args.plant != "demo":
-            effects = plant_effects(args.plant, linked_pairs(replay), low, high, truth.PLANTED_EFFECTS)
+            effects = with_sizes(plant_effects(args.plant, linked_pairs(replay), low, high, truth.PLANTED_EFFECTS),
+                                 dict(args.set_size))
             print(f"Plant {args.plant} ({PLANTS[args.plant]}): {len(effects)} effects, sizes {low}-{high} SD\n",
                   flush=True)
         print(HEADER, flush=True)

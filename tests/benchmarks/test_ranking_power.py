@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from ranking_power import PLANTS, parse_range, plant_effects, planted, sign_failures  # noqa: E402
+from ranking_power import (  # noqa: E402
+    PLANTS, parse_range, parse_set_size, plant_effects, planted, sign_failures, with_sizes)
 
 from pipelines.demo import truth  # noqa: E402
 from pipelines.demo.config import DemoConfig  # noqa: E402
@@ -104,3 +105,18 @@ def test_sign_failures_name_the_pairs_below_95_percent_worst_first():
     assert sign_failures(by_pair) == ["schoolverzuim -> pol_halt_per_1000: 0.85",
                                       "kindermishandeling -> pol_halt_per_1000: 0.90"]
     assert sign_failures({("armoede", "reg_jeugdhulp_pct"): 1.0}) == []
+
+
+def test_set_size_changes_one_factors_effects_keeping_their_signs():
+    effects = (("armoede", "reg_jeugdhulp_pct", 0.3), ("sociale_cohesie", "pol_halt_per_1000", -0.4),
+               ("sociale_cohesie", "cbs_jeugdzorg_pct", -0.4))
+    assert with_sizes(effects, {"sociale_cohesie": 1.0}) == (
+        ("armoede", "reg_jeugdhulp_pct", 0.3), ("sociale_cohesie", "pol_halt_per_1000", -1.0),
+        ("sociale_cohesie", "cbs_jeugdzorg_pct", -1.0))
+    assert with_sizes(effects, {}) == effects
+    with pytest.raises(ValueError, match="kindermishandelng has no effect in this plant"):
+        with_sizes(effects, {"kindermishandelng": 1.0})
+    assert parse_set_size("kindermishandeling=1.0") == ("kindermishandeling", 1.0)
+    for bad in ("kindermishandeling", "=1.0", "kindermishandeling=groot", "kindermishandeling=-1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="FACTOR=SIZE"):
+            parse_set_size(bad)

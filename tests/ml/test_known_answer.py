@@ -169,10 +169,10 @@ def test_a_subgoal_effects_standard_error_is_not_optimistic(many):
 @pytest.mark.slow
 @pytest.mark.xfail(reason="median per-dataset Spearman 0.57 (mean 0.57) over 50 datasets (oracle ceiling 0.918): the noise of "
                           "the local estimates is as large as the differences between most factors' true impacts; even a "
-                          "plant the data can reveal exactly gives 0.56-0.66; the alternative plants that come near 0.80 "
-                          "on Demostad's data miss the sign criterion, the nearest (0.801) with 28 of 38 factors "
-                          "without any effect (ranking_power.py --plant), and the statistics reached 0.79 on the "
-                          "demo's plant only with about 16 times Demostad's data "
+                          "plant the data can reveal exactly gives 0.56-0.66; the one alternative truth that meets all "
+                          "three criteria on Demostad's data (0.806) has no effect on 28 of 38 factors, a nearly "
+                          "trivial ranking (ranking_power.py --plant --set-size), and the statistics reached 0.79 on "
+                          "the demo's plant only with about 16 times Demostad's data "
                           "(benchmarks/ranking_power.py): see models_ml/README.md 'Why the ranking criterion does not "
                           "hold' (the measurements: models_ml/MEASUREMENTS.md)", strict=False)
 def test_issue_criterion_on_the_ranking(many):
