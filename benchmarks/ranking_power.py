@@ -103,7 +103,7 @@ def parse_sizes(text: str) -> list[str]:
 
 
 def parse_set_size(text: str) -> tuple[str, float]:
-    """'FACTOR=SIZE' (``--set-size``): one factor's effect size in a *-spread plant, SIZE >= 0 in SDs."""
+    """'FACTOR=SIZE' (``--set-size``): one factor's effect size in the plant, SIZE >= 0 in SDs."""
     factor, sep, size = text.partition("=")
     try:
         value = float(size)
@@ -270,7 +270,7 @@ def main() -> int:
     parser.add_argument("--plant-sizes", type=parse_range, default=(0.05, 0.5),
                         help="low,high: the range the per-factor effect sizes of a *-spread plant are spread over")
     parser.add_argument("--set-size", type=parse_set_size, action="append", default=[], metavar="FACTOR=SIZE",
-                        help="in a *-spread plant, give FACTOR's effects this size (SDs, sign kept); repeatable")
+                        help="give FACTOR's effects in the plant this size (SDs, sign kept); repeatable")
     parser.add_argument("--sign-failures", action="store_true",
                         help="after each size, list the effects >= 0.2 SD whose sign was recovered in fewer than 95%% "
                              "of the datasets")
@@ -288,10 +288,16 @@ def main() -> int:
         replay = DbtReplay(Path(work), cache_dir=cache)
         effects = truth.PLANTED_EFFECTS
         if args.plant != "demo":
-            effects = with_sizes(plant_effects(args.plant, linked_pairs(replay), low, high, truth.PLANTED_EFFECTS),
-                                 dict(args.set_size))
-            print(f"Plant {args.plant} ({PLANTS[args.plant]}): {len(effects)} effects, sizes {low}-{high} SD\n",
+            effects = plant_effects(args.plant, linked_pairs(replay), low, high, truth.PLANTED_EFFECTS)
+            print(f"Plant {args.plant} ({PLANTS[args.plant]}): {len(effects)} effects, sizes {low}-{high} SD",
                   flush=True)
+        try:
+            effects = with_sizes(effects, dict(args.set_size))  # the demo's plant too
+        except ValueError as err:
+            parser.error(str(err))
+        if args.set_size:
+            print("Sizes set: " + ", ".join(f"{f} {v} SD" for f, v in args.set_size), flush=True)
+        print(flush=True)
         print(HEADER, flush=True)
         with planted(effects):
             for size in args.sizes:
