@@ -116,8 +116,9 @@ def parse_set_size(text: str) -> tuple[str, float]:
 
 def with_sizes(effects: tuple[tuple[str, str, float], ...], sizes: dict[str, float]) -> tuple[tuple[str, str, float], ...]:
     """``effects`` with every effect of a factor in ``sizes`` set to that size, its sign kept; a
-    factor that has no effect there is refused (a typo would otherwise change nothing)."""
-    unknown = sorted(set(sizes) - {f for f, _, _ in effects})
+    factor that has no non-zero effect there is refused (a typo would otherwise change nothing, and
+    an effect of 0, the low end of ``--plant-sizes 0,...``, has no sign to keep)."""
+    unknown = sorted(set(sizes) - {f for f, _, e in effects if e != 0})  # an effect of 0 has no sign to keep
     if unknown:
         raise ValueError(f"--set-size: {', '.join(unknown)} has no effect in this plant")
     return tuple((f, o, (sizes[f] if e >= 0 else -sizes[f]) if f in sizes else e) for f, o, e in effects)

@@ -116,6 +116,8 @@ def test_set_size_changes_one_factors_effects_keeping_their_signs():
     assert with_sizes(effects, {}) == effects
     with pytest.raises(ValueError, match="kindermishandelng has no effect in this plant"):
         with_sizes(effects, {"kindermishandelng": 1.0})
+    with pytest.raises(ValueError, match="schulden has no effect"):  # planted at 0: no sign to keep
+        with_sizes(effects + (("schulden", "cbs_wmo_per_1000", 0.0),), {"schulden": 0.5})
     assert parse_set_size("kindermishandeling=1.0") == ("kindermishandeling", 1.0)
     for bad in ("kindermishandeling", "=1.0", "kindermishandeling=groot", "kindermishandeling=-1"):
         with pytest.raises(argparse.ArgumentTypeError, match="FACTOR=SIZE"):
