@@ -55,10 +55,11 @@ backfill: dbt-prepare instance
 # Three on 2 cores: the long end-to-end tests wait on dbt, Dagster and browser subprocesses, so a
 # third worker fills the idle time (measured on a fresh clone: 854 s, all passing; two workers
 # left the CPUs about 40% idle). The longest files start first (tests/conftest.py LONGEST_FIRST;
-# --no-loadscope-reorder keeps that order instead of xdist's most-tests-first)
+# --no-loadscope-reorder keeps that order instead of xdist's most-tests-first; both options are in
+# pyproject.toml's addopts, so benchmarks/suite_cpu.py runs the suite the same way)
 TEST_WORKERS ?= 3
 test: dbt-prepare
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ui: dbt-prepare instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)

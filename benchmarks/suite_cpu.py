@@ -81,8 +81,8 @@ def main(pytest_args: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="suite_cpu_") as out:
         env = {**os.environ, OUT_DIR: out,
                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_DIR / "benchmarks"), os.environ.get("PYTHONPATH")]))}
-        command = [sys.executable, "-m", "pytest", "-p", "suite_cpu", "-n", workers, "--dist", "loadfile",
-                   "--no-loadscope-reorder", "-q", *pytest_args]
+        # the rest of make test's options are pyproject.toml's addopts
+        command = [sys.executable, "-m", "pytest", "-p", "suite_cpu", "-n", workers, "-q", *pytest_args]
         busy, start = busy_cpu_seconds(), time.perf_counter()
         done = subprocess.run(command, cwd=PROJECT_DIR, env=env)
         wall, busy = time.perf_counter() - start, busy_cpu_seconds() - busy
